@@ -1,0 +1,235 @@
+//! A typed client for BuildKit's `LLBBridge` gateway service.
+
+use crate::caps::Caps;
+use crate::pb;
+use crate::proto::google::protobuf::Any;
+use crate::proto::google::rpc::Status;
+use crate::proto::moby::buildkit::v1::frontend::{
+    self as gw, llb_bridge_client::LlbBridgeClient,
+};
+use std::collections::{BTreeMap, HashMap};
+use tonic::transport::Channel;
+
+/// The largest gRPC message BuildKit sends or accepts (16 MiB).
+pub const MAX_MESSAGE_SIZE: usize = 16 << 20;
+/// How much of a file one `ReadFile` call asks for; large files are read in ranges.
+const READ_CHUNK: i64 = 8 << 20;
+
+/// A failed gateway call, with what kiln was doing when it failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {}", .status.message())]
+pub struct GatewayError {
+    /// What kiln was doing.
+    pub context: String,
+    /// The gRPC status BuildKit answered with.
+    pub status: tonic::Status,
+}
+
+/// Result type of gateway calls.
+pub type GatewayResult<T> = Result<T, GatewayError>;
+
+trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> GatewayResult<T>;
+}
+
+impl<T> Context<T> for Result<tonic::Response<T>, tonic::Status> {
+    fn context(self, what: impl FnOnce() -> String) -> GatewayResult<T> {
+        self.map(tonic::Response::into_inner)
+            .map_err(|status| GatewayError { context: what(), status })
+    }
+}
+
+/// A solved result: an opaque reference owned by BuildKit, valid until the frontend exits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ref {
+    /// The ref id ("" is the empty filesystem).
+    pub id: String,
+}
+
+/// An image's resolved digest and config JSON.
+#[derive(Debug, Clone)]
+pub struct ImageConfig {
+    /// The root descriptor digest ("" for images only known locally).
+    pub digest: String,
+    /// The raw OCI image config JSON.
+    pub config: Vec<u8>,
+}
+
+/// What a frontend hands back through `Return`.
+#[derive(Debug, Clone, Default)]
+pub struct FrontendResult {
+    /// The single result ref (`None` for metadata-only answers such as subrequests).
+    pub reference: Option<Ref>,
+    /// Result metadata (`containerimage.config`, `result.json`, ...).
+    pub metadata: BTreeMap<String, Vec<u8>>,
+}
+
+/// The gateway client: BuildKit's `LLBBridge` plus the caps it reported.
+#[derive(Clone)]
+pub struct Gateway {
+    client: LlbBridgeClient<Channel>,
+    caps: Caps,
+}
+
+impl Gateway {
+    /// Wraps a channel and pings the daemon to learn its capabilities.
+    pub async fn connect(channel: Channel) -> GatewayResult<Self> {
+        let mut client = LlbBridgeClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE);
+        let pong = client.ping(gw::PingRequest {}).await.context(|| "ping BuildKit".into())?;
+        let caps = Caps::from_pong(&pong.frontend_api_caps, &pong.llb_caps);
+        Ok(Gateway { client, caps })
+    }
+
+    /// The daemon's capabilities.
+    pub fn caps(&self) -> &Caps {
+        &self.caps
+    }
+
+    /// Solves an LLB definition lazily and returns the result ref.
+    ///
+    /// An empty definition (scratch) gives the empty ref.
+    pub async fn solve(&self, definition: pb::Definition) -> GatewayResult<Ref> {
+        self.solve_request(gw::SolveRequest { definition: Some(definition), ..Default::default() })
+            .await
+            .map(|r| r.reference.unwrap_or_default())
+    }
+
+    /// Runs another frontend (`dockerfile.v0`, `gateway.v0`) and returns its result.
+    pub async fn solve_frontend(
+        &self,
+        frontend: &str,
+        opts: BTreeMap<String, String>,
+        inputs: BTreeMap<String, pb::Definition>,
+    ) -> GatewayResult<FrontendResult> {
+        self.solve_request(gw::SolveRequest {
+            frontend: frontend.to_string(),
+            frontend_opt: opts.into_iter().collect(),
+            frontend_inputs: inputs.into_iter().collect(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    async fn solve_request(&self, mut req: gw::SolveRequest) -> GatewayResult<FrontendResult> {
+        req.allow_result_return = true;
+        req.allow_result_array_ref = true;
+        let resp = self.client.clone().solve(req).await.context(|| "solve".into())?;
+        let Some(result) = resp.result else {
+            return Ok(FrontendResult::default());
+        };
+        let reference = match result.result {
+            Some(gw::result::Result::Ref(r)) => Some(Ref { id: r.id }),
+            _ => None,
+        };
+        Ok(FrontendResult { reference, metadata: result.metadata.into_iter().collect() })
+    }
+
+    /// Forces a ref to be built; build errors surface here.
+    pub async fn evaluate(&self, r: &Ref) -> GatewayResult<()> {
+        self.client
+            .clone()
+            .evaluate(gw::EvaluateRequest { r#ref: r.id.clone() })
+            .await
+            .context(|| "build".into())
+            .map(|_| ())
+    }
+
+    /// Reads a whole file of a ref, in ranges so that large files stay under the message limit.
+    pub async fn read_file(&self, r: &Ref, path: &str) -> GatewayResult<Vec<u8>> {
+        let mut data = Vec::new();
+        loop {
+            let req = gw::ReadFileRequest {
+                r#ref: r.id.clone(),
+                file_path: path.to_string(),
+                range: Some(gw::FileRange { offset: data.len() as i64, length: READ_CHUNK }),
+                mount_index: 0,
+            };
+            let chunk = self.client.clone().read_file(req).await.context(|| format!("read {path}"))?;
+            let n = chunk.data.len() as i64;
+            data.extend_from_slice(&chunk.data);
+            if n < READ_CHUNK {
+                return Ok(data);
+            }
+        }
+    }
+
+    /// Lists one directory level of a ref.
+    pub async fn read_dir(&self, r: &Ref, path: &str) -> GatewayResult<Vec<crate::proto::fsutil::types::Stat>> {
+        let req = gw::ReadDirRequest { r#ref: r.id.clone(), dir_path: path.to_string(), ..Default::default() };
+        Ok(self.client.clone().read_dir(req).await.context(|| format!("list {path}"))?.entries)
+    }
+
+    /// Stats one path of a ref.
+    pub async fn stat_file(&self, r: &Ref, path: &str) -> GatewayResult<Option<crate::proto::fsutil::types::Stat>> {
+        let req = gw::StatFileRequest { r#ref: r.id.clone(), path: path.to_string(), mount_index: 0 };
+        Ok(self.client.clone().stat_file(req).await.context(|| format!("stat {path}"))?.stat)
+    }
+
+    /// Resolves an image reference to its digest and config for `platform`.
+    pub async fn resolve_image_config(
+        &self,
+        image: &str,
+        platform: &pb::Platform,
+        resolve_mode: Option<&str>,
+    ) -> GatewayResult<ImageConfig> {
+        let req = gw::ResolveImageConfigRequest {
+            r#ref: image.to_string(),
+            platform: Some(platform.clone()),
+            resolve_mode: resolve_mode.unwrap_or("default").to_string(),
+            log_name: format!("[kiln] load metadata for {image}"),
+            ..Default::default()
+        };
+        let resp = self
+            .client
+            .clone()
+            .resolve_image_config(req)
+            .await
+            .context(|| format!("resolve image {image}"))?;
+        Ok(ImageConfig { digest: resp.digest, config: resp.config })
+    }
+
+    /// The frontend inputs of the request that started this frontend (empty when unsupported).
+    pub async fn inputs(&self) -> GatewayResult<BTreeMap<String, pb::Definition>> {
+        if !self.caps.gateway("frontend.inputs") {
+            return Ok(BTreeMap::new());
+        }
+        let resp = self.client.clone().inputs(gw::InputsRequest {}).await.context(|| "read frontend inputs".into())?;
+        Ok(resp.definitions.into_iter().collect())
+    }
+
+    /// Shows a warning to the user (skipped on daemons without `gateway.warnings`).
+    pub async fn warn(&self, message: &str) -> GatewayResult<()> {
+        if !self.caps.gateway("gateway.warnings") {
+            tracing::warn!("{message}");
+            return Ok(());
+        }
+        let req = gw::WarnRequest { level: 1, short: message.as_bytes().to_vec(), ..Default::default() };
+        self.client.clone().warn(req).await.context(|| "warn".into()).map(|_| ())
+    }
+
+    /// Returns the frontend's result. Call exactly once, then exit.
+    pub async fn return_result(&self, result: FrontendResult) -> GatewayResult<()> {
+        let result = gw::Result {
+            metadata: result.metadata.into_iter().collect::<HashMap<_, _>>(),
+            result: result
+                .reference
+                .map(|r| gw::result::Result::Ref(gw::Ref { id: r.id, def: None })),
+            ..Default::default()
+        };
+        self.r#return(gw::ReturnRequest { result: Some(result), error: None }).await
+    }
+
+    /// Returns an error as the frontend's outcome. `details` are typed error details
+    /// (see [`crate::errdefs`]). Call exactly once, then exit.
+    pub async fn return_error(&self, message: &str, details: Vec<Any>) -> GatewayResult<()> {
+        // Code 2 (Unknown) makes docker print the message as it is.
+        let status = Status { code: 2, message: message.to_string(), details };
+        self.r#return(gw::ReturnRequest { result: None, error: Some(status) }).await
+    }
+
+    async fn r#return(&self, req: gw::ReturnRequest) -> GatewayResult<()> {
+        self.client.clone().r#return(req).await.context(|| "return the result".into()).map(|_| ())
+    }
+}

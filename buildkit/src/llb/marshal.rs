@@ -1,0 +1,140 @@
+//! Turning a [`State`] into a `pb::Definition`: dependencies first, each op once, then the
+//! terminal op that names the result.
+
+use super::node::{Node, Output};
+use super::state::State;
+use crate::pb;
+use prost::Message;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+impl State {
+    /// The LLB definition whose result is this state. Scratch gives the empty definition.
+    pub fn marshal(&self) -> pb::Definition {
+        let Some(out) = &self.output else {
+            return pb::Definition::default();
+        };
+        let mut def = pb::Definition::default();
+        let mut seen = BTreeSet::new();
+        visit(&out.node, &mut seen, &mut def);
+        let terminal = pb::Op { inputs: vec![out.as_input()], ..Default::default() };
+        let bytes = terminal.encode_to_vec();
+        // A metadata entry for the terminal op: Go consumers treat empty metadata as a nil definition.
+        let meta = pb::OpMetadata {
+            caps: [("constraints".to_string(), true), ("platform".to_string(), true)].into_iter().collect(),
+            ..Default::default()
+        };
+        def.metadata.insert(super::node::digest_of(&bytes), meta);
+        def.def.push(bytes);
+        def
+    }
+}
+
+fn visit(node: &Arc<Node>, seen: &mut BTreeSet<String>, def: &mut pb::Definition) {
+    if !seen.insert(node.digest.clone()) {
+        return;
+    }
+    for Output { node: input, .. } in &node.inputs {
+        visit(input, seen, def);
+    }
+    def.def.push(node.bytes.clone());
+    if node.metadata != pb::OpMetadata::default() {
+        def.metadata.insert(node.digest.clone(), node.metadata.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::llb::{CopyOptions, Exec, FileActions, HttpOptions, LocalOptions, Mount, Sharing, State};
+    use crate::pb;
+    use prost::Message;
+
+    fn amd64() -> pb::Platform {
+        pb::Platform { architecture: "amd64".into(), os: "linux".into(), ..Default::default() }
+    }
+
+    fn sample() -> State {
+        let base = State::image("debian:bookworm", amd64(), Some("local"));
+        let src = State::http(
+            "http://example.invalid/a.tar.gz",
+            HttpOptions { checksum: Some("sha256:00".into()), filename: Some("a".into()), permissions: Some(0o644) },
+        );
+        let ctx = State::local("context", LocalOptions { session_id: "s".into(), ..Default::default() });
+        let tree = State::scratch().file(
+            FileActions::new()
+                .mkdir("/pkg", 0o755, true)
+                .copy(&src, "/a", "/pkg/a", CopyOptions::default())
+                .copy(&ctx, "/", "/pkg/ctx", CopyOptions { dir_copy_contents: true, ..Default::default() })
+                .mkfile("/pkg/x", 0o644, b"x".to_vec()),
+            "tree",
+        );
+        let run = base.run(
+            Exec::shell("make")
+                .env("A", "1")
+                .cwd("/build/pkg")
+                .mount(Mount::bind("/build", tree))
+                .mount(Mount::cache("/var/cache/apt", "apt", Sharing::Locked))
+                .mount(Mount::tmpfs("/tmp"))
+                .mount(Mount::secret("/run/secrets/k", "k")),
+        );
+        run.output("/build").unwrap_or_default()
+    }
+
+    #[test]
+    fn marshal_is_deterministic() {
+        let a = sample().marshal().encode_to_vec();
+        let b = sample().marshal().encode_to_vec();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn golden_digest_is_stable_across_runs() {
+        // If this changes, every user's BuildKit cache is invalidated: change it deliberately.
+        let def = sample().marshal();
+        let head = pb::Op::decode(def.def.last().unwrap().as_slice()).unwrap();
+        assert_eq!(
+            head.inputs[0].digest,
+            "sha256:8d40fc7903d8b56877f3aba24a6c92149fc303df37984d585c35cc2c212ab96c"
+        );
+        assert_eq!(head.inputs[0].index, 1);
+    }
+
+    #[test]
+    fn definition_lists_dependencies_first_and_each_op_once() {
+        let def = sample().marshal();
+        let mut known = std::collections::BTreeSet::new();
+        for bytes in &def.def {
+            let op = pb::Op::decode(bytes.as_slice()).unwrap();
+            for input in &op.inputs {
+                assert!(known.contains(&input.digest), "input listed after its consumer");
+            }
+            assert!(known.insert(crate::llb::node::digest_of(bytes)), "op listed twice");
+        }
+        // image, http, local, file, exec, terminal
+        assert_eq!(def.def.len(), 6);
+    }
+
+    #[test]
+    fn scratch_marshals_to_the_empty_definition() {
+        assert!(State::scratch().marshal().def.is_empty());
+    }
+
+    #[test]
+    fn exec_mounts_are_ordered_and_outputs_numbered() {
+        let def = sample().marshal();
+        let exec = def
+            .def
+            .iter()
+            .filter_map(|b| pb::Op::decode(b.as_slice()).ok())
+            .find_map(|op| match op.op {
+                Some(pb::op::Op::Exec(e)) => Some(e),
+                _ => None,
+            })
+            .unwrap();
+        let dests: Vec<_> = exec.mounts.iter().map(|m| (m.dest.as_str(), m.output)).collect();
+        assert_eq!(
+            dests,
+            vec![("/", 0), ("/build", 1), ("/tmp", -1), ("/var/cache/apt", -1), ("/run/secrets/k", -1)]
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! Build options, session id and workers, as BuildKit hands them to a frontend process.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Prefix of the environment variables that carry frontend options (`key=value`).
+const OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
+
+/// Everything the frontend learns from its environment at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOpts {
+    /// Frontend options (`target`, `filename`, `build-arg:K`, `context:NAME`, ...).
+    pub opts: BTreeMap<String, String>,
+    /// The client session id, used for local sources.
+    pub session_id: String,
+    /// The workers of the daemon.
+    pub workers: Vec<WorkerInfo>,
+}
+
+/// One BuildKit worker as described in `BUILDKIT_WORKERS`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkerInfo {
+    /// Worker id.
+    #[serde(default, alias = "ID")]
+    pub id: String,
+    /// Platforms the worker can run.
+    #[serde(default, alias = "Platforms")]
+    pub platforms: Vec<WorkerPlatform>,
+}
+
+/// A platform in OCI spelling.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct WorkerPlatform {
+    /// `linux`, `windows`, ...
+    #[serde(default)]
+    pub os: String,
+    /// `amd64`, `arm64`, ...
+    #[serde(default)]
+    pub architecture: String,
+    /// `v7`, ... (may be empty)
+    #[serde(default)]
+    pub variant: String,
+}
+
+impl BuildOpts {
+    /// Reads the options from this process's environment.
+    pub fn from_env() -> Self {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the options from a list of environment variables.
+    ///
+    /// An option value is split at the *first* `=`; values may contain `=`, commas and newlines.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut out = BuildOpts::default();
+        for (name, value) in vars {
+            if name.starts_with(OPT_PREFIX) {
+                let (k, v) = value.split_once('=').unwrap_or((value.as_str(), ""));
+                out.opts.insert(k.to_string(), v.to_string());
+            } else if name == "BUILDKIT_SESSION_ID" {
+                out.session_id = value;
+            } else if name == "BUILDKIT_WORKERS" {
+                match serde_json::from_str(&value) {
+                    Ok(w) => out.workers = w,
+                    Err(e) => tracing::warn!("ignoring unreadable BUILDKIT_WORKERS: {e}"),
+                }
+            }
+        }
+        out
+    }
+
+    /// The value of one option.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.opts.get(key).map(String::as_str)
+    }
+
+    /// The `--target` the user asked for ("" when none).
+    pub fn target(&self) -> &str {
+        self.get("target").unwrap_or("")
+    }
+
+    /// The spec file name inside the `dockerfile` local directory.
+    pub fn filename(&self) -> &str {
+        self.get("filename").filter(|f| !f.is_empty()).unwrap_or("Dockerfile")
+    }
+
+    /// The subrequest id (`frontend.targets`, ...) when this call is a `--call`.
+    pub fn subrequest(&self) -> Option<&str> {
+        self.get("requestid").filter(|r| !r.is_empty())
+    }
+
+    /// Build args (`--build-arg K=V`), by name.
+    pub fn build_args(&self) -> BTreeMap<String, String> {
+        self.opts
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("build-arg:").map(|k| (k.to_string(), v.clone())))
+            .collect()
+    }
+
+    /// `image-resolve-mode` (`default`, `pull` or `local`), when set.
+    pub fn image_resolve_mode(&self) -> Option<&str> {
+        self.get("image-resolve-mode").filter(|m| !m.is_empty())
+    }
+
+    /// The session id that owns the local directory `name` (bake may share sessions).
+    pub fn session_for_local(&self, name: &str) -> String {
+        self.get(&format!("local-sessionid:{name}"))
+            .map(str::to_string)
+            .unwrap_or_else(|| self.session_id.clone())
+    }
+
+    /// The value of a named context option (`--build-context NAME=VALUE`), when given.
+    pub fn named_context(&self, name: &str) -> Option<&str> {
+        self.get(&format!("context:{name}"))
+    }
+
+    /// The default platform: the first platform of the first worker, else linux/amd64.
+    pub fn default_platform(&self) -> WorkerPlatform {
+        self.workers
+            .iter()
+            .flat_map(|w| w.platforms.first())
+            .next()
+            .cloned()
+            .unwrap_or_else(|| WorkerPlatform {
+                os: "linux".into(),
+                architecture: "amd64".into(),
+                variant: String::new(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_options_session_and_workers() {
+        let vars = vec![
+            ("BUILDKIT_FRONTEND_OPT_0".to_string(), "target=bookworm/deb".to_string()),
+            ("BUILDKIT_FRONTEND_OPT_1".to_string(), "build-arg:X=a=b,c".to_string()),
+            ("BUILDKIT_FRONTEND_OPT_2".to_string(), "no-cache".to_string()),
+            ("BUILDKIT_SESSION_ID".to_string(), "sid".to_string()),
+            (
+                "BUILDKIT_WORKERS".to_string(),
+                r#"[{"id":"w","labels":{},"platforms":[{"architecture":"arm64","os":"linux"}]}]"#.to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let o = BuildOpts::from_vars(vars);
+        assert_eq!(o.target(), "bookworm/deb");
+        assert_eq!(o.build_args().get("X").map(String::as_str), Some("a=b,c"));
+        assert_eq!(o.get("no-cache"), Some(""));
+        assert_eq!(o.session_id, "sid");
+        assert_eq!(o.default_platform().architecture, "arm64");
+        assert_eq!(o.filename(), "Dockerfile");
+    }
+
+    #[test]
+    fn accepts_go_field_names_for_workers() {
+        let vars = vec![(
+            "BUILDKIT_WORKERS".to_string(),
+            r#"[{"ID":"w","Labels":{},"Platforms":[{"architecture":"amd64","os":"linux"}]}]"#.to_string(),
+        )];
+        assert_eq!(BuildOpts::from_vars(vars).workers[0].id, "w");
+    }
+}

@@ -1,0 +1,548 @@
+#!/usr/bin/env bash
+# engine.sh - a private Docker engine (dockerd 26 with embedded BuildKit, plus
+# buildx) for kiln's tests, on a Debian bookworm machine that has no Docker
+# engine and reaches no container registry.
+#
+#   eval "$(scripts/engine.sh up)"    # start (or reuse) it; prints one export line
+#   scripts/engine.sh env              # print the export line, start nothing
+#   scripts/engine.sh status           # say whether the engine answers
+#   scripts/engine.sh down             # stop the dockerd that `up` started
+#
+# The export line sets DOCKER_HOST, PATH (the engine's docker CLI first) and
+# KILN_ENGINE_STARTED (1 if this `up` started dockerd, else 0), so a CI script
+# can stop the engine only when it started it:
+#
+#   eval "$(scripts/engine.sh up)"
+#   if [ "$KILN_ENGINE_STARTED" = 1 ]; then trap 'scripts/engine.sh down' EXIT; fi
+#
+# How (see shared/engine.md): bookworm's runc, iptables and debootstrap from
+# apt; trixie's docker.io, containerd, docker-cli, docker-buildx and tini as
+# .debs downloaded with a private apt configuration and unpacked with `dpkg -x`
+# into a private prefix (never installed into the system); base images
+# debian:bookworm and debian:trixie made with debootstrap (with the host's CA
+# certificates added) and imported with `docker import`.
+#
+# Environment:
+#   KILN_ENGINE_DIR           all state (default /var/tmp/kiln-engine); socket
+#                             at $KILN_ENGINE_DIR/docker.sock
+#   KILN_USE_EXISTING_DOCKER  1: if `docker version` and `docker buildx version`
+#                             already work with the caller's environment, use
+#                             that engine (only the base images are ensured)
+#   KILN_DEBIAN_MIRROR        Debian archive (default http://deb.debian.org/debian)
+#   KILN_BASE_SUITES          suites to import as debian:<suite>
+#                             (default "bookworm trixie")
+#
+# All progress goes to stderr; `up` and `env` print only the export line on
+# stdout. Logs are under $KILN_ENGINE_DIR/logs/.
+
+set -euo pipefail
+
+# Root's tools (debootstrap, chroot, iptables, runc) live in sbin.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+PROG=${0##*/}
+ENGINE_DIR=$(realpath -m -- "${KILN_ENGINE_DIR:-/var/tmp/kiln-engine}")
+PREFIX="$ENGINE_DIR/prefix"
+DATA_ROOT="$ENGINE_DIR/data"
+EXEC_ROOT="$ENGINE_DIR/exec"
+PIDFILE="$ENGINE_DIR/dockerd.pid"
+SOCK="$ENGINE_DIR/docker.sock"
+LOG_DIR="$ENGINE_DIR/logs"
+DOCKERD_LOG="$LOG_DIR/dockerd.log"
+DAEMON_JSON="$ENGINE_DIR/daemon.json"
+APT_DIR="$ENGINE_DIR/apt"
+DEB_DIR="$ENGINE_DIR/debs"
+IMAGE_DIR="$ENGINE_DIR/images"
+ROOTFS_DIR="$ENGINE_DIR/rootfs"
+MIRROR="${KILN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+read -r -a SUITES <<<"${KILN_BASE_SUITES:-bookworm trixie}"
+TRIXIE_DEBS=(docker.io containerd docker-buildx docker-cli tini)
+SYSTEM_PKGS=(runc iptables debootstrap)
+IMPORT_PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+# Background jobs (debootstrap) started by this run; killed if we exit early.
+declare -A JOBS=()
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+# Print the last lines of a log file to stderr.
+show_log() {
+    local file=$1 lines=${2:-30}
+    if [[ -s $file ]]; then
+        printf '%s: --- last %s lines of %s ---\n' "$PROG" "$lines" "$file" >&2
+        tail -n "$lines" -- "$file" >&2
+        printf '%s: ---\n' "$PROG" >&2
+    fi
+}
+
+# run_logged LOGFILE CMD...: run CMD with all its output in LOGFILE; on failure
+# show the end of the log and return CMD's status.
+run_logged() {
+    local logfile=$1 rc=0
+    shift
+    printf '+ %s\n' "$*" >>"$logfile"
+    "$@" </dev/null >>"$logfile" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        log "command failed (exit $rc): $*"
+        show_log "$logfile"
+    fi
+    return "$rc"
+}
+
+kill_jobs() {
+    local suite pid
+    for suite in "${!JOBS[@]}"; do
+        pid=${JOBS[$suite]}
+        # Each job runs in its own process group (set -m when started).
+        kill -TERM -- "-$pid" 2>/dev/null || true
+    done
+}
+trap kill_jobs EXIT
+
+# The single stdout line of `up` and `env`.
+print_exports() {
+    local started=$1
+    # $PATH is left for the caller's shell to expand.
+    # shellcheck disable=SC2016
+    printf 'export DOCKER_HOST=%s PATH=%s:%s:$PATH KILN_ENGINE_STARTED=%s\n' \
+        "$(printf '%q' "unix://$SOCK")" \
+        "$(printf '%q' "$PREFIX/usr/bin")" "$(printf '%q' "$PREFIX/usr/sbin")" \
+        "$started"
+}
+
+# Point this script's own docker calls at the private engine.
+use_private_engine() {
+    export DOCKER_HOST="unix://$SOCK"
+    export PATH="$PREFIX/usr/bin:$PREFIX/usr/sbin:$PATH"
+    unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+}
+
+engine_answers() {
+    timeout 20 docker version >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- packages
+
+ensure_system_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed; then
+            missing+=("$pkg")
+        fi
+    done
+    ((${#missing[@]} == 0)) && return 0
+    log "installing bookworm packages: ${missing[*]}"
+    local aptlog="$LOG_DIR/apt-system.log"
+    local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}")
+    if ! run_logged "$aptlog" "${install[@]}" 2>/dev/null; then
+        log "retrying after apt-get update"
+        run_logged "$aptlog" apt-get update -q || die "apt-get update failed (log: $aptlog)"
+        run_logged "$aptlog" "${install[@]}" || die "could not install ${missing[*]} (log: $aptlog)"
+    fi
+}
+
+# Download trixie's docker packages with a private apt configuration (the
+# system's sources and state are untouched) and unpack them into $PREFIX.
+ensure_prefix() {
+    if [[ -x $PREFIX/usr/sbin/dockerd && -x $PREFIX/usr/bin/docker && -x $PREFIX/usr/bin/containerd ]] &&
+        [[ -x $PREFIX/usr/libexec/docker/cli-plugins/docker-buildx ]]; then
+        install_buildx_plugin
+        return 0
+    fi
+    log "downloading trixie's ${TRIXIE_DEBS[*]} (private apt configuration)"
+    local aptlog="$LOG_DIR/apt-trixie.log"
+    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+    printf 'deb %s trixie main\n' "$MIRROR" >"$APT_DIR/sources.list"
+    local opts=(
+        -o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+        -o Dir::Etc::SourceParts=/dev/null
+        -o "Dir::State::Lists=$APT_DIR/lists"
+        -o "Dir::Cache=$APT_DIR/cache"
+        -o Dir::Etc::Preferences=/dev/null
+        -o Dir::Etc::PreferencesParts=/dev/null
+        -o APT::Sandbox::User=root
+        -o Acquire::Languages=none
+        -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false
+        -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false
+        -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false
+        -o Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled=false
+        -o Acquire::IndexTargets::deb::DEP-11-icons-large::DefaultEnabled=false
+        -o Acquire::IndexTargets::deb::DEP-11-icons-large-hidpi::DefaultEnabled=false
+    )
+    run_logged "$aptlog" apt-get "${opts[@]}" update -q ||
+        die "apt-get update of the private trixie list failed (log: $aptlog)"
+    rm -rf -- "$DEB_DIR"
+    mkdir -p "$DEB_DIR"
+    (cd "$DEB_DIR" && run_logged "$aptlog" apt-get "${opts[@]}" download "${TRIXIE_DEBS[@]}") ||
+        die "apt-get download of ${TRIXIE_DEBS[*]} failed (log: $aptlog)"
+
+    log "unpacking into $PREFIX"
+    local tmp="$PREFIX.tmp" deb
+    rm -rf -- "$tmp"
+    mkdir -p "$tmp"
+    for deb in "$DEB_DIR"/*.deb; do
+        dpkg -x "$deb" "$tmp" || die "dpkg -x $deb failed"
+    done
+    # trixie's runc needs glibc 2.38; bookworm's /usr/sbin/runc is used instead.
+    rm -f -- "$tmp/usr/sbin/runc" "$tmp/usr/bin/runc"
+    local bin
+    for bin in usr/sbin/dockerd usr/bin/docker usr/bin/containerd usr/libexec/docker/cli-plugins/docker-buildx; do
+        [[ -x $tmp/$bin ]] || die "$bin is missing from the downloaded packages"
+    done
+    "$tmp/usr/sbin/dockerd" --version >/dev/null 2>&1 ||
+        die "$tmp/usr/sbin/dockerd does not run on this system (ldd: $(ldd "$tmp/usr/sbin/dockerd" 2>&1 | grep -F 'not found' | tr '\n' ' '))"
+    rm -rf -- "$PREFIX"
+    mv -- "$tmp" "$PREFIX"
+    install_buildx_plugin
+}
+
+install_buildx_plugin() {
+    local dir="${DOCKER_CONFIG:-${HOME:-/root}/.docker}/cli-plugins"
+    local src="$PREFIX/usr/libexec/docker/cli-plugins/docker-buildx"
+    if ! cmp -s -- "$src" "$dir/docker-buildx"; then
+        mkdir -p -- "$dir"
+        cp -- "$src" "$dir/docker-buildx.tmp$$"
+        chmod 0755 -- "$dir/docker-buildx.tmp$$"
+        mv -f -- "$dir/docker-buildx.tmp$$" "$dir/docker-buildx"
+        log "installed docker-buildx into $dir"
+    fi
+}
+
+# ---------------------------------------------------------------- dockerd
+
+# PID from our pidfile if it names a live dockerd that uses our pidfile.
+our_dockerd_pid() {
+    local pid
+    [[ -f $PIDFILE ]] || return 1
+    pid=$(tr -dc '0-9' <"$PIDFILE")
+    [[ -n $pid ]] || return 1
+    [[ -r /proc/$pid/cmdline ]] || return 1
+    tr '\0' '\n' <"/proc/$pid/cmdline" | grep -Fxq -- "$PIDFILE" || return 1
+    printf '%s\n' "$pid"
+}
+
+# True while PID is a live process (an unreaped zombie counts as gone).
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+# wait_gone PID SECONDS: wait for a process to exit.
+wait_gone() {
+    local pid=$1 i
+    for ((i = 0; i < $2 * 10; i++)); do
+        alive "$pid" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_dockerd() {
+    local pid
+    if ! pid=$(our_dockerd_pid); then
+        return 1
+    fi
+    log "stopping dockerd (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 60; then
+        log "dockerd (pid $pid) did not stop within 60 s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$pid" 10 || die "dockerd (pid $pid) does not die"
+    fi
+    rm -f -- "$PIDFILE" "$SOCK"
+    # dockerd bind-mounts its data root onto itself (and may leave overlay or
+    # netns mounts after a crash); with it gone, nothing needs them.
+    unmount_under "$DATA_ROOT"
+    unmount_under "$EXEC_ROOT"
+    return 0
+}
+
+# Remove what a dead dockerd left behind, so that a new one can start.
+clean_stale() {
+    if [[ -e $PIDFILE ]] && ! our_dockerd_pid >/dev/null; then
+        log "removing stale pidfile $PIDFILE"
+        rm -f -- "$PIDFILE"
+    fi
+    if [[ -e $SOCK ]] && ! our_dockerd_pid >/dev/null; then
+        log "removing stale socket $SOCK"
+        rm -f -- "$SOCK"
+    fi
+    # dockerd reuses a running containerd named by this pidfile; a recycled pid
+    # would make it wait for a containerd that is not there.
+    local cpidfile="$EXEC_ROOT/containerd/containerd.pid" cpid
+    if [[ -f $cpidfile ]]; then
+        cpid=$(tr -dc '0-9' <"$cpidfile")
+        if [[ -z $cpid || "$(cat "/proc/$cpid/comm" 2>/dev/null)" != containerd ]]; then
+            rm -f -- "$cpidfile"
+        fi
+    fi
+}
+
+start_dockerd() {
+    log "starting dockerd (data root $DATA_ROOT, log $DOCKERD_LOG)"
+    mkdir -p "$DATA_ROOT" "$EXEC_ROOT"
+    [[ -f $DAEMON_JSON ]] || printf '{}\n' >"$DAEMON_JSON"
+    printf '\n===== %s: %s up\n' "$(date -Is)" "$PROG" >>"$DOCKERD_LOG"
+    (
+        # The daemon must hold none of the caller's files open (a CI run's
+        # output pipes, our lock): stdin from /dev/null, output to the log,
+        # every other descriptor closed.
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if ((fd > 2)); then
+                eval "exec $fd>&-" 2>/dev/null || true
+            fi
+        done
+        exec setsid dockerd \
+            --data-root "$DATA_ROOT" \
+            --exec-root "$EXEC_ROOT" \
+            --pidfile "$PIDFILE" \
+            --config-file "$DAEMON_JSON" \
+            -H "unix://$SOCK" \
+            </dev/null >>"$DOCKERD_LOG" 2>&1
+    ) &
+    local spid=$! i
+    for ((i = 0; i < 600; i++)); do
+        if engine_answers; then
+            log "dockerd is up ($(docker version --format 'server {{.Server.Version}}' 2>/dev/null))"
+            return 0
+        fi
+        if ! alive "$spid"; then
+            show_log "$DOCKERD_LOG" 40
+            die "dockerd exited during start-up (log: $DOCKERD_LOG)"
+        fi
+        sleep 0.1
+    done
+    show_log "$DOCKERD_LOG" 40
+    die "dockerd did not answer on $SOCK within 60 s (log: $DOCKERD_LOG)"
+}
+
+# ---------------------------------------------------------------- images
+
+# Unmount DIR and everything under it, deepest first (mount points with odd
+# characters, which /proc/self/mounts escapes, are left alone).
+unmount_under() {
+    local dir=$1 mnt
+    while read -r mnt; do
+        umount -l -- "$mnt" 2>/dev/null || true
+    done < <(awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
+}
+
+# Remove a directory (a rootfs an interrupted debootstrap may have left with
+# /proc or /dev mounted in it) without crossing into other file systems.
+remove_tree() {
+    local dir=$1
+    [[ -e $dir ]] || return 0
+    unmount_under "$dir"
+    rm -rf --one-file-system -- "$dir"
+}
+
+# Background job: debootstrap SUITE and cache its rootfs as a tarball.
+build_rootfs_tarball() {
+    local suite=$1
+    local root="$ROOTFS_DIR/$suite" tarball="$IMAGE_DIR/debian-$suite.tar"
+    local blog="$LOG_DIR/debootstrap-$suite.log"
+    : >"$blog"
+    remove_tree "$root"
+    mkdir -p "$ROOTFS_DIR" "$IMAGE_DIR"
+    run_logged "$blog" debootstrap --variant=minbase --include=ca-certificates \
+        "$suite" "$root" "$MIRROR"
+    local crts=(/usr/local/share/ca-certificates/*.crt)
+    if [[ -e ${crts[0]} ]]; then
+        mkdir -p "$root/usr/local/share/ca-certificates"
+        cp -- "${crts[@]}" "$root/usr/local/share/ca-certificates/"
+    fi
+    run_logged "$blog" chroot "$root" update-ca-certificates
+    rm -rf -- "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+    run_logged "$blog" tar --numeric-owner -C "$root" -cf "$tarball.tmp" .
+    mv -f -- "$tarball.tmp" "$tarball"
+    remove_tree "$root"
+}
+
+start_rootfs_job() {
+    local suite=$1
+    log "debootstrap $suite in the background (log $LOG_DIR/debootstrap-$suite.log)"
+    set -m # own process group, so that kill_jobs can stop the whole tree
+    build_rootfs_tarball "$suite" </dev/null &
+    JOBS[$suite]=$!
+    set +m
+}
+
+wait_rootfs_job() {
+    local suite=$1 pid=${JOBS[$1]:-}
+    [[ -n $pid ]] || return 0
+    local rc=0
+    wait "$pid" || rc=$?
+    unset "JOBS[$suite]"
+    ((rc == 0)) || die "making the $suite rootfs failed (log: $LOG_DIR/debootstrap-$suite.log)"
+}
+
+image_present() {
+    docker image inspect "debian:$1" >/dev/null 2>&1
+}
+
+# Start debootstrap jobs for the suites that may need one. When the engine
+# already answers, only for missing images; otherwise (engine not started yet)
+# for every suite whose tarball is not cached.
+start_needed_rootfs_jobs() {
+    local engine_up=$1 suite
+    for suite in "${SUITES[@]}"; do
+        [[ -f $IMAGE_DIR/debian-$suite.tar ]] && continue
+        if [[ $engine_up == 1 ]] && image_present "$suite"; then
+            continue
+        fi
+        start_rootfs_job "$suite"
+    done
+}
+
+import_missing_images() {
+    local suite tarball ilog="$LOG_DIR/import.log"
+    for suite in "${SUITES[@]}"; do
+        if image_present "$suite"; then
+            continue
+        fi
+        tarball="$IMAGE_DIR/debian-$suite.tar"
+        if [[ -z ${JOBS[$suite]:-} && ! -f $tarball ]]; then
+            start_rootfs_job "$suite"
+        fi
+        wait_rootfs_job "$suite"
+        [[ -f $tarball ]] || die "no rootfs tarball for $suite at $tarball"
+        log "importing debian:$suite"
+        run_logged "$ilog" docker import \
+            --change "$IMPORT_PATH_ENV" --change 'CMD ["bash"]' \
+            "$tarball" "debian:$suite" ||
+            die "docker import of debian:$suite failed (log: $ilog)"
+    done
+    # Finish tarball jobs whose image turned out to be present already.
+    for suite in "${!JOBS[@]}"; do
+        wait_rootfs_job "$suite"
+    done
+}
+
+# ---------------------------------------------------------------- commands
+
+take_lock() {
+    mkdir -p "$ENGINE_DIR" "$LOG_DIR"
+    exec 9>>"$ENGINE_DIR/lock"
+    if ! flock -n 9; then
+        log "waiting for another $PROG on $ENGINE_DIR"
+        flock 9
+    fi
+}
+
+cmd_up() {
+    if [[ ${KILN_USE_EXISTING_DOCKER:-0} == 1 ]] &&
+        timeout 20 docker version >/dev/null 2>&1 &&
+        timeout 20 docker buildx version >/dev/null 2>&1; then
+        log "using the existing Docker engine (${DOCKER_HOST:-default socket})"
+        take_lock
+        if ! image_present bookworm || ! image_present trixie; then
+            ensure_system_packages debootstrap
+        fi
+        start_needed_rootfs_jobs 1
+        import_missing_images
+        if [[ -n ${DOCKER_HOST:-} ]]; then
+            printf 'export DOCKER_HOST=%q KILN_ENGINE_STARTED=0\n' "$DOCKER_HOST"
+        else
+            printf 'export KILN_ENGINE_STARTED=0\n'
+        fi
+        return 0
+    fi
+
+    [[ $(id -u) == 0 ]] || die "the private engine needs root (dockerd, debootstrap, apt-get)"
+    take_lock
+    use_private_engine
+    local started=0 engine_up=0
+    if [[ -x $PREFIX/usr/bin/docker ]] && engine_answers; then
+        engine_up=1
+    fi
+    if ((engine_up == 0)); then
+        ensure_system_packages "${SYSTEM_PKGS[@]}"
+    fi
+    start_needed_rootfs_jobs "$engine_up"
+    ensure_prefix
+    if ((engine_up == 0)); then
+        local pid
+        if pid=$(our_dockerd_pid); then
+            # Ours, alive, but not answering: give it a moment, then restart it.
+            log "dockerd (pid $pid) is running but does not answer yet; waiting"
+            local i
+            for ((i = 0; i < 150; i++)); do
+                engine_answers && break
+                sleep 0.2
+            done
+            if ! engine_answers; then
+                log "dockerd (pid $pid) does not answer; restarting it"
+                stop_dockerd || true
+            fi
+        fi
+        if ! engine_answers; then
+            clean_stale
+            start_dockerd
+            started=1
+        fi
+    fi
+    import_missing_images
+    print_exports "$started"
+}
+
+cmd_down() {
+    take_lock
+    if stop_dockerd; then
+        log "dockerd stopped"
+    else
+        log "no dockerd of ours is running (pidfile $PIDFILE)"
+        use_private_engine
+        if [[ -x $PREFIX/usr/bin/docker ]] && engine_answers; then
+            log "but an engine answers on $SOCK without our pidfile; leaving it alone"
+            return 0
+        fi
+        clean_stale
+        unmount_under "$DATA_ROOT"
+        unmount_under "$EXEC_ROOT"
+    fi
+}
+
+cmd_status() {
+    use_private_engine
+    local pid
+    if [[ -x $PREFIX/usr/bin/docker ]] && engine_answers; then
+        log "engine answers on $SOCK ($(docker version --format 'server {{.Server.Version}}' 2>/dev/null))"
+    elif pid=$(our_dockerd_pid); then
+        log "dockerd (pid $pid) is running but does not answer on $SOCK"
+        return 1
+    else
+        log "engine is not running"
+        return 1
+    fi
+}
+
+usage() {
+    cat >&2 <<EOF
+usage: $PROG up|down|env|status
+  up      start (or reuse) the private engine and base images; print an export line
+  down    stop the dockerd that up started
+  env     print the export line only
+  status  tell whether the engine answers
+state: $ENGINE_DIR (KILN_ENGINE_DIR)
+EOF
+}
+
+main() {
+    case ${1:-} in
+        up) cmd_up ;;
+        down) cmd_down ;;
+        env) print_exports 0 ;;
+        status) cmd_status ;;
+        -h | --help | help) usage ;;
+        *)
+            usage
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"
