@@ -63,7 +63,7 @@ IMPORT_PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 # Background jobs (debootstrap) started by this run; killed if we exit early.
 declare -A JOBS=()
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+log() { printf '%s [%ss]: %s\n' "$PROG" "$SECONDS" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
 # Print the last lines of a log file to stderr.
@@ -399,7 +399,8 @@ start_needed_rootfs_jobs() {
 }
 
 import_missing_images() {
-    local suite tarball ilog="$LOG_DIR/import.log"
+    local suite tarball
+    local -A imports=()
     for suite in "${SUITES[@]}"; do
         if image_present "$suite"; then
             continue
@@ -411,10 +412,15 @@ import_missing_images() {
         wait_rootfs_job "$suite"
         [[ -f $tarball ]] || die "no rootfs tarball for $suite at $tarball"
         log "importing debian:$suite"
-        run_logged "$ilog" docker import \
+        # Imports run side by side (each takes a few seconds of CPU).
+        run_logged "$LOG_DIR/import-$suite.log" docker import \
             --change "$IMPORT_PATH_ENV" --change 'CMD ["bash"]' \
-            "$tarball" "debian:$suite" ||
-            die "docker import of debian:$suite failed (log: $ilog)"
+            "$tarball" "debian:$suite" &
+        imports[$suite]=$!
+    done
+    for suite in "${!imports[@]}"; do
+        wait "${imports[$suite]}" ||
+            die "docker import of debian:$suite failed (log: $LOG_DIR/import-$suite.log)"
     done
     # Finish tarball jobs whose image turned out to be present already.
     for suite in "${!JOBS[@]}"; do
@@ -450,6 +456,9 @@ cmd_up() {
             printf 'export KILN_ENGINE_STARTED=0\n'
         fi
         return 0
+    fi
+    if [[ ${KILN_USE_EXISTING_DOCKER:-0} == 1 ]]; then
+        log "KILN_USE_EXISTING_DOCKER=1, but docker or docker buildx does not work with the caller's environment; using the private engine"
     fi
 
     [[ $(id -u) == 0 ]] || die "the private engine needs root (dockerd, debootstrap, apt-get)"
