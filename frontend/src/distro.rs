@@ -1,0 +1,60 @@
+//! The distros kiln builds for. A distro is a row of data; families hold the code.
+
+/// How a distro's packages are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `.deb` packages built with dpkg-buildpackage, installed with apt.
+    Deb,
+}
+
+/// One target distro.
+#[derive(Debug, Clone, Copy)]
+pub struct Distro {
+    /// Target key: the first component of `--target` (`bookworm`).
+    pub key: &'static str,
+    /// Human name for descriptions.
+    pub title: &'static str,
+    /// Packaging family.
+    pub family: Family,
+    /// Base image of the build worker and of the container route.
+    pub image: &'static str,
+    /// Version id used in package versions (`2.10-debian12u1`).
+    pub version_id: &'static str,
+    /// Distribution name written in the Debian changelog.
+    pub codename: &'static str,
+    /// Packages every build needs in the worker.
+    pub builder_packages: &'static [&'static str],
+    /// The `debhelper-compat` level this distro's debhelper supports.
+    pub debhelper_compat: u32,
+}
+
+const DEB_BUILDER_PACKAGES: &[&str] = &["build-essential", "debhelper", "dpkg-dev"];
+
+/// Every distro kiln knows, in target-list order.
+pub const DISTROS: &[Distro] = &[
+    Distro {
+        key: "bookworm",
+        title: "Debian 12 (bookworm)",
+        family: Family::Deb,
+        image: "docker.io/library/debian:bookworm",
+        version_id: "debian12",
+        codename: "bookworm",
+        builder_packages: DEB_BUILDER_PACKAGES,
+        debhelper_compat: 13,
+    },
+    Distro {
+        key: "trixie",
+        title: "Debian 13 (trixie)",
+        family: Family::Deb,
+        image: "docker.io/library/debian:trixie",
+        version_id: "debian13",
+        codename: "trixie",
+        builder_packages: DEB_BUILDER_PACKAGES,
+        debhelper_compat: 13,
+    },
+];
+
+/// The distro with target key `key`.
+pub fn find(key: &str) -> Option<&'static Distro> {
+    DISTROS.iter().find(|d| d.key == key)
+}

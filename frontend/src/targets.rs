@@ -1,0 +1,137 @@
+//! `--target` routing: `<distro>/<route>`, longest match first, and the list of targets.
+
+use crate::distro::{self, Distro, Family};
+use serde_json::json;
+
+/// What a build produces for a distro.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The native package (and nothing else) as the result filesystem.
+    Package,
+    /// The distro image with the package installed.
+    Container,
+    /// The build worker image (distro image plus build tooling).
+    Worker,
+}
+
+/// Routes of the deb family: (path, route, description). The first is the default.
+const DEB_ROUTES: &[(&str, Route, &str)] = &[
+    ("deb", Route::Package, "Build a .deb package"),
+    ("container", Route::Container, "Build a container image with the .deb installed"),
+    ("testing/container", Route::Container, "Same as container (Dalec's name for it)"),
+    ("worker", Route::Worker, "The build worker image"),
+];
+
+fn routes(family: Family) -> &'static [(&'static str, Route, &'static str)] {
+    match family {
+        Family::Deb => DEB_ROUTES,
+    }
+}
+
+/// A resolved `--target`.
+#[derive(Debug, Clone, Copy)]
+pub struct Selected {
+    /// The distro.
+    pub distro: &'static Distro,
+    /// The route.
+    pub route: Route,
+}
+
+/// One entry of the target list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// Full target name (`bookworm/deb`).
+    pub name: String,
+    /// What it builds.
+    pub description: String,
+    /// Whether it is what a bare distro key selects.
+    pub default: bool,
+}
+
+/// Every target, in a stable order.
+pub fn list() -> Vec<TargetInfo> {
+    distro::DISTROS
+        .iter()
+        .flat_map(|d| {
+            routes(d.family).iter().enumerate().map(move |(i, (path, _, desc))| TargetInfo {
+                name: format!("{}/{path}", d.key),
+                description: format!("{desc} for {}", d.title),
+                default: i == 0,
+            })
+        })
+        .collect()
+}
+
+/// Resolves a `--target` value; a bare distro key selects its default route.
+pub fn select(target: &str) -> Result<Selected, String> {
+    let target = target.trim_matches('/');
+    let (key, rest) = target.split_once('/').unwrap_or((target, ""));
+    let unknown = || {
+        let names: Vec<String> = list().into_iter().map(|t| t.name).collect();
+        if target.is_empty() {
+            format!("no target given: pass --target, one of: {}", names.join(", "))
+        } else {
+            format!("unknown target {target:?}; available targets: {}", names.join(", "))
+        }
+    };
+    let distro = distro::find(key).ok_or_else(unknown)?;
+    let table = routes(distro.family);
+    let route = if rest.is_empty() {
+        table[0].1
+    } else {
+        table.iter().find(|(p, _, _)| *p == rest).map(|(_, r, _)| *r).ok_or_else(unknown)?
+    };
+    Ok(Selected { distro, route })
+}
+
+/// The target list as text: a `TARGET  DESCRIPTION` table.
+pub fn list_text() -> String {
+    let targets = list();
+    let width = targets.iter().map(|t| t.name.len()).max().unwrap_or(0).max("TARGET".len());
+    let mut out = format!("{:width$}  DESCRIPTION\n", "TARGET");
+    for t in targets {
+        let default = if t.default { " (default)" } else { "" };
+        out.push_str(&format!("{:width$}  {}{default}\n", t.name, t.description));
+    }
+    out
+}
+
+/// The target list in BuildKit's `frontend.targets` subrequest schema (version 1.0.0).
+pub fn list_json() -> serde_json::Value {
+    let targets: Vec<_> = list()
+        .into_iter()
+        .map(|t| json!({ "name": t.name, "description": t.description, "default": t.default }))
+        .collect();
+    json!({ "targets": targets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_targets() {
+        let s = select("bookworm/deb").unwrap();
+        assert_eq!((s.distro.key, s.route), ("bookworm", Route::Package));
+        assert_eq!(select("trixie").unwrap().route, Route::Package);
+        assert_eq!(select("trixie/testing/container").unwrap().route, Route::Container);
+        assert_eq!(select("bookworm/worker").unwrap().route, Route::Worker);
+    }
+
+    #[test]
+    fn unknown_target_lists_the_available_ones() {
+        let e = select("jammy/deb").unwrap_err();
+        assert!(e.starts_with("unknown target \"jammy/deb\"; available targets: bookworm/deb, "), "{e}");
+        assert!(e.contains("trixie/container"));
+        assert!(select("bookworm/rpm").is_err());
+        assert!(select("").unwrap_err().starts_with("no target given"));
+    }
+
+    #[test]
+    fn lists_every_route_of_every_distro() {
+        let text = list_text();
+        assert!(text.contains("bookworm/deb"));
+        assert!(text.contains("trixie/worker"));
+        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 8);
+    }
+}
