@@ -25,10 +25,26 @@ pub struct CopyOptions {
     pub mode: Option<u32>,
 }
 
+/// Numeric owner of a created file or directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+impl Owner {
+    fn to_pb(self) -> pb::ChownOpt {
+        let id = |n| Some(pb::UserOpt { user: Some(pb::user_opt::User::ById(n)) });
+        pb::ChownOpt { user: id(self.uid), group: id(self.gid) }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Action {
-    Mkdir { path: String, mode: u32, parents: bool },
-    Mkfile { path: String, mode: u32, data: Vec<u8> },
+    Mkdir { path: String, mode: u32, parents: bool, owner: Option<Owner> },
+    Mkfile { path: String, mode: u32, data: Vec<u8>, owner: Option<Owner> },
     Copy { from: State, src: String, dest: String, opts: CopyOptions },
     Rm { path: String, allow_not_found: bool },
 }
@@ -46,14 +62,24 @@ impl FileActions {
     }
 
     /// Creates a directory.
-    pub fn mkdir(mut self, path: &str, mode: u32, parents: bool) -> FileActions {
-        self.actions.push(Action::Mkdir { path: path.into(), mode, parents });
+    pub fn mkdir(self, path: &str, mode: u32, parents: bool) -> FileActions {
+        self.mkdir_owned(path, mode, parents, None)
+    }
+
+    /// Creates a directory owned by `owner` (root when `None`).
+    pub fn mkdir_owned(mut self, path: &str, mode: u32, parents: bool, owner: Option<Owner>) -> FileActions {
+        self.actions.push(Action::Mkdir { path: path.into(), mode, parents, owner });
         self
     }
 
     /// Creates a file with `data`.
-    pub fn mkfile(mut self, path: &str, mode: u32, data: Vec<u8>) -> FileActions {
-        self.actions.push(Action::Mkfile { path: path.into(), mode, data });
+    pub fn mkfile(self, path: &str, mode: u32, data: Vec<u8>) -> FileActions {
+        self.mkfile_owned(path, mode, data, None)
+    }
+
+    /// Creates a file with `data`, owned by `owner` (root when `None`).
+    pub fn mkfile_owned(mut self, path: &str, mode: u32, data: Vec<u8>, owner: Option<Owner>) -> FileActions {
+        self.actions.push(Action::Mkfile { path: path.into(), mode, data, owner });
         self
     }
 
@@ -111,18 +137,18 @@ impl State {
             .enumerate()
             .map(|(j, a)| {
                 let action = match a {
-                    Action::Mkdir { path, mode, parents } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+                    Action::Mkdir { path, mode, parents, owner } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
                         path,
                         mode: mode as i32,
                         make_parents: parents,
-                        owner: None,
+                        owner: owner.map(Owner::to_pb),
                         timestamp: -1,
                     }),
-                    Action::Mkfile { path, mode, data } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
+                    Action::Mkfile { path, mode, data, owner } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
                         path,
                         mode: mode as i32,
                         data,
-                        owner: None,
+                        owner: owner.map(Owner::to_pb),
                         timestamp: -1,
                     }),
                     Action::Copy { src, dest, opts, .. } => pb::file_action::Action::Copy(pb::FileActionCopy {

@@ -13,6 +13,6 @@ mod source;
 mod state;
 
 pub use exec::{Exec, ExecResult, Mount, NetMode, Sharing};
-pub use file::{CopyOptions, FileActions};
+pub use file::{CopyOptions, FileActions, Owner};
 pub use source::{normalize_image_ref, GitOptions, HttpOptions, LocalOptions};
 pub use state::State;
