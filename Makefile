@@ -1,0 +1,53 @@
+# kiln — make targets. Anything that needs an engine brings up a private one
+# (scripts/engine.sh) unless KILN_USE_EXISTING_DOCKER=1 and Docker is reachable.
+
+TARGET   := x86_64-unknown-linux-gnu
+BIN      := target/$(TARGET)/release/kiln-frontend
+IMAGE    := kiln/frontend:dev
+# Prefix for recipe lines that talk to the engine.
+ENGINE   := eval "$$(scripts/engine.sh up)" &&
+
+.PHONY: all build image demo test unit e2e bench lint engine engine-down clean
+
+all: build
+
+## build: the static frontend binary (glibc, +crt-static: runs in a FROM scratch image)
+build:
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p kiln-frontend
+
+## image: build the frontend image and load it into the engine as kiln/frontend:dev
+image: build
+	mkdir -p target/image
+	cp $(BIN) target/image/kiln-frontend
+	$(ENGINE) docker build -q -f Dockerfile.frontend -t $(IMAGE) target/image >/dev/null
+	@echo "built $(IMAGE)"
+
+## demo: package specs/hello.yml for bookworm, print the .deb and run the packaged program
+demo: image
+	$(ENGINE) scripts/demo.sh
+
+## test: everything but fuzzing: unit, golden and e2e tests against a real engine
+test: image
+	$(ENGINE) cargo test --workspace --locked
+
+## unit: the tests that need no engine
+unit:
+	cargo test --workspace --locked --lib --bins
+
+## bench: frontend image size, cold and cached build times against a plain Dockerfile
+bench: image
+	$(ENGINE) scripts/bench.sh
+
+## lint: formatting and clippy, as CI wants them
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --locked -- -D warnings
+
+engine:
+	scripts/engine.sh up >/dev/null
+
+engine-down:
+	scripts/engine.sh down
+
+clean:
+	cargo clean
