@@ -1,1 +1,104 @@
-//! e2e
+//! Helpers for kiln's end-to-end tests: run `docker buildx build` with the kiln frontend
+//! against a real engine and look at what comes out.
+//!
+//! The tests need an engine (`make test` starts a private one) and the frontend image
+//! `kiln/frontend:dev` (`make image`). Outside CI, a missing engine skips them with a
+//! message; with `CI=true` it fails them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The frontend image the example specs name in their `# syntax=` line.
+pub const FRONTEND_IMAGE: &str = "kiln/frontend:dev";
+
+/// The repository root (where `specs/` lives).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Runs a command and returns its output, panicking only if it cannot be started.
+pub fn run(cmd: &mut Command) -> Output {
+    match cmd.output() {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run {cmd:?}: {e}"),
+    }
+}
+
+/// Both output streams as one string.
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Whether the engine and the frontend image are there. Skips (returns false) outside CI,
+/// panics in CI.
+pub fn engine_ready() -> bool {
+    let problem = if !run(Command::new("docker").arg("version")).status.success() {
+        Some("no Docker engine is reachable (run the tests with `make test`)".to_string())
+    } else if !run(Command::new("docker").args(["image", "inspect", FRONTEND_IMAGE])).status.success() {
+        Some(format!("the frontend image {FRONTEND_IMAGE} is missing (run `make image`)"))
+    } else {
+        None
+    };
+    match problem {
+        None => true,
+        Some(p) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("{p}"),
+        Some(p) => {
+            eprintln!("skipping e2e test: {p}");
+            false
+        }
+    }
+}
+
+/// `docker buildx build` of `spec` for `target` in `context`, with extra arguments.
+pub fn build(spec: &Path, target: &str, context: &Path, extra: &[&str]) -> Output {
+    let mut cmd = Command::new("docker");
+    cmd.args(["buildx", "build", "--progress=plain", "-f"])
+        .arg(spec)
+        .args(["--target", target])
+        .args(extra)
+        .arg(context);
+    run(&mut cmd)
+}
+
+/// Builds `spec` for `target` into a fresh directory and returns it; panics with the build
+/// log on failure.
+pub fn build_to_dir(spec: &Path, target: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("temporary directory");
+    let dest = format!("type=local,dest={}", out.path().display());
+    let o = build(spec, target, &repo_root(), &["--output", &dest]);
+    assert!(o.status.success(), "build of {target} failed:\n{}", text(&o));
+    out
+}
+
+/// The files in a directory, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Names of the `[kiln …]` steps of a plain-progress build log that were not `CACHED`.
+pub fn uncached_kiln_steps(log: &str) -> Vec<String> {
+    let mut names = std::collections::BTreeMap::new();
+    let mut cached = std::collections::BTreeSet::new();
+    for line in log.lines() {
+        let Some(rest) = line.strip_prefix('#') else { continue };
+        let Some((id, what)) = rest.split_once(' ') else { continue };
+        if what.starts_with("[kiln ") {
+            names.insert(id.to_string(), what.to_string());
+        } else if what == "CACHED" {
+            cached.insert(id.to_string());
+        }
+    }
+    names.into_iter().filter(|(id, _)| !cached.contains(id)).map(|(_, n)| n).collect()
+}
+
+/// Writes `text` as `spec.yml` in a new directory (the build context) and returns both.
+pub fn spec_in_tempdir(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("spec.yml");
+    std::fs::write(&path, text).expect("write spec");
+    (dir, path)
+}
