@@ -13,8 +13,16 @@ pub struct Caps {
 impl Caps {
     /// Builds the set from `Ping`'s answer, keeping only enabled caps.
     pub fn from_pong(gateway: &[ApiCap], llb: &[ApiCap]) -> Self {
-        let enabled = |caps: &[ApiCap]| caps.iter().filter(|c| c.enabled).map(|c| c.id.clone()).collect();
-        Caps { gateway: enabled(gateway), llb: enabled(llb) }
+        let enabled = |caps: &[ApiCap]| {
+            caps.iter()
+                .filter(|c| c.enabled)
+                .map(|c| c.id.clone())
+                .collect()
+        };
+        Caps {
+            gateway: enabled(gateway),
+            llb: enabled(llb),
+        }
     }
 
     /// A cap set with everything given enabled (for tests and offline use).

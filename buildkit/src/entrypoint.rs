@@ -24,7 +24,10 @@ pub async fn read_spec(gateway: &Gateway, opts: &BuildOpts) -> Result<SpecFile, 
     let definition = match inputs.get(DOCKERFILE_KEY) {
         Some(def) if opts.get("dockerfilekey").is_none() => def.clone(),
         _ => {
-            let key = opts.get("dockerfilekey").unwrap_or(DOCKERFILE_KEY).to_string();
+            let key = opts
+                .get("dockerfilekey")
+                .unwrap_or(DOCKERFILE_KEY)
+                .to_string();
             let local = State::local(
                 &key,
                 LocalOptions {

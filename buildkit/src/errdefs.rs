@@ -21,12 +21,18 @@ pub fn source_location(filename: &str, data: &[u8], language: &str, start: u32, 
         },
         "ranges": [{ "start": { "line": start }, "end": { "line": end } }],
     });
-    Any { type_url: SOURCE_TYPE_URL.to_string(), value: value.to_string().into_bytes() }
+    Any {
+        type_url: SOURCE_TYPE_URL.to_string(),
+        value: value.to_string().into_bytes(),
+    }
 }
 
 /// A detail naming a subrequest the frontend does not support.
 pub fn unsupported_subrequest(name: &str) -> Any {
-    Any { type_url: SUBREQUEST_TYPE_URL.to_string(), value: json!({ "name": name }).to_string().into_bytes() }
+    Any {
+        type_url: SUBREQUEST_TYPE_URL.to_string(),
+        value: json!({ "name": name }).to_string().into_bytes(),
+    }
 }
 
 #[cfg(test)]

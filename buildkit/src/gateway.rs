@@ -4,9 +4,7 @@ use crate::caps::Caps;
 use crate::pb;
 use crate::proto::google::protobuf::Any;
 use crate::proto::google::rpc::Status;
-use crate::proto::moby::buildkit::v1::frontend::{
-    self as gw, llb_bridge_client::LlbBridgeClient,
-};
+use crate::proto::moby::buildkit::v1::frontend::{self as gw, llb_bridge_client::LlbBridgeClient};
 use std::collections::{BTreeMap, HashMap};
 use tonic::transport::Channel;
 
@@ -35,7 +33,10 @@ trait Context<T> {
 impl<T> Context<T> for Result<tonic::Response<T>, tonic::Status> {
     fn context(self, what: impl FnOnce() -> String) -> GatewayResult<T> {
         self.map(tonic::Response::into_inner)
-            .map_err(|status| GatewayError { context: what(), status })
+            .map_err(|status| GatewayError {
+                context: what(),
+                status,
+            })
     }
 }
 
@@ -77,7 +78,10 @@ impl Gateway {
         let mut client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE);
-        let pong = client.ping(gw::PingRequest {}).await.context(|| "ping BuildKit".into())?;
+        let pong = client
+            .ping(gw::PingRequest {})
+            .await
+            .context(|| "ping BuildKit".into())?;
         let caps = Caps::from_pong(&pong.frontend_api_caps, &pong.llb_caps);
         Ok(Gateway { client, caps })
     }
@@ -91,9 +95,12 @@ impl Gateway {
     ///
     /// An empty definition (scratch) gives the empty ref.
     pub async fn solve(&self, definition: pb::Definition) -> GatewayResult<Ref> {
-        self.solve_request(gw::SolveRequest { definition: Some(definition), ..Default::default() })
-            .await
-            .map(|r| r.reference.unwrap_or_default())
+        self.solve_request(gw::SolveRequest {
+            definition: Some(definition),
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.reference.unwrap_or_default())
     }
 
     /// Runs another frontend (`dockerfile.v0`, `gateway.v0`) and returns its result.
@@ -115,7 +122,12 @@ impl Gateway {
     async fn solve_request(&self, mut req: gw::SolveRequest) -> GatewayResult<FrontendResult> {
         req.allow_result_return = true;
         req.allow_result_array_ref = true;
-        let resp = self.client.clone().solve(req).await.context(|| "solve".into())?;
+        let resp = self
+            .client
+            .clone()
+            .solve(req)
+            .await
+            .context(|| "solve".into())?;
         let Some(result) = resp.result else {
             return Ok(FrontendResult::default());
         };
@@ -123,14 +135,19 @@ impl Gateway {
             Some(gw::result::Result::Ref(r)) => Some(Ref { id: r.id }),
             _ => None,
         };
-        Ok(FrontendResult { reference, metadata: result.metadata.into_iter().collect() })
+        Ok(FrontendResult {
+            reference,
+            metadata: result.metadata.into_iter().collect(),
+        })
     }
 
     /// Forces a ref to be built; build errors surface here.
     pub async fn evaluate(&self, r: &Ref) -> GatewayResult<()> {
         self.client
             .clone()
-            .evaluate(gw::EvaluateRequest { r#ref: r.id.clone() })
+            .evaluate(gw::EvaluateRequest {
+                r#ref: r.id.clone(),
+            })
             .await
             .context(|| "build".into())
             .map(|_| ())
@@ -143,10 +160,18 @@ impl Gateway {
             let req = gw::ReadFileRequest {
                 r#ref: r.id.clone(),
                 file_path: path.to_string(),
-                range: Some(gw::FileRange { offset: data.len() as i64, length: READ_CHUNK }),
+                range: Some(gw::FileRange {
+                    offset: data.len() as i64,
+                    length: READ_CHUNK,
+                }),
                 mount_index: 0,
             };
-            let chunk = self.client.clone().read_file(req).await.context(|| format!("read {path}"))?;
+            let chunk = self
+                .client
+                .clone()
+                .read_file(req)
+                .await
+                .context(|| format!("read {path}"))?;
             let n = chunk.data.len() as i64;
             data.extend_from_slice(&chunk.data);
             if n < READ_CHUNK {
@@ -156,15 +181,43 @@ impl Gateway {
     }
 
     /// Lists one directory level of a ref.
-    pub async fn read_dir(&self, r: &Ref, path: &str) -> GatewayResult<Vec<crate::proto::fsutil::types::Stat>> {
-        let req = gw::ReadDirRequest { r#ref: r.id.clone(), dir_path: path.to_string(), ..Default::default() };
-        Ok(self.client.clone().read_dir(req).await.context(|| format!("list {path}"))?.entries)
+    pub async fn read_dir(
+        &self,
+        r: &Ref,
+        path: &str,
+    ) -> GatewayResult<Vec<crate::proto::fsutil::types::Stat>> {
+        let req = gw::ReadDirRequest {
+            r#ref: r.id.clone(),
+            dir_path: path.to_string(),
+            ..Default::default()
+        };
+        Ok(self
+            .client
+            .clone()
+            .read_dir(req)
+            .await
+            .context(|| format!("list {path}"))?
+            .entries)
     }
 
     /// Stats one path of a ref.
-    pub async fn stat_file(&self, r: &Ref, path: &str) -> GatewayResult<Option<crate::proto::fsutil::types::Stat>> {
-        let req = gw::StatFileRequest { r#ref: r.id.clone(), path: path.to_string(), mount_index: 0 };
-        Ok(self.client.clone().stat_file(req).await.context(|| format!("stat {path}"))?.stat)
+    pub async fn stat_file(
+        &self,
+        r: &Ref,
+        path: &str,
+    ) -> GatewayResult<Option<crate::proto::fsutil::types::Stat>> {
+        let req = gw::StatFileRequest {
+            r#ref: r.id.clone(),
+            path: path.to_string(),
+            mount_index: 0,
+        };
+        Ok(self
+            .client
+            .clone()
+            .stat_file(req)
+            .await
+            .context(|| format!("stat {path}"))?
+            .stat)
     }
 
     /// Resolves an image reference to its digest and config for `platform`.
@@ -187,7 +240,10 @@ impl Gateway {
             .resolve_image_config(req)
             .await
             .context(|| format!("resolve image {image}"))?;
-        Ok(ImageConfig { digest: resp.digest, config: resp.config })
+        Ok(ImageConfig {
+            digest: resp.digest,
+            config: resp.config,
+        })
     }
 
     /// The frontend inputs of the request that started this frontend (empty when unsupported).
@@ -195,7 +251,12 @@ impl Gateway {
         if !self.caps.gateway("frontend.inputs") {
             return Ok(BTreeMap::new());
         }
-        let resp = self.client.clone().inputs(gw::InputsRequest {}).await.context(|| "read frontend inputs".into())?;
+        let resp = self
+            .client
+            .clone()
+            .inputs(gw::InputsRequest {})
+            .await
+            .context(|| "read frontend inputs".into())?;
         Ok(resp.definitions.into_iter().collect())
     }
 
@@ -205,31 +266,60 @@ impl Gateway {
             tracing::warn!("{message}");
             return Ok(());
         }
-        let req = gw::WarnRequest { level: 1, short: message.as_bytes().to_vec(), ..Default::default() };
-        self.client.clone().warn(req).await.context(|| "warn".into()).map(|_| ())
+        let req = gw::WarnRequest {
+            level: 1,
+            short: message.as_bytes().to_vec(),
+            ..Default::default()
+        };
+        self.client
+            .clone()
+            .warn(req)
+            .await
+            .context(|| "warn".into())
+            .map(|_| ())
     }
 
     /// Returns the frontend's result. Call exactly once, then exit.
     pub async fn return_result(&self, result: FrontendResult) -> GatewayResult<()> {
         let result = gw::Result {
             metadata: result.metadata.into_iter().collect::<HashMap<_, _>>(),
-            result: result
-                .reference
-                .map(|r| gw::result::Result::Ref(gw::Ref { id: r.id, def: None })),
+            result: result.reference.map(|r| {
+                gw::result::Result::Ref(gw::Ref {
+                    id: r.id,
+                    def: None,
+                })
+            }),
             ..Default::default()
         };
-        self.r#return(gw::ReturnRequest { result: Some(result), error: None }).await
+        self.r#return(gw::ReturnRequest {
+            result: Some(result),
+            error: None,
+        })
+        .await
     }
 
     /// Returns an error as the frontend's outcome. `details` are typed error details
     /// (see [`crate::errdefs`]). Call exactly once, then exit.
     pub async fn return_error(&self, message: &str, details: Vec<Any>) -> GatewayResult<()> {
         // Code 2 (Unknown) makes docker print the message as it is.
-        let status = Status { code: 2, message: message.to_string(), details };
-        self.r#return(gw::ReturnRequest { result: None, error: Some(status) }).await
+        let status = Status {
+            code: 2,
+            message: message.to_string(),
+            details,
+        };
+        self.r#return(gw::ReturnRequest {
+            result: None,
+            error: Some(status),
+        })
+        .await
     }
 
     async fn r#return(&self, req: gw::ReturnRequest) -> GatewayResult<()> {
-        self.client.clone().r#return(req).await.context(|| "return the result".into()).map(|_| ())
+        self.client
+            .clone()
+            .r#return(req)
+            .await
+            .context(|| "return the result".into())
+            .map(|_| ())
     }
 }

@@ -81,7 +81,9 @@ impl BuildOpts {
 
     /// The spec file name inside the `dockerfile` local directory.
     pub fn filename(&self) -> &str {
-        self.get("filename").filter(|f| !f.is_empty()).unwrap_or("Dockerfile")
+        self.get("filename")
+            .filter(|f| !f.is_empty())
+            .unwrap_or("Dockerfile")
     }
 
     /// The subrequest id (`frontend.targets`, ...) when this call is a `--call`.
@@ -93,7 +95,10 @@ impl BuildOpts {
     pub fn build_args(&self) -> BTreeMap<String, String> {
         self.opts
             .iter()
-            .filter_map(|(k, v)| k.strip_prefix("build-arg:").map(|k| (k.to_string(), v.clone())))
+            .filter_map(|(k, v)| {
+                k.strip_prefix("build-arg:")
+                    .map(|k| (k.to_string(), v.clone()))
+            })
             .collect()
     }
 
@@ -136,13 +141,23 @@ mod tests {
     #[test]
     fn parses_options_session_and_workers() {
         let vars = vec![
-            ("BUILDKIT_FRONTEND_OPT_0".to_string(), "target=bookworm/deb".to_string()),
-            ("BUILDKIT_FRONTEND_OPT_1".to_string(), "build-arg:X=a=b,c".to_string()),
-            ("BUILDKIT_FRONTEND_OPT_2".to_string(), "no-cache".to_string()),
+            (
+                "BUILDKIT_FRONTEND_OPT_0".to_string(),
+                "target=bookworm/deb".to_string(),
+            ),
+            (
+                "BUILDKIT_FRONTEND_OPT_1".to_string(),
+                "build-arg:X=a=b,c".to_string(),
+            ),
+            (
+                "BUILDKIT_FRONTEND_OPT_2".to_string(),
+                "no-cache".to_string(),
+            ),
             ("BUILDKIT_SESSION_ID".to_string(), "sid".to_string()),
             (
                 "BUILDKIT_WORKERS".to_string(),
-                r#"[{"id":"w","labels":{},"platforms":[{"architecture":"arm64","os":"linux"}]}]"#.to_string(),
+                r#"[{"id":"w","labels":{},"platforms":[{"architecture":"arm64","os":"linux"}]}]"#
+                    .to_string(),
             ),
             ("PATH".to_string(), "/bin".to_string()),
         ];
@@ -159,7 +174,8 @@ mod tests {
     fn accepts_go_field_names_for_workers() {
         let vars = vec![(
             "BUILDKIT_WORKERS".to_string(),
-            r#"[{"ID":"w","Labels":{},"Platforms":[{"architecture":"amd64","os":"linux"}]}]"#.to_string(),
+            r#"[{"ID":"w","Labels":{},"Platforms":[{"architecture":"amd64","os":"linux"}]}]"#
+                .to_string(),
         )];
         assert_eq!(BuildOpts::from_vars(vars).workers[0].id, "w");
     }

@@ -31,8 +31,9 @@ where
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let io = slot.lock().ok().and_then(|mut s| s.take());
             async move {
-                io.map(TokioIo::new)
-                    .ok_or_else(|| std::io::Error::other("the BuildKit stdio stream was already used"))
+                io.map(TokioIo::new).ok_or_else(|| {
+                    std::io::Error::other("the BuildKit stdio stream was already used")
+                })
             }
         }))
         .await

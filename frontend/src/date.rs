@@ -45,13 +45,23 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// Formats epoch seconds as an RFC 2822 date in UTC, as Debian changelogs want it.
 pub fn rfc2822(epoch: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = epoch.div_euclid(86_400);
     let secs = epoch.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -74,7 +84,10 @@ mod tests {
     #[test]
     fn round_trips_known_dates() {
         assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(parse_ymd("2024-02-29").map(rfc2822).as_deref(), Some("Thu, 29 Feb 2024 00:00:00 +0000"));
+        assert_eq!(
+            parse_ymd("2024-02-29").map(rfc2822).as_deref(),
+            Some("Thu, 29 Feb 2024 00:00:00 +0000")
+        );
         assert_eq!(rfc2822(1_764_288_000), "Fri, 28 Nov 2025 00:00:00 +0000");
         assert_eq!(parse_ymd("2023-02-29"), None);
         assert_eq!(parse_ymd("2023-13-01"), None);

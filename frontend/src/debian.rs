@@ -7,7 +7,7 @@
 use crate::date;
 use crate::distro::Distro;
 use crate::shell::quote;
-use crate::spec::{ArtifactConfig, DependencyList, Located, Spec};
+use crate::spec::{ArtifactConfig, ArtifactMap, DependencyList, Located, Spec};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -38,10 +38,18 @@ pub struct Package {
 impl Package {
     /// Derives the package facts; `source_date_epoch` is used when the spec has no changelog.
     pub fn new(spec: &Spec, distro: &Distro, source_date_epoch: Option<i64>) -> Package {
-        let revision = spec.revision.as_ref().map(|r| r.value.trim().to_string()).filter(|r| !r.is_empty());
+        let revision = spec
+            .revision
+            .as_ref()
+            .map(|r| r.value.trim().to_string())
+            .filter(|r| !r.is_empty());
         let revision = revision.unwrap_or_else(|| "1".to_string());
         let upstream_version = spec.version.value.trim().to_string();
-        let newest = spec.changelog.iter().filter_map(|e| date::parse_ymd(&e.value.date.value)).max();
+        let newest = spec
+            .changelog
+            .iter()
+            .filter_map(|e| date::parse_ymd(&e.value.date.value))
+            .max();
         Package {
             name: spec.name.value.clone(),
             version: format!("{upstream_version}-{}u{revision}", distro.version_id),
@@ -61,8 +69,13 @@ pub fn check(spec: &Spec) -> Vec<(String, Option<serde_saphyr::Location>)> {
     let mut problems = Vec::new();
     let name = &spec.name.value;
     let valid_name = name.len() >= 2
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
     if !valid_name {
         problems.push((
             format!("invalid Debian package name {name:?}: use lower-case letters, digits, '+', '-' and '.', at least 2 characters, starting with a letter or digit"),
@@ -71,7 +84,10 @@ pub fn check(spec: &Spec) -> Vec<(String, Option<serde_saphyr::Location>)> {
     }
     let v = &spec.version.value;
     if !v.trim().starts_with(|c: char| c.is_ascii_digit())
-        || !v.trim().chars().all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
+        || !v
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
     {
         problems.push((
             format!("invalid Debian upstream version {v:?}: it must start with a digit and use only letters, digits, '.', '+' and '~'"),
@@ -79,19 +95,42 @@ pub fn check(spec: &Spec) -> Vec<(String, Option<serde_saphyr::Location>)> {
         ));
     }
     if let Some(r) = &spec.revision
-        && !r.value.trim().chars().all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
+        && !r
+            .value
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
     {
-        problems.push((format!("invalid revision {:?}: use only letters, digits, '.', '+' and '~'", r.value), Some(r.referenced)));
+        problems.push((
+            format!(
+                "invalid revision {:?}: use only letters, digits, '.', '+' and '~'",
+                r.value
+            ),
+            Some(r.referenced),
+        ));
     }
     match &spec.packager {
-        None => problems.push(("packager is required for Debian packages (e.g. packager: Jane Doe <jane@example.com>)".into(), None)),
-        Some(p) if !(p.value.contains('<') && p.value.trim_end().ends_with('>')) => problems.push((
-            format!("packager {:?} must be `Name <email>` for Debian packages", p.value),
-            Some(p.referenced),
+        None => problems.push((
+            "packager is required for Debian packages (e.g. packager: Jane Doe <jane@example.com>)"
+                .into(),
+            None,
         )),
+        Some(p) if !(p.value.contains('<') && p.value.trim_end().ends_with('>')) => {
+            problems.push((
+                format!(
+                    "packager {:?} must be `Name <email>` for Debian packages",
+                    p.value
+                ),
+                Some(p.referenced),
+            ))
+        }
         Some(_) => {}
     }
-    if spec.description.as_ref().is_none_or(|d| d.value.trim().is_empty()) {
+    if spec
+        .description
+        .as_ref()
+        .is_none_or(|d| d.value.trim().is_empty())
+    {
         problems.push(("description is required for Debian packages".into(), None));
     }
     for name in spec.sources.keys() {
@@ -104,7 +143,11 @@ pub fn check(spec: &Spec) -> Vec<(String, Option<serde_saphyr::Location>)> {
 
 /// The whole generated `debian/` directory.
 pub fn debian_dir(spec: &Spec, distro: &Distro, pkg: &Package) -> Vec<GeneratedFile> {
-    let file = |path: &str, mode: u32, contents: String| GeneratedFile { path: path.into(), mode, contents };
+    let file = |path: &str, mode: u32, contents: String| GeneratedFile {
+        path: path.into(),
+        mode,
+        contents,
+    };
     vec![
         file("debian/control", 0o644, control(spec, distro)),
         file("debian/rules", 0o755, rules()),
@@ -118,7 +161,11 @@ pub fn debian_dir(spec: &Spec, distro: &Distro, pkg: &Package) -> Vec<GeneratedF
 
 /// A Debian relation for one dependency: `pkg (>= 1.0) [amd64]`, once per version constraint.
 fn relation(name: &str, version: &[String], arch: &[String]) -> Vec<String> {
-    let arch = if arch.is_empty() { String::new() } else { format!(" [{}]", arch.join(" ")) };
+    let arch = if arch.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", arch.join(" "))
+    };
     if version.is_empty() {
         return vec![format!("{name}{arch}")];
     }
@@ -155,7 +202,11 @@ fn description_field(text: &str) -> String {
     let synopsis = lines.next().unwrap_or("").trim();
     let mut out = format!("Description: {synopsis}\n");
     let rest: Vec<&str> = lines.collect();
-    let rest = if rest.iter().all(|l| l.trim().is_empty()) { vec![synopsis] } else { rest };
+    let rest = if rest.iter().all(|l| l.trim().is_empty()) {
+        vec![synopsis]
+    } else {
+        rest
+    };
     for line in rest {
         let line = line.trim_end();
         if line.trim().is_empty() {
@@ -172,9 +223,16 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
     let deps = spec.dependencies.as_ref();
     let mut build_deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
     build_deps.extend(deps.map(|d| relations(&d.build)).unwrap_or_default());
-    let mut runtime = vec!["${shlibs:Depends}".to_string(), "${misc:Depends}".to_string()];
+    let mut runtime = vec![
+        "${shlibs:Depends}".to_string(),
+        "${misc:Depends}".to_string(),
+    ];
     runtime.extend(deps.map(|d| relations(&d.runtime)).unwrap_or_default());
-    let maintainer = spec.packager.as_ref().map(|p| p.value.trim().to_string()).unwrap_or_default();
+    let maintainer = spec
+        .packager
+        .as_ref()
+        .map(|p| p.value.trim().to_string())
+        .unwrap_or_default();
     let mut out = String::new();
     let _ = writeln!(out, "Source: {}", spec.name.value);
     out.push_str("Section: misc\nPriority: optional\n");
@@ -187,9 +245,15 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "Package: {}", spec.name.value);
-    let _ = writeln!(out, "Architecture: {}", if spec.noarch { "all" } else { "any" });
+    let _ = writeln!(
+        out,
+        "Architecture: {}",
+        if spec.noarch { "all" } else { "any" }
+    );
     let _ = writeln!(out, "Depends: {}", runtime.join(", "));
-    out.push_str(&description_field(spec.description.as_ref().map_or("", |d| d.value.as_str())));
+    out.push_str(&description_field(
+        spec.description.as_ref().map_or("", |d| d.value.as_str()),
+    ));
     out
 }
 
@@ -219,10 +283,20 @@ pub fn changelog(spec: &Spec, distro: &Distro, pkg: &Package) -> String {
         .or_else(|| spec.packager.as_ref().map(|p| p.value.trim().to_string()))
         .unwrap_or_default();
     let changes: Vec<String> = match newest {
-        Some(e) if !e.changes.is_empty() => e.changes.iter().map(|c| c.trim().replace('\n', "\n    ")).collect(),
-        _ => vec![format!("Packaged {} {} with kiln.", pkg.name, pkg.upstream_version)],
+        Some(e) if !e.changes.is_empty() => e
+            .changes
+            .iter()
+            .map(|c| c.trim().replace('\n', "\n    "))
+            .collect(),
+        _ => vec![format!(
+            "Packaged {} {} with kiln.",
+            pkg.name, pkg.upstream_version
+        )],
     };
-    let mut out = format!("{} ({}) {}; urgency=medium\n\n", pkg.name, pkg.version, distro.codename);
+    let mut out = format!(
+        "{} ({}) {}; urgency=medium\n\n",
+        pkg.name, pkg.version, distro.codename
+    );
     for c in changes {
         let _ = writeln!(out, "  * {c}");
     }
@@ -232,7 +306,9 @@ pub fn changelog(spec: &Spec, distro: &Distro, pkg: &Package) -> String {
 
 /// `debian/copyright` in the machine-readable format.
 pub fn copyright(spec: &Spec) -> String {
-    let mut out = String::from("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n");
+    let mut out = String::from(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
+    );
     let _ = writeln!(out, "Upstream-Name: {}", spec.name.value);
     if let Some(w) = spec.website.as_deref().filter(|w| !w.trim().is_empty()) {
         let _ = writeln!(out, "Source: {}", w.trim());
@@ -242,7 +318,12 @@ pub fn copyright(spec: &Spec) -> String {
         .as_deref()
         .or(spec.packager.as_ref().map(|p| p.value.as_str()))
         .unwrap_or("unknown");
-    let _ = writeln!(out, "\nFiles: *\nCopyright: {}\nLicense: {}", holder.trim(), spec.license.as_deref().unwrap_or("unknown").trim());
+    let _ = writeln!(
+        out,
+        "\nFiles: *\nCopyright: {}\nLicense: {}",
+        holder.trim(),
+        spec.license.as_deref().unwrap_or("unknown").trim()
+    );
     out
 }
 
@@ -254,11 +335,18 @@ fn exports(out: &mut String, env: &BTreeMap<String, Located<String>>, indent: &s
 
 /// `debian/kiln/build.sh`: the spec's build steps, each in a subshell, in the build root.
 pub fn build_script(spec: &Spec) -> String {
-    let mut out = String::from("#!/usr/bin/env bash\n# Generated by kiln: the spec's build steps.\nset -ex\n");
+    let mut out = String::from(
+        "#!/usr/bin/env bash\n# Generated by kiln: the spec's build steps.\nset -ex\n",
+    );
     let Some(build) = &spec.build else { return out };
     exports(&mut out, &build.env, "");
     for (i, step) in build.steps.iter().enumerate() {
-        let _ = writeln!(out, "\n# step {} (spec line {})\n(", i + 1, step.referenced.line());
+        let _ = writeln!(
+            out,
+            "\n# step {} (spec line {})\n(",
+            i + 1,
+            step.referenced.line()
+        );
         exports(&mut out, &step.value.env, "  ");
         out.push_str(step.value.command.trim_end());
         out.push_str("\n)\n");
@@ -314,16 +402,30 @@ kiln_install_man() {
 /// `debian/kiln/install.sh`: copies every artifact to its place in `debian/<name>/`.
 pub fn install_script(spec: &Spec) -> String {
     let mut out = INSTALL_PRELUDE.to_string();
-    let _ = writeln!(out, "\nPKG={}", quote(&format!("debian/{}", spec.name.value)));
+    let _ = writeln!(
+        out,
+        "\nPKG={}",
+        quote(&format!("debian/{}", spec.name.value))
+    );
     let Some(a) = &spec.artifacts else { return out };
     let doc_dir = format!("usr/share/doc/{}", spec.name.value);
-    let kinds: [(&str, &BTreeMap<String, Located<Option<ArtifactConfig>>>); 3] =
-        [("usr/bin", &a.binaries), (&doc_dir, &a.docs), (&doc_dir, &a.licenses)];
+    let kinds: [(&str, &ArtifactMap); 3] = [
+        ("usr/bin", &a.binaries),
+        (&doc_dir, &a.docs),
+        (&doc_dir, &a.licenses),
+    ];
     for (dir, map) in kinds {
         for (path, cfg) in map {
             let cfg = cfg.value.as_ref();
-            let sub = cfg.and_then(|c| c.subpath.as_deref()).unwrap_or("").trim_matches('/');
-            let dir = if sub.is_empty() { dir.to_string() } else { format!("{dir}/{sub}") };
+            let sub = cfg
+                .and_then(|c| c.subpath.as_deref())
+                .unwrap_or("")
+                .trim_matches('/');
+            let dir = if sub.is_empty() {
+                dir.to_string()
+            } else {
+                format!("{dir}/{sub}")
+            };
             let _ = writeln!(
                 out,
                 "kiln_install {} {} {} {}",
@@ -340,7 +442,11 @@ pub fn install_script(spec: &Spec) -> String {
             out,
             "kiln_install_man {} {} {} {}",
             quote(path),
-            quote(cfg.and_then(|c| c.subpath.as_deref()).unwrap_or("").trim_matches('/')),
+            quote(
+                cfg.and_then(|c| c.subpath.as_deref())
+                    .unwrap_or("")
+                    .trim_matches('/')
+            ),
             quote(cfg.and_then(|c| c.name.as_deref()).unwrap_or("")),
             quote(&mode_arg(cfg))
         );
@@ -436,12 +542,27 @@ Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello pr
     fn scripts_quote_values() {
         let (spec, _) = fixture();
         let build = build_script(&spec);
-        assert!(build.contains("export CFLAGS='-O2 '\\''x'\\'''\n"), "{build}");
-        assert!(build.contains("(\n  export V=1\n./configure && make\n)\n"), "{build}");
+        assert!(
+            build.contains("export CFLAGS='-O2 '\\''x'\\'''\n"),
+            "{build}"
+        );
+        assert!(
+            build.contains("(\n  export V=1\n./configure && make\n)\n"),
+            "{build}"
+        );
         let install = install_script(&spec);
-        assert!(install.contains("kiln_install usr/bin hello-2.10/hello '' 755\n"), "{install}");
-        assert!(install.contains("kiln_install usr/share/doc/hello/news hello-2.10/NEWS '' ''\n"), "{install}");
-        assert!(install.contains("kiln_install_man hello-2.10/doc/hello.1 '' '' ''\n"), "{install}");
+        assert!(
+            install.contains("kiln_install usr/bin hello-2.10/hello '' 755\n"),
+            "{install}"
+        );
+        assert!(
+            install.contains("kiln_install usr/share/doc/hello/news hello-2.10/NEWS '' ''\n"),
+            "{install}"
+        );
+        assert!(
+            install.contains("kiln_install_man hello-2.10/doc/hello.1 '' '' ''\n"),
+            "{install}"
+        );
     }
 
     #[test]

@@ -46,13 +46,23 @@ impl FrontendError {
                 let message = errors
                     .0
                     .iter()
-                    .map(|e| if e.line == 0 { format!("{}: {}", e.file, e.message) } else { format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message) })
+                    .map(|e| {
+                        if e.line == 0 {
+                            format!("{}: {}", e.file, e.message)
+                        } else {
+                            format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("\n");
                 let details = errors
                     .first()
                     .filter(|e| e.line > 0)
-                    .map(|e| vec![errdefs::source_location(&file.name, &file.data, "YAML", e.line, e.line)])
+                    .map(|e| {
+                        vec![errdefs::source_location(
+                            &file.name, &file.data, "YAML", e.line, e.line,
+                        )]
+                    })
                     .unwrap_or_default();
                 (message, details)
             }
@@ -64,7 +74,12 @@ impl FrontendError {
 
 fn to_pb_platform(opts: &BuildOpts) -> pb::Platform {
     let p = opts.default_platform();
-    pb::Platform { architecture: p.architecture, os: p.os, variant: p.variant, ..Default::default() }
+    pb::Platform {
+        architecture: p.architecture,
+        os: p.os,
+        variant: p.variant,
+        ..Default::default()
+    }
 }
 
 /// Answers a subrequest (`--call`), before any build work.
@@ -89,7 +104,10 @@ fn subrequest(name: &str) -> Result<FrontendResult, FrontendError> {
     metadata.insert("result.json".to_string(), json.to_string().into_bytes());
     metadata.insert("result.txt".to_string(), text.into_bytes());
     metadata.insert("version".to_string(), b"1.0.0".to_vec());
-    Ok(FrontendResult { reference: None, metadata })
+    Ok(FrontendResult {
+        reference: None,
+        metadata,
+    })
 }
 
 /// Applies the spec's `image` settings to a base image config (OCI JSON).
@@ -115,7 +133,12 @@ pub fn image_config(base: &[u8], image: Option<&Image>, platform: &pb::Platform)
         if let Some(cmd) = img.cmd.as_deref() {
             c["Cmd"] = json!(crate::shell::split(cmd).unwrap_or_default());
         }
-        let mut env: Vec<String> = c["Env"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        let mut env: Vec<String> = c["Env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
         for kv in &img.env {
             let key = kv.split('=').next().unwrap_or(kv);
             env.retain(|e| e.split('=').next() != Some(key));
@@ -143,15 +166,37 @@ pub fn image_config(base: &[u8], image: Option<&Image>, platform: &pb::Platform)
     cfg.to_string().into_bytes()
 }
 
-fn check_image_commands(image: Option<&Image>, file: &SpecFile, text: &str) -> Result<(), FrontendError> {
+fn check_image_commands(
+    image: Option<&Image>,
+    file: &SpecFile,
+    text: &str,
+) -> Result<(), FrontendError> {
     let Some(img) = image else { return Ok(()) };
-    for (field, value) in [("image.entrypoint", &img.entrypoint), ("image.cmd", &img.cmd)] {
+    for (field, value) in [
+        ("image.entrypoint", &img.entrypoint),
+        ("image.cmd", &img.cmd),
+    ] {
         if let Some(v) = value
             && crate::shell::split(v).is_none()
         {
-            let line = text.lines().position(|l| l.trim_start().starts_with(field.trim_start_matches("image."))).map_or(0, |i| i as u32 + 1);
-            let e = spec::SpecError::at_position(&file.name, text, line, 1, format!("{field} has an unterminated quote"));
-            return Err(FrontendError::Spec { errors: e.into(), file: file.clone() });
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim_start()
+                        .starts_with(field.trim_start_matches("image."))
+                })
+                .map_or(0, |i| i as u32 + 1);
+            let e = spec::SpecError::at_position(
+                &file.name,
+                text,
+                line,
+                1,
+                format!("{field} has an unterminated quote"),
+            );
+            return Err(FrontendError::Spec {
+                errors: e.into(),
+                file: file.clone(),
+            });
         }
     }
     Ok(())
@@ -162,38 +207,71 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     if let Some(name) = opts.subrequest() {
         return subrequest(name);
     }
-    let selected = targets::select(opts.target()).map_err(|message| FrontendError::Request { message, details: vec![] })?;
+    let selected = targets::select(opts.target()).map_err(|message| FrontendError::Request {
+        message,
+        details: vec![],
+    })?;
     let file = entrypoint::read_spec(gw, opts).await?;
     let text = String::from_utf8_lossy(&file.data).into_owned();
-    let spec_err = |errors: SpecErrors| FrontendError::Spec { errors, file: file.clone() };
+    let spec_err = |errors: SpecErrors| FrontendError::Spec {
+        errors,
+        file: file.clone(),
+    };
     let mut spec = spec::load(&file.name, &text).map_err(spec_err)?;
     let build_args = opts.build_args();
-    spec::substitute(&mut spec, &file.name, &text, &build_args, selected.distro.key).map_err(spec_err)?;
+    spec::substitute(
+        &mut spec,
+        &file.name,
+        &text,
+        &build_args,
+        selected.distro.key,
+    )
+    .map_err(spec_err)?;
     check_image_commands(spec.image.as_ref(), &file, &text)?;
     let platform = to_pb_platform(opts);
     let ctx = Context {
-        sources: SourceInputs { opts, file: &file.name, text: &text },
+        sources: SourceInputs {
+            opts,
+            file: &file.name,
+            text: &text,
+        },
         platform: platform.clone(),
         resolve_mode: opts.image_resolve_mode(),
-        source_date_epoch: build_args.get("SOURCE_DATE_EPOCH").and_then(|v| v.trim().parse().ok()),
+        source_date_epoch: build_args
+            .get("SOURCE_DATE_EPOCH")
+            .and_then(|v| v.trim().parse().ok()),
     };
     let distro = selected.distro;
     let Family::Deb = distro.family;
     let (state, image) = match selected.route {
-        Route::Package => (pipeline::package(&spec, distro, &ctx).map_err(spec_err)?, None),
+        Route::Package => (
+            pipeline::package(&spec, distro, &ctx).map_err(spec_err)?,
+            None,
+        ),
         Route::Container => {
             let debs = pipeline::package(&spec, distro, &ctx).map_err(spec_err)?;
-            (pipeline::container(&spec, distro, &ctx, debs), spec.image.as_ref())
+            (
+                pipeline::container(&spec, distro, &ctx, debs),
+                spec.image.as_ref(),
+            )
         }
         Route::Worker => (pipeline::worker(distro, &ctx), None),
     };
     let reference = gw.solve(state.marshal()).await?;
     let mut metadata = BTreeMap::new();
     if selected.route != Route::Package {
-        let base = gw.resolve_image_config(distro.image, &platform, ctx.resolve_mode).await?;
-        metadata.insert("containerimage.config".to_string(), image_config(&base.config, image, &platform));
+        let base = gw
+            .resolve_image_config(distro.image, &platform, ctx.resolve_mode)
+            .await?;
+        metadata.insert(
+            "containerimage.config".to_string(),
+            image_config(&base.config, image, &platform),
+        );
     }
-    Ok(FrontendResult { reference: Some(reference), metadata })
+    Ok(FrontendResult {
+        reference: Some(reference),
+        metadata,
+    })
 }
 
 #[cfg(test)]
@@ -209,9 +287,17 @@ mod tests {
             labels: [("l".to_string(), "v".to_string())].into_iter().collect(),
             ..Default::default()
         };
-        let platform = pb::Platform { architecture: "amd64".into(), os: "linux".into(), ..Default::default() };
-        let out: Value = serde_json::from_slice(&image_config(base, Some(&image), &platform)).unwrap();
-        assert_eq!(out["config"]["Entrypoint"], json!(["hello", "--greeting", "hi there"]));
+        let platform = pb::Platform {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        };
+        let out: Value =
+            serde_json::from_slice(&image_config(base, Some(&image), &platform)).unwrap();
+        assert_eq!(
+            out["config"]["Entrypoint"],
+            json!(["hello", "--greeting", "hi there"])
+        );
         assert_eq!(out["config"]["Cmd"], Value::Null);
         assert_eq!(out["config"]["Env"], json!(["PATH=/bin", "A=2"]));
         assert_eq!(out["config"]["Labels"]["l"], "v");
@@ -223,6 +309,12 @@ mod tests {
         assert_eq!(e.to_status().0, "unsupported request frontend.nope");
         let r = subrequest("frontend.targets").unwrap();
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
-        assert!(v["targets"].as_array().unwrap().iter().any(|t| t["name"] == "bookworm/deb"));
+        assert!(
+            v["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == "bookworm/deb")
+        );
     }
 }

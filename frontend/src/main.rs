@@ -9,7 +9,11 @@ use kiln_frontend::{frontend, spec, targets};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kiln-frontend", version, about = "kiln: Dalec-format package specs to native packages, as a BuildKit frontend")]
+#[command(
+    name = "kiln-frontend",
+    version,
+    about = "kiln: Dalec-format package specs to native packages, as a BuildKit frontend"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,11 +36,18 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|l| l.parse().ok())
         .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_ansi(false).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_ansi(false)
+        .init();
     if std::env::args_os().len() > 1 {
         return offline(Cli::parse());
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kiln-frontend: cannot start the async runtime: {e}");
@@ -57,7 +68,9 @@ async fn serve() -> ExitCode {
             }
         },
         Err(e) => {
-            eprintln!("kiln-frontend: not started by BuildKit (stdin/stdout must be pipes): {e}\nRun `kiln-frontend --help` for the offline commands.");
+            eprintln!(
+                "kiln-frontend: not started by BuildKit (stdin/stdout must be pipes): {e}\nRun `kiln-frontend --help` for the offline commands."
+            );
             return ExitCode::FAILURE;
         }
     };

@@ -29,9 +29,17 @@ pub struct Context<'a> {
 }
 
 fn apt_caches(exec: Exec, distro: &Distro) -> Exec {
-    exec.mount(Mount::cache("/var/cache/apt", &format!("kiln-{}-apt-cache", distro.key), Sharing::Locked))
-        .mount(Mount::cache("/var/lib/apt", &format!("kiln-{}-apt-lib", distro.key), Sharing::Locked))
-        .env("DEBIAN_FRONTEND", "noninteractive")
+    exec.mount(Mount::cache(
+        "/var/cache/apt",
+        &format!("kiln-{}-apt-cache", distro.key),
+        Sharing::Locked,
+    ))
+    .mount(Mount::cache(
+        "/var/lib/apt",
+        &format!("kiln-{}-apt-lib", distro.key),
+        Sharing::Locked,
+    ))
+    .env("DEBIAN_FRONTEND", "noninteractive")
 }
 
 /// The distro's base image.
@@ -49,7 +57,8 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
          apt-get install -y --no-install-recommends {}\n",
         distro.builder_packages.join(" ")
     );
-    let exec = apt_caches(Exec::shell(script), distro).name(format!("[kiln {}] prepare build worker", distro.key));
+    let exec = apt_caches(Exec::shell(script), distro)
+        .name(format!("[kiln {}] prepare build worker", distro.key));
     base_image(distro, ctx).run(exec).root()
 }
 
@@ -57,17 +66,28 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
 /// Build-Depends syntax with versions and architectures).
 fn with_build_deps(worker: State, spec: &Spec, distro: &Distro) -> State {
     let mut deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
-    deps.extend(spec.dependencies.as_ref().map(|d| debian::relations(&d.build)).unwrap_or_default());
+    deps.extend(
+        spec.dependencies
+            .as_ref()
+            .map(|d| debian::relations(&d.build))
+            .unwrap_or_default(),
+    );
     let script = format!(
         "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
         quote(&deps.join(", "))
     );
-    let exec = apt_caches(Exec::shell(script), distro).name(format!("[kiln {}] install build dependencies", distro.key));
+    let exec = apt_caches(Exec::shell(script), distro)
+        .name(format!("[kiln {}] install build dependencies", distro.key));
     worker.run(exec).root()
 }
 
 /// The package directory: sources under their keys plus the generated `debian/`.
-fn source_tree(spec: &Spec, distro: &Distro, pkg: &Package, ctx: &Context) -> Result<State, SpecErrors> {
+fn source_tree(
+    spec: &Spec,
+    distro: &Distro,
+    pkg: &Package,
+    ctx: &Context,
+) -> Result<State, SpecErrors> {
     let root = format!("/{}", pkg.source_dir());
     let mut files = FileActions::new().mkdir(&root, 0o755, true);
     let mut errors = Vec::new();
@@ -80,11 +100,20 @@ fn source_tree(spec: &Spec, distro: &Distro, pkg: &Package, ctx: &Context) -> Re
     if !errors.is_empty() {
         return Err(SpecErrors(errors));
     }
-    files = files.mkdir(&format!("{root}/debian/source"), 0o755, true).mkdir(&format!("{root}/debian/kiln"), 0o755, true);
+    files = files
+        .mkdir(&format!("{root}/debian/source"), 0o755, true)
+        .mkdir(&format!("{root}/debian/kiln"), 0o755, true);
     for f in debian::debian_dir(spec, distro, pkg) {
-        files = files.mkfile(&format!("{root}/{}", f.path), f.mode, f.contents.into_bytes());
+        files = files.mkfile(
+            &format!("{root}/{}", f.path),
+            f.mode,
+            f.contents.into_bytes(),
+        );
     }
-    Ok(State::scratch().file(files, &format!("[kiln {}] assemble sources and debian/", distro.key)))
+    Ok(State::scratch().file(
+        files,
+        &format!("[kiln {}] assemble sources and debian/", distro.key),
+    ))
 }
 
 /// Checks the Debian rules, as located errors.
@@ -96,7 +125,11 @@ fn check(spec: &Spec, ctx: &Context) -> Result<(), SpecErrors> {
             None => SpecError::whole_file(ctx.sources.file, msg),
         })
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(SpecErrors(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SpecErrors(errors))
+    }
 }
 
 /// The `.deb` files (at the root of the result) built from the spec.
@@ -109,9 +142,15 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
         .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))
         .network(NetMode::None)
         .mount(Mount::bind(BUILD_ROOT, tree))
-        .name(format!("[kiln {}] dpkg-buildpackage {} {}", distro.key, pkg.name, pkg.version));
+        .name(format!(
+            "[kiln {}] dpkg-buildpackage {} {}",
+            distro.key, pkg.name, pkg.version
+        ));
     let built = builder.run(exec).output(BUILD_ROOT).unwrap_or_default();
-    let collect = CopyOptions { allow_wildcard: true, ..Default::default() };
+    let collect = CopyOptions {
+        allow_wildcard: true,
+        ..Default::default()
+    };
     Ok(State::scratch().file(
         FileActions::new().copy(&built, "/*.deb", "/", collect),
         &format!("[kiln {}] collect packages", distro.key),
@@ -127,6 +166,9 @@ pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State) -> St
     );
     let exec = apt_caches(Exec::shell(script), distro)
         .mount(Mount::bind(PKG_MOUNT, debs).readonly())
-        .name(format!("[kiln {}] install {} into the image", distro.key, pkg.name));
+        .name(format!(
+            "[kiln {}] install {} into the image",
+            distro.key, pkg.name
+        ));
     base_image(distro, ctx).run(exec).root()
 }

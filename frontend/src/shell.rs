@@ -2,7 +2,10 @@
 
 /// Quotes `s` as one POSIX shell word.
 pub fn quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -73,7 +76,10 @@ mod tests {
         assert_eq!(quote("abc/d.e"), "abc/d.e");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
-        assert_eq!(split(r#"hello --greeting "hi there" 'a b'"#).unwrap(), vec!["hello", "--greeting", "hi there", "a b"]);
+        assert_eq!(
+            split(r#"hello --greeting "hi there" 'a b'"#).unwrap(),
+            vec!["hello", "--greeting", "hi there", "a b"]
+        );
         assert_eq!(split("'open"), None);
     }
 }

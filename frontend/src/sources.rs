@@ -19,11 +19,17 @@ pub struct SourceInputs<'a> {
 }
 
 fn owner(uid: Option<u32>, gid: Option<u32>) -> Option<Owner> {
-    (uid.is_some() || gid.is_some()).then(|| Owner { uid: uid.unwrap_or(0), gid: gid.unwrap_or(0) })
+    (uid.is_some() || gid.is_some()).then(|| Owner {
+        uid: uid.unwrap_or(0),
+        gid: gid.unwrap_or(0),
+    })
 }
 
 fn mode(field: &Option<Located<String>>, default: u32) -> u32 {
-    field.as_ref().and_then(|m| parse_mode(&m.value)).unwrap_or(default)
+    field
+        .as_ref()
+        .and_then(|m| parse_mode(&m.value))
+        .unwrap_or(default)
 }
 
 /// The state of a build context (`context` or a `--build-context` name), transferring only
@@ -46,7 +52,9 @@ fn context_state(
                         inp.file,
                         inp.text,
                         at.referenced,
-                        format!("build context {name:?} is {v:?}: only local directories are supported as context sources yet"),
+                        format!(
+                            "build context {name:?} is {v:?}: only local directories are supported as context sources yet"
+                        ),
                     ));
                 }
             },
@@ -55,7 +63,9 @@ fn context_state(
                     inp.file,
                     inp.text,
                     at.referenced,
-                    format!("build context {name:?} was not given: pass --build-context {name}=<dir>"),
+                    format!(
+                        "build context {name:?} was not given: pass --build-context {name}=<dir>"
+                    ),
                 ));
             }
         }
@@ -86,15 +96,28 @@ pub fn place(
             HttpOptions {
                 checksum: http.value.digest.as_ref().map(|d| d.value.clone()),
                 filename: Some(key.to_string()),
-                permissions: http.value.permissions.as_ref().and_then(|p| parse_mode(&p.value)),
+                permissions: http
+                    .value
+                    .permissions
+                    .as_ref()
+                    .and_then(|p| parse_mode(&p.value)),
             },
         )
         .with_custom_name(format!("[kiln] fetch {}", http.value.url.value));
         return Ok(files.copy(&state, &format!("/{key}"), &dest, CopyOptions::default()));
     }
     if let Some(ctx) = &s.context {
-        let name = ctx.value.name.as_deref().filter(|n| !n.is_empty()).unwrap_or("context");
-        let sub = s.path.as_ref().map(|p| p.value.trim_matches('/').to_string()).filter(|p| !p.is_empty());
+        let name = ctx
+            .value
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("context");
+        let sub = s
+            .path
+            .as_ref()
+            .map(|p| p.value.trim_matches('/').to_string())
+            .filter(|p| !p.is_empty());
         let prefixed = |pats: &[String]| -> Vec<String> {
             pats.iter()
                 .map(|p| match &sub {
@@ -110,25 +133,53 @@ pub fn place(
             include.push(sub.clone());
         }
         let state = context_state(name, ctx, include, prefixed(&s.excludes), inp)?;
-        let from = sub.map(|p| format!("/{p}")).unwrap_or_else(|| "/".to_string());
-        let opts = CopyOptions { dir_copy_contents: true, create_dest_path: true, ..Default::default() };
-        return Ok(files.mkdir(&dest, 0o755, true).copy(&state, &from, &dest, opts));
+        let from = sub
+            .map(|p| format!("/{p}"))
+            .unwrap_or_else(|| "/".to_string());
+        let opts = CopyOptions {
+            dir_copy_contents: true,
+            create_dest_path: true,
+            ..Default::default()
+        };
+        return Ok(files
+            .mkdir(&dest, 0o755, true)
+            .copy(&state, &from, &dest, opts));
     }
     if let Some(inline) = &s.inline {
         if let Some(f) = &inline.value.file {
             let data = f.contents.clone().into_bytes();
-            return Ok(files.mkfile_owned(&dest, mode(&f.permissions, 0o644), data, owner(f.uid, f.gid)));
+            return Ok(files.mkfile_owned(
+                &dest,
+                mode(&f.permissions, 0o644),
+                data,
+                owner(f.uid, f.gid),
+            ));
         }
         if let Some(d) = &inline.value.dir {
-            let mut files = files.mkdir_owned(&dest, mode(&d.permissions, 0o755), true, owner(d.uid, d.gid));
+            let mut files = files.mkdir_owned(
+                &dest,
+                mode(&d.permissions, 0o755),
+                true,
+                owner(d.uid, d.gid),
+            );
             for (name, f) in &d.files {
                 let data = f.value.contents.clone().into_bytes();
                 let path = format!("{dest}/{name}");
-                files = files.mkfile_owned(&path, mode(&f.value.permissions, 0o644), data, owner(f.value.uid, f.value.gid));
+                files = files.mkfile_owned(
+                    &path,
+                    mode(&f.value.permissions, 0o644),
+                    data,
+                    owner(f.value.uid, f.value.gid),
+                );
             }
             return Ok(files);
         }
     }
     // The validator rejects sources of other kinds before we get here.
-    Err(SpecError::at(inp.file, inp.text, src.referenced, format!("source {key:?} has no supported kind")))
+    Err(SpecError::at(
+        inp.file,
+        inp.text,
+        src.referenced,
+        format!("source {key:?} has no supported kind"),
+    ))
 }

@@ -17,8 +17,16 @@ pub enum Route {
 /// Routes of the deb family: (path, route, description). The first is the default.
 const DEB_ROUTES: &[(&str, Route, &str)] = &[
     ("deb", Route::Package, "Build a .deb package"),
-    ("container", Route::Container, "Build a container image with the .deb installed"),
-    ("testing/container", Route::Container, "Same as container (Dalec's name for it)"),
+    (
+        "container",
+        Route::Container,
+        "Build a container image with the .deb installed",
+    ),
+    (
+        "testing/container",
+        Route::Container,
+        "Same as container (Dalec's name for it)",
+    ),
     ("worker", Route::Worker, "The build worker image"),
 ];
 
@@ -53,11 +61,14 @@ pub fn list() -> Vec<TargetInfo> {
     distro::DISTROS
         .iter()
         .flat_map(|d| {
-            routes(d.family).iter().enumerate().map(move |(i, (path, _, desc))| TargetInfo {
-                name: format!("{}/{path}", d.key),
-                description: format!("{desc} for {}", d.title),
-                default: i == 0,
-            })
+            routes(d.family)
+                .iter()
+                .enumerate()
+                .map(move |(i, (path, _, desc))| TargetInfo {
+                    name: format!("{}/{path}", d.key),
+                    description: format!("{desc} for {}", d.title),
+                    default: i == 0,
+                })
         })
         .collect()
 }
@@ -69,9 +80,15 @@ pub fn select(target: &str) -> Result<Selected, String> {
     let unknown = || {
         let names: Vec<String> = list().into_iter().map(|t| t.name).collect();
         if target.is_empty() {
-            format!("no target given: pass --target, one of: {}", names.join(", "))
+            format!(
+                "no target given: pass --target, one of: {}",
+                names.join(", ")
+            )
         } else {
-            format!("unknown target {target:?}; available targets: {}", names.join(", "))
+            format!(
+                "unknown target {target:?}; available targets: {}",
+                names.join(", ")
+            )
         }
     };
     let distro = distro::find(key).ok_or_else(unknown)?;
@@ -79,7 +96,11 @@ pub fn select(target: &str) -> Result<Selected, String> {
     let route = if rest.is_empty() {
         table[0].1
     } else {
-        table.iter().find(|(p, _, _)| *p == rest).map(|(_, r, _)| *r).ok_or_else(unknown)?
+        table
+            .iter()
+            .find(|(p, _, _)| *p == rest)
+            .map(|(_, r, _)| *r)
+            .ok_or_else(unknown)?
     };
     Ok(Selected { distro, route })
 }
@@ -87,7 +108,12 @@ pub fn select(target: &str) -> Result<Selected, String> {
 /// The target list as text: a `TARGET  DESCRIPTION` table.
 pub fn list_text() -> String {
     let targets = list();
-    let width = targets.iter().map(|t| t.name.len()).max().unwrap_or(0).max("TARGET".len());
+    let width = targets
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("TARGET".len());
     let mut out = format!("{:width$}  DESCRIPTION\n", "TARGET");
     for t in targets {
         let default = if t.default { " (default)" } else { "" };
@@ -114,14 +140,20 @@ mod tests {
         let s = select("bookworm/deb").unwrap();
         assert_eq!((s.distro.key, s.route), ("bookworm", Route::Package));
         assert_eq!(select("trixie").unwrap().route, Route::Package);
-        assert_eq!(select("trixie/testing/container").unwrap().route, Route::Container);
+        assert_eq!(
+            select("trixie/testing/container").unwrap().route,
+            Route::Container
+        );
         assert_eq!(select("bookworm/worker").unwrap().route, Route::Worker);
     }
 
     #[test]
     fn unknown_target_lists_the_available_ones() {
         let e = select("jammy/deb").unwrap_err();
-        assert!(e.starts_with("unknown target \"jammy/deb\"; available targets: bookworm/deb, "), "{e}");
+        assert!(
+            e.starts_with("unknown target \"jammy/deb\"; available targets: bookworm/deb, "),
+            "{e}"
+        );
         assert!(e.contains("trixie/container"));
         assert!(select("bookworm/rpm").is_err());
         assert!(select("").unwrap_err().starts_with("no target given"));

@@ -13,7 +13,10 @@ pub const FRONTEND_IMAGE: &str = "kiln/frontend:dev";
 
 /// The repository root (where `specs/` lives).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Runs a command and returns its output, panicking only if it cannot be started.
@@ -26,7 +29,11 @@ pub fn run(cmd: &mut Command) -> Output {
 
 /// Both output streams as one string.
 pub fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Whether the engine and the frontend image are there. Skips (returns false) outside CI,
@@ -34,8 +41,13 @@ pub fn text(o: &Output) -> String {
 pub fn engine_ready() -> bool {
     let problem = if !run(Command::new("docker").arg("version")).status.success() {
         Some("no Docker engine is reachable (run the tests with `make test`)".to_string())
-    } else if !run(Command::new("docker").args(["image", "inspect", FRONTEND_IMAGE])).status.success() {
-        Some(format!("the frontend image {FRONTEND_IMAGE} is missing (run `make image`)"))
+    } else if !run(Command::new("docker").args(["image", "inspect", FRONTEND_IMAGE]))
+        .status
+        .success()
+    {
+        Some(format!(
+            "the frontend image {FRONTEND_IMAGE} is missing (run `make image`)"
+        ))
     } else {
         None
     };
@@ -66,14 +78,22 @@ pub fn build_to_dir(spec: &Path, target: &str) -> tempfile::TempDir {
     let out = tempfile::tempdir().expect("temporary directory");
     let dest = format!("type=local,dest={}", out.path().display());
     let o = build(spec, target, &repo_root(), &["--output", &dest]);
-    assert!(o.status.success(), "build of {target} failed:\n{}", text(&o));
+    assert!(
+        o.status.success(),
+        "build of {target} failed:\n{}",
+        text(&o)
+    );
     out
 }
 
 /// The files in a directory, sorted.
 pub fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -84,15 +104,23 @@ pub fn uncached_kiln_steps(log: &str) -> Vec<String> {
     let mut names = std::collections::BTreeMap::new();
     let mut cached = std::collections::BTreeSet::new();
     for line in log.lines() {
-        let Some(rest) = line.strip_prefix('#') else { continue };
-        let Some((id, what)) = rest.split_once(' ') else { continue };
+        let Some(rest) = line.strip_prefix('#') else {
+            continue;
+        };
+        let Some((id, what)) = rest.split_once(' ') else {
+            continue;
+        };
         if what.starts_with("[kiln ") {
             names.insert(id.to_string(), what.to_string());
         } else if what == "CACHED" {
             cached.insert(id.to_string());
         }
     }
-    names.into_iter().filter(|(id, _)| !cached.contains(id)).map(|(_, n)| n).collect()
+    names
+        .into_iter()
+        .filter(|(id, _)| !cached.contains(id))
+        .map(|(_, n)| n)
+        .collect()
 }
 
 /// Writes `text` as `spec.yml` in a new directory (the build context) and returns both.

@@ -8,7 +8,12 @@ fn unknown_target_lists_the_available_targets() {
     if !engine_ready() {
         return;
     }
-    let o = build(&repo_root().join("specs/hello.yml"), "jammy/deb", &repo_root(), &[]);
+    let o = build(
+        &repo_root().join("specs/hello.yml"),
+        "jammy/deb",
+        &repo_root(),
+        &[],
+    );
     let log = text(&o);
     assert!(!o.status.success());
     assert!(
@@ -22,7 +27,8 @@ fn http_digest_mismatch_fails_the_build() {
     if !engine_ready() {
         return;
     }
-    let spec = std::fs::read_to_string(repo_root().join("specs/hello.yml")).expect("read hello.yml");
+    let spec =
+        std::fs::read_to_string(repo_root().join("specs/hello.yml")).expect("read hello.yml");
     let good = "sha256:31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b";
     let bad = format!("sha256:{}", "0".repeat(64));
     assert!(spec.contains(good));
@@ -31,8 +37,16 @@ fn http_digest_mismatch_fails_the_build() {
     let o = build(&path, "bookworm/deb", dir.path(), &["--output", &dest]);
     let log = text(&o);
     assert!(!o.status.success(), "{log}");
-    assert!(log.contains(&format!("digest mismatch {good}: {bad}")), "{log}");
-    assert!(!dir.path().join("out").join("hello_2.10-debian12u1_amd64.deb").exists());
+    assert!(
+        log.contains(&format!("digest mismatch {good}: {bad}")),
+        "{log}"
+    );
+    assert!(
+        !dir.path()
+            .join("out")
+            .join("hello_2.10-debian12u1_amd64.deb")
+            .exists()
+    );
 }
 
 #[test]
@@ -40,11 +54,15 @@ fn spec_errors_point_at_the_line() {
     if !engine_ready() {
         return;
     }
-    let (dir, path) = spec_in_tempdir("# syntax=kiln/frontend:dev\nname: x\nversion: \"1\"\npatches:\n  a: []\n");
+    let (dir, path) =
+        spec_in_tempdir("# syntax=kiln/frontend:dev\nname: x\nversion: \"1\"\npatches:\n  a: []\n");
     let o = build(&path, "bookworm/deb", dir.path(), &[]);
     let log = text(&o);
     assert!(!o.status.success());
-    assert!(log.contains("spec.yml:4:1: not supported yet: patches"), "{log}");
+    assert!(
+        log.contains("spec.yml:4:1: not supported yet: patches"),
+        "{log}"
+    );
     // BuildKit shows the spec's own line, marked.
     assert!(log.contains(">>> patches:"), "{log}");
 }

@@ -18,15 +18,37 @@ fn deb_installs_and_runs(distro: &str, version_id: &str) {
     let files = file_names(out.path());
     assert!(files.contains(&deb), "expected {deb} in {files:?}");
 
-    let info = run(Command::new("dpkg-deb").arg("--field").arg(out.path().join(&deb)));
+    let info = run(Command::new("dpkg-deb")
+        .arg("--field")
+        .arg(out.path().join(&deb)));
     let info = text(&info);
-    assert!(info.contains(&format!("Version: 2.10-{version_id}u1")), "{info}");
-    assert!(info.contains("Maintainer: kiln maintainers <kiln@example.invalid>"), "{info}");
-    assert!(info.contains("Depends: libc6"), "shlibs dependency missing:\n{info}");
+    assert!(
+        info.contains(&format!("Version: 2.10-{version_id}u1")),
+        "{info}"
+    );
+    assert!(
+        info.contains("Maintainer: kiln maintainers <kiln@example.invalid>"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Depends: libc6"),
+        "shlibs dependency missing:\n{info}"
+    );
 
     let mount = format!("{}:/pkgs:ro", out.path().display());
-    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && hello && hello --version | head -1 && test -f /usr/share/man/man1/hello.1.gz");
-    let o = run(Command::new("docker").args(["run", "--rm", "-v", &mount, &format!("debian:{distro}"), "sh", "-c", &script]));
+    let script = format!(
+        "dpkg -i /pkgs/{deb} >/dev/null && hello && hello --version | head -1 && test -f /usr/share/man/man1/hello.1.gz"
+    );
+    let o = run(Command::new("docker").args([
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        &format!("debian:{distro}"),
+        "sh",
+        "-c",
+        &script,
+    ]));
     let shown = text(&o);
     assert!(o.status.success(), "install or run failed:\n{shown}");
     assert!(shown.contains("Hello, world!"), "{shown}");
@@ -51,9 +73,18 @@ fn container_target_runs_the_program() {
     for target in ["bookworm/container", "bookworm/testing/container"] {
         let tag = format!("kiln-e2e/hello:{}", target.replace('/', "-"));
         let o = build(&hello_spec(), target, &repo_root(), &["-t", &tag]);
-        assert!(o.status.success(), "build of {target} failed:\n{}", text(&o));
+        assert!(
+            o.status.success(),
+            "build of {target} failed:\n{}",
+            text(&o)
+        );
         let o = run(Command::new("docker").args(["run", "--rm", &tag]));
-        assert_eq!(String::from_utf8_lossy(&o.stdout), "Hello, world!\n", "{}", text(&o));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "Hello, world!\n",
+            "{}",
+            text(&o)
+        );
         run(Command::new("docker").args(["image", "rm", "-f", &tag]));
     }
 }
@@ -66,10 +97,19 @@ fn second_unchanged_build_is_fully_cached() {
     let first = build_to_dir(&hello_spec(), "bookworm/deb");
     let again = tempfile::tempdir().expect("temporary directory");
     let dest = format!("type=local,dest={}", again.path().display());
-    let o = build(&hello_spec(), "bookworm/deb", &repo_root(), &["--output", &dest]);
+    let o = build(
+        &hello_spec(),
+        "bookworm/deb",
+        &repo_root(),
+        &["--output", &dest],
+    );
     let log = text(&o);
     assert!(o.status.success(), "{log}");
-    assert_eq!(uncached_kiln_steps(&log), Vec::<String>::new(), "steps ran again:\n{log}");
+    assert_eq!(
+        uncached_kiln_steps(&log),
+        Vec::<String>::new(),
+        "steps ran again:\n{log}"
+    );
     assert_eq!(file_names(first.path()), file_names(again.path()));
 }
 
@@ -78,9 +118,24 @@ fn worker_target_has_the_packaging_tools() {
     if !engine_ready() {
         return;
     }
-    let o = build(&hello_spec(), "trixie/worker", &repo_root(), &["-t", "kiln-e2e/worker:trixie"]);
+    let o = build(
+        &hello_spec(),
+        "trixie/worker",
+        &repo_root(),
+        &["-t", "kiln-e2e/worker:trixie"],
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(Command::new("docker").args(["run", "--rm", "kiln-e2e/worker:trixie", "dpkg-buildpackage", "--version"]));
-    assert!(text(&o).contains("Debian dpkg-buildpackage"), "{}", text(&o));
+    let o = run(Command::new("docker").args([
+        "run",
+        "--rm",
+        "kiln-e2e/worker:trixie",
+        "dpkg-buildpackage",
+        "--version",
+    ]));
+    assert!(
+        text(&o).contains("Debian dpkg-buildpackage"),
+        "{}",
+        text(&o)
+    );
     run(Command::new("docker").args(["image", "rm", "-f", "kiln-e2e/worker:trixie"]));
 }

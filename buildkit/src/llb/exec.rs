@@ -33,9 +33,16 @@ pub enum Sharing {
 #[derive(Debug, Clone)]
 enum MountKind {
     Bind(State),
-    Cache { id: String, sharing: Sharing },
+    Cache {
+        id: String,
+        sharing: Sharing,
+    },
     Tmpfs,
-    Secret { id: String, mode: u32, optional: bool },
+    Secret {
+        id: String,
+        mode: u32,
+        optional: bool,
+    },
 }
 
 /// A mount of an exec.
@@ -50,24 +57,51 @@ pub struct Mount {
 impl Mount {
     /// Mounts `state` at `dest`, writable; its changes become an output of the exec.
     pub fn bind(dest: &str, state: State) -> Mount {
-        Mount { dest: dest.into(), kind: MountKind::Bind(state), selector: String::new(), readonly: false }
+        Mount {
+            dest: dest.into(),
+            kind: MountKind::Bind(state),
+            selector: String::new(),
+            readonly: false,
+        }
     }
 
     /// A persistent cache directory that outlives builds (not part of any output).
     pub fn cache(dest: &str, id: &str, sharing: Sharing) -> Mount {
-        let kind = MountKind::Cache { id: id.into(), sharing };
-        Mount { dest: dest.into(), kind, selector: String::new(), readonly: false }
+        let kind = MountKind::Cache {
+            id: id.into(),
+            sharing,
+        };
+        Mount {
+            dest: dest.into(),
+            kind,
+            selector: String::new(),
+            readonly: false,
+        }
     }
 
     /// An empty in-memory directory.
     pub fn tmpfs(dest: &str) -> Mount {
-        Mount { dest: dest.into(), kind: MountKind::Tmpfs, selector: String::new(), readonly: false }
+        Mount {
+            dest: dest.into(),
+            kind: MountKind::Tmpfs,
+            selector: String::new(),
+            readonly: false,
+        }
     }
 
     /// The client's secret `id` as a read-only file (never stored in a layer).
     pub fn secret(dest: &str, id: &str) -> Mount {
-        let kind = MountKind::Secret { id: id.into(), mode: 0o400, optional: false };
-        Mount { dest: dest.into(), kind, selector: String::new(), readonly: true }
+        let kind = MountKind::Secret {
+            id: id.into(),
+            mode: 0o400,
+            optional: false,
+        };
+        Mount {
+            dest: dest.into(),
+            kind,
+            selector: String::new(),
+            readonly: true,
+        }
     }
 
     /// The same mount, read-only (a read-only bind mount has no output).
@@ -176,7 +210,13 @@ impl ExecResult {
     /// The state of the writable mount at `dest` after the command ran (`None` if there is none).
     pub fn output(&self, dest: &str) -> Option<State> {
         let index = *self.outputs.get(dest)?;
-        Some(State::from_output(Output { node: self.node.clone(), index }, self.platform.clone()))
+        Some(State::from_output(
+            Output {
+                node: self.node.clone(),
+                index,
+            },
+            self.platform.clone(),
+        ))
     }
 }
 
@@ -222,7 +262,10 @@ impl State {
                         Sharing::Private => pb::CacheSharingOpt::Private,
                         Sharing::Locked => pb::CacheSharingOpt::Locked,
                     };
-                    pm.cache_opt = Some(pb::CacheOpt { id: id.clone(), sharing: sharing as i32 });
+                    pm.cache_opt = Some(pb::CacheOpt {
+                        id: id.clone(),
+                        sharing: sharing as i32,
+                    });
                 }
                 MountKind::Tmpfs => {
                     pm.mount_type = pb::MountType::Tmpfs as i32;
@@ -230,15 +273,21 @@ impl State {
                 }
                 MountKind::Secret { id, mode, optional } => {
                     pm.mount_type = pb::MountType::Secret as i32;
-                    pm.secret_opt =
-                        Some(pb::SecretOpt { id: id.clone(), uid: 0, gid: 0, mode: *mode, optional: *optional });
+                    pm.secret_opt = Some(pb::SecretOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: *mode,
+                        optional: *optional,
+                    });
                 }
             }
             pb_mounts.push(pm);
         }
 
         let mut env = exec.env.clone();
-        env.entry("PATH".into()).or_insert_with(|| DEFAULT_PATH.into());
+        env.entry("PATH".into())
+            .or_insert_with(|| DEFAULT_PATH.into());
         let meta = pb::Meta {
             args: exec.args.clone(),
             env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
@@ -265,6 +314,10 @@ impl State {
         if let Some(name) = &exec.name {
             node = node.named(name);
         }
-        ExecResult { node, outputs, platform: self.platform.clone() }
+        ExecResult {
+            node,
+            outputs,
+            platform: self.platform.clone(),
+        }
     }
 }

@@ -36,17 +36,42 @@ pub struct Owner {
 
 impl Owner {
     fn to_pb(self) -> pb::ChownOpt {
-        let id = |n| Some(pb::UserOpt { user: Some(pb::user_opt::User::ById(n)) });
-        pb::ChownOpt { user: id(self.uid), group: id(self.gid) }
+        let id = |n| {
+            Some(pb::UserOpt {
+                user: Some(pb::user_opt::User::ById(n)),
+            })
+        };
+        pb::ChownOpt {
+            user: id(self.uid),
+            group: id(self.gid),
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 enum Action {
-    Mkdir { path: String, mode: u32, parents: bool, owner: Option<Owner> },
-    Mkfile { path: String, mode: u32, data: Vec<u8>, owner: Option<Owner> },
-    Copy { from: State, src: String, dest: String, opts: CopyOptions },
-    Rm { path: String, allow_not_found: bool },
+    Mkdir {
+        path: String,
+        mode: u32,
+        parents: bool,
+        owner: Option<Owner>,
+    },
+    Mkfile {
+        path: String,
+        mode: u32,
+        data: Vec<u8>,
+        owner: Option<Owner>,
+    },
+    Copy {
+        from: State,
+        src: String,
+        dest: String,
+        opts: CopyOptions,
+    },
+    Rm {
+        path: String,
+        allow_not_found: bool,
+    },
 }
 
 /// A chain of file actions applied in order to one state.
@@ -67,8 +92,19 @@ impl FileActions {
     }
 
     /// Creates a directory owned by `owner` (root when `None`).
-    pub fn mkdir_owned(mut self, path: &str, mode: u32, parents: bool, owner: Option<Owner>) -> FileActions {
-        self.actions.push(Action::Mkdir { path: path.into(), mode, parents, owner });
+    pub fn mkdir_owned(
+        mut self,
+        path: &str,
+        mode: u32,
+        parents: bool,
+        owner: Option<Owner>,
+    ) -> FileActions {
+        self.actions.push(Action::Mkdir {
+            path: path.into(),
+            mode,
+            parents,
+            owner,
+        });
         self
     }
 
@@ -78,20 +114,39 @@ impl FileActions {
     }
 
     /// Creates a file with `data`, owned by `owner` (root when `None`).
-    pub fn mkfile_owned(mut self, path: &str, mode: u32, data: Vec<u8>, owner: Option<Owner>) -> FileActions {
-        self.actions.push(Action::Mkfile { path: path.into(), mode, data, owner });
+    pub fn mkfile_owned(
+        mut self,
+        path: &str,
+        mode: u32,
+        data: Vec<u8>,
+        owner: Option<Owner>,
+    ) -> FileActions {
+        self.actions.push(Action::Mkfile {
+            path: path.into(),
+            mode,
+            data,
+            owner,
+        });
         self
     }
 
     /// Copies `src` of `from` to `dest`.
     pub fn copy(mut self, from: &State, src: &str, dest: &str, opts: CopyOptions) -> FileActions {
-        self.actions.push(Action::Copy { from: from.clone(), src: src.into(), dest: dest.into(), opts });
+        self.actions.push(Action::Copy {
+            from: from.clone(),
+            src: src.into(),
+            dest: dest.into(),
+            opts,
+        });
         self
     }
 
     /// Removes a path.
     pub fn rm(mut self, path: &str, allow_not_found: bool) -> FileActions {
-        self.actions.push(Action::Rm { path: path.into(), allow_not_found });
+        self.actions.push(Action::Rm {
+            path: path.into(),
+            allow_not_found,
+        });
         self
     }
 
@@ -137,21 +192,33 @@ impl State {
             .enumerate()
             .map(|(j, a)| {
                 let action = match a {
-                    Action::Mkdir { path, mode, parents, owner } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+                    Action::Mkdir {
+                        path,
+                        mode,
+                        parents,
+                        owner,
+                    } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
                         path,
                         mode: mode as i32,
                         make_parents: parents,
                         owner: owner.map(Owner::to_pb),
                         timestamp: -1,
                     }),
-                    Action::Mkfile { path, mode, data, owner } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
+                    Action::Mkfile {
+                        path,
+                        mode,
+                        data,
+                        owner,
+                    } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
                         path,
                         mode: mode as i32,
                         data,
                         owner: owner.map(Owner::to_pb),
                         timestamp: -1,
                     }),
-                    Action::Copy { src, dest, opts, .. } => pb::file_action::Action::Copy(pb::FileActionCopy {
+                    Action::Copy {
+                        src, dest, opts, ..
+                    } => pb::file_action::Action::Copy(pb::FileActionCopy {
                         src,
                         dest,
                         mode: opts.mode.map_or(-1, |m| m as i32),
@@ -165,9 +232,14 @@ impl State {
                         exclude_patterns: opts.exclude_patterns,
                         ..Default::default()
                     }),
-                    Action::Rm { path, allow_not_found } => {
-                        pb::file_action::Action::Rm(pb::FileActionRm { path, allow_not_found, allow_wildcard: false })
-                    }
+                    Action::Rm {
+                        path,
+                        allow_not_found,
+                    } => pb::file_action::Action::Rm(pb::FileActionRm {
+                        path,
+                        allow_not_found,
+                        allow_wildcard: false,
+                    }),
                 };
                 pb::FileAction {
                     input: if j == 0 { base } else { n + j as i64 - 1 },
@@ -177,7 +249,12 @@ impl State {
                 }
             })
             .collect();
-        let op = pb::Op { op: Some(pb::op::Op::File(pb::FileOp { actions: pb_actions })), ..Default::default() };
+        let op = pb::Op {
+            op: Some(pb::op::Op::File(pb::FileOp {
+                actions: pb_actions,
+            })),
+            ..Default::default()
+        };
         let node = Node::new(op, inputs).named(name);
         State::from_output(Output { node, index: 0 }, self.platform.clone())
     }

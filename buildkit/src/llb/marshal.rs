@@ -17,11 +17,19 @@ impl State {
         let mut def = pb::Definition::default();
         let mut seen = BTreeSet::new();
         visit(&out.node, &mut seen, &mut def);
-        let terminal = pb::Op { inputs: vec![out.as_input()], ..Default::default() };
+        let terminal = pb::Op {
+            inputs: vec![out.as_input()],
+            ..Default::default()
+        };
         let bytes = terminal.encode_to_vec();
         // A metadata entry for the terminal op: Go consumers treat empty metadata as a nil definition.
         let meta = pb::OpMetadata {
-            caps: [("constraints".to_string(), true), ("platform".to_string(), true)].into_iter().collect(),
+            caps: [
+                ("constraints".to_string(), true),
+                ("platform".to_string(), true),
+            ]
+            .into_iter()
+            .collect(),
             ..Default::default()
         };
         def.metadata.insert(super::node::digest_of(&bytes), meta);
@@ -39,32 +47,57 @@ fn visit(node: &Arc<Node>, seen: &mut BTreeSet<String>, def: &mut pb::Definition
     }
     def.def.push(node.bytes.clone());
     if node.metadata != pb::OpMetadata::default() {
-        def.metadata.insert(node.digest.clone(), node.metadata.clone());
+        def.metadata
+            .insert(node.digest.clone(), node.metadata.clone());
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::llb::{CopyOptions, Exec, FileActions, HttpOptions, LocalOptions, Mount, Sharing, State};
+    use crate::llb::{
+        CopyOptions, Exec, FileActions, HttpOptions, LocalOptions, Mount, Sharing, State,
+    };
     use crate::pb;
     use prost::Message;
 
     fn amd64() -> pb::Platform {
-        pb::Platform { architecture: "amd64".into(), os: "linux".into(), ..Default::default() }
+        pb::Platform {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        }
     }
 
     fn sample() -> State {
         let base = State::image("debian:bookworm", amd64(), Some("local"));
         let src = State::http(
             "http://example.invalid/a.tar.gz",
-            HttpOptions { checksum: Some("sha256:00".into()), filename: Some("a".into()), permissions: Some(0o644) },
+            HttpOptions {
+                checksum: Some("sha256:00".into()),
+                filename: Some("a".into()),
+                permissions: Some(0o644),
+            },
         );
-        let ctx = State::local("context", LocalOptions { session_id: "s".into(), ..Default::default() });
+        let ctx = State::local(
+            "context",
+            LocalOptions {
+                session_id: "s".into(),
+                ..Default::default()
+            },
+        );
         let tree = State::scratch().file(
             FileActions::new()
                 .mkdir("/pkg", 0o755, true)
                 .copy(&src, "/a", "/pkg/a", CopyOptions::default())
-                .copy(&ctx, "/", "/pkg/ctx", CopyOptions { dir_copy_contents: true, ..Default::default() })
+                .copy(
+                    &ctx,
+                    "/",
+                    "/pkg/ctx",
+                    CopyOptions {
+                        dir_copy_contents: true,
+                        ..Default::default()
+                    },
+                )
                 .mkfile("/pkg/x", 0o644, b"x".to_vec()),
             "tree",
         );
@@ -106,9 +139,15 @@ mod tests {
         for bytes in &def.def {
             let op = pb::Op::decode(bytes.as_slice()).unwrap();
             for input in &op.inputs {
-                assert!(known.contains(&input.digest), "input listed after its consumer");
+                assert!(
+                    known.contains(&input.digest),
+                    "input listed after its consumer"
+                );
             }
-            assert!(known.insert(crate::llb::node::digest_of(bytes)), "op listed twice");
+            assert!(
+                known.insert(crate::llb::node::digest_of(bytes)),
+                "op listed twice"
+            );
         }
         // image, http, local, file, exec, terminal
         assert_eq!(def.def.len(), 6);
@@ -131,10 +170,20 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        let dests: Vec<_> = exec.mounts.iter().map(|m| (m.dest.as_str(), m.output)).collect();
+        let dests: Vec<_> = exec
+            .mounts
+            .iter()
+            .map(|m| (m.dest.as_str(), m.output))
+            .collect();
         assert_eq!(
             dests,
-            vec![("/", 0), ("/build", 1), ("/tmp", -1), ("/var/cache/apt", -1), ("/run/secrets/k", -1)]
+            vec![
+                ("/", 0),
+                ("/build", 1),
+                ("/tmp", -1),
+                ("/var/cache/apt", -1),
+                ("/run/secrets/k", -1)
+            ]
         );
     }
 }

@@ -14,5 +14,5 @@ mod state;
 
 pub use exec::{Exec, ExecResult, Mount, NetMode, Sharing};
 pub use file::{CopyOptions, FileActions, Owner};
-pub use source::{normalize_image_ref, GitOptions, HttpOptions, LocalOptions};
+pub use source::{GitOptions, HttpOptions, LocalOptions, normalize_image_ref};
 pub use state::State;

@@ -24,7 +24,10 @@ pub(crate) struct Output {
 impl Output {
     /// The protobuf input that names this output.
     pub(crate) fn as_input(&self) -> pb::Input {
-        pb::Input { digest: self.node.digest.clone(), index: self.index }
+        pb::Input {
+            digest: self.node.digest.clone(),
+            index: self.index,
+        }
     }
 
     /// Whether two outputs name the same edge of the graph.
@@ -47,13 +50,20 @@ impl Node {
             op.constraints = Some(pb::WorkerConstraints::default());
         }
         let bytes = op.encode_to_vec();
-        Arc::new(Node { digest: digest_of(&bytes), bytes, inputs, metadata: pb::OpMetadata::default() })
+        Arc::new(Node {
+            digest: digest_of(&bytes),
+            bytes,
+            inputs,
+            metadata: pb::OpMetadata::default(),
+        })
     }
 
     /// The same op with a progress name (metadata does not change the digest).
     pub(crate) fn named(self: &Arc<Node>, name: &str) -> Arc<Node> {
         let mut node = (**self).clone();
-        node.metadata.description.insert("llb.customname".to_string(), name.to_string());
+        node.metadata
+            .description
+            .insert("llb.customname".to_string(), name.to_string());
         Arc::new(node)
     }
 }

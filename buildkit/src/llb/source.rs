@@ -55,9 +55,14 @@ pub fn normalize_image_ref(image: &str) -> String {
     let tagged = last.contains(':');
     let mut name = name.to_string();
     let first = name.split('/').next().unwrap_or("").to_string();
-    let has_domain = name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_domain =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     if !has_domain {
-        name = if name.contains('/') { format!("docker.io/{name}") } else { format!("docker.io/library/{name}") };
+        name = if name.contains('/') {
+            format!("docker.io/{name}")
+        } else {
+            format!("docker.io/library/{name}")
+        };
     }
     if !tagged && suffix.is_empty() {
         name.push_str(":latest");
@@ -65,13 +70,23 @@ pub fn normalize_image_ref(image: &str) -> String {
     name + &suffix
 }
 
-fn source(identifier: String, attrs: BTreeMap<String, String>, platform: Option<pb::Platform>) -> State {
+fn source(
+    identifier: String,
+    attrs: BTreeMap<String, String>,
+    platform: Option<pb::Platform>,
+) -> State {
     let op = pb::Op {
         op: Some(pb::op::Op::Source(pb::SourceOp { identifier, attrs })),
         platform: platform.clone(),
         ..Default::default()
     };
-    State::from_output(Output { node: Node::new(op, vec![]), index: 0 }, platform)
+    State::from_output(
+        Output {
+            node: Node::new(op, vec![]),
+            index: 0,
+        },
+        platform,
+    )
 }
 
 impl State {
@@ -81,7 +96,11 @@ impl State {
         if let Some(mode) = resolve_mode {
             attrs.insert("image.resolvemode".to_string(), mode.to_string());
         }
-        source(format!("docker-image://{}", normalize_image_ref(image)), attrs, Some(platform))
+        source(
+            format!("docker-image://{}", normalize_image_ref(image)),
+            attrs,
+            Some(platform),
+        )
     }
 
     /// A directory of the client (`context`, `dockerfile`, a named context).
@@ -89,10 +108,16 @@ impl State {
         let mut attrs = BTreeMap::new();
         attrs.insert("local.session".to_string(), o.session_id);
         if !o.include_patterns.is_empty() {
-            attrs.insert("local.includepattern".to_string(), json_list(&o.include_patterns));
+            attrs.insert(
+                "local.includepattern".to_string(),
+                json_list(&o.include_patterns),
+            );
         }
         if !o.exclude_patterns.is_empty() {
-            attrs.insert("local.excludepatterns".to_string(), json_list(&o.exclude_patterns));
+            attrs.insert(
+                "local.excludepatterns".to_string(),
+                json_list(&o.exclude_patterns),
+            );
         }
         if !o.follow_paths.is_empty() {
             attrs.insert("local.followpaths".to_string(), json_list(&o.follow_paths));
@@ -133,7 +158,11 @@ impl State {
         if o.keep_git_dir {
             attrs.insert("git.keepgitdir".to_string(), "true".to_string());
         }
-        let fragment = if reference.is_empty() { String::new() } else { format!("#{reference}") };
+        let fragment = if reference.is_empty() {
+            String::new()
+        } else {
+            format!("#{reference}")
+        };
         source(format!("git://{stripped}{fragment}"), attrs, None)
     }
 }
@@ -144,11 +173,26 @@ mod tests {
 
     #[test]
     fn normalizes_like_docker() {
-        assert_eq!(normalize_image_ref("debian:bookworm"), "docker.io/library/debian:bookworm");
-        assert_eq!(normalize_image_ref("debian"), "docker.io/library/debian:latest");
-        assert_eq!(normalize_image_ref("kiln/frontend:dev"), "docker.io/kiln/frontend:dev");
+        assert_eq!(
+            normalize_image_ref("debian:bookworm"),
+            "docker.io/library/debian:bookworm"
+        );
+        assert_eq!(
+            normalize_image_ref("debian"),
+            "docker.io/library/debian:latest"
+        );
+        assert_eq!(
+            normalize_image_ref("kiln/frontend:dev"),
+            "docker.io/kiln/frontend:dev"
+        );
         assert_eq!(normalize_image_ref("ghcr.io/a/b"), "ghcr.io/a/b:latest");
-        assert_eq!(normalize_image_ref("localhost:5000/a:1"), "localhost:5000/a:1");
-        assert_eq!(normalize_image_ref("debian@sha256:ab"), "docker.io/library/debian@sha256:ab");
+        assert_eq!(
+            normalize_image_ref("localhost:5000/a:1"),
+            "localhost:5000/a:1"
+        );
+        assert_eq!(
+            normalize_image_ref("debian@sha256:ab"),
+            "docker.io/library/debian@sha256:ab"
+        );
     }
 }

@@ -19,7 +19,10 @@ impl State {
     }
 
     pub(crate) fn from_output(output: Output, platform: Option<pb::Platform>) -> State {
-        State { output: Some(output), platform }
+        State {
+            output: Some(output),
+            platform,
+        }
     }
 
     /// Whether this is the empty filesystem.
@@ -48,7 +51,9 @@ impl State {
 
     /// The digest of the op that produces this state, and its output index (`None` for scratch).
     pub fn digest(&self) -> Option<(String, i64)> {
-        self.output.as_ref().map(|o| (o.node.digest.clone(), o.index))
+        self.output
+            .as_ref()
+            .map(|o| (o.node.digest.clone(), o.index))
     }
 
     /// Layers `states` on top of each other (BuildKit `MergeOp`, cap `mergeop`).
@@ -58,12 +63,31 @@ impl State {
         let outputs: Vec<Output> = states.iter().filter_map(|s| s.output.clone()).collect();
         let platform = states.iter().find_map(|s| s.platform.clone());
         match outputs.len() {
-            0 => State { output: None, platform },
-            1 => State { output: outputs.into_iter().next(), platform },
+            0 => State {
+                output: None,
+                platform,
+            },
+            1 => State {
+                output: outputs.into_iter().next(),
+                platform,
+            },
             n => {
-                let merge = pb::MergeOp { inputs: (0..n as i64).map(|input| pb::MergeInput { input }).collect() };
-                let op = pb::Op { op: Some(pb::op::Op::Merge(merge)), ..Default::default() };
-                State::from_output(Output { node: Node::new(op, outputs), index: 0 }, platform)
+                let merge = pb::MergeOp {
+                    inputs: (0..n as i64)
+                        .map(|input| pb::MergeInput { input })
+                        .collect(),
+                };
+                let op = pb::Op {
+                    op: Some(pb::op::Op::Merge(merge)),
+                    ..Default::default()
+                };
+                State::from_output(
+                    Output {
+                        node: Node::new(op, outputs),
+                        index: 0,
+                    },
+                    platform,
+                )
             }
         }
     }

@@ -8,12 +8,30 @@ use std::collections::BTreeMap;
 /// Build args that may be passed without being declared in `args:`.
 fn always_allowed(name: &str) -> bool {
     const EXACT: &[&str] = &[
-        "SOURCE_DATE_EPOCH", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY",
-        "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy",
-        "TARGETOS", "TARGETARCH", "TARGETPLATFORM", "TARGETVARIANT",
-        "BUILDOS", "BUILDARCH", "BUILDPLATFORM", "BUILDVARIANT",
+        "SOURCE_DATE_EPOCH",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "FTP_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ftp_proxy",
+        "no_proxy",
+        "all_proxy",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETPLATFORM",
+        "TARGETVARIANT",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDPLATFORM",
+        "BUILDVARIANT",
     ];
-    EXACT.contains(&name) || name.starts_with("BUILDKIT_") || name.starts_with("DALEC_") || name.starts_with("KILN_")
+    EXACT.contains(&name)
+        || name.starts_with("BUILDKIT_")
+        || name.starts_with("DALEC_")
+        || name.starts_with("KILN_")
 }
 
 /// Substitutes args into the spec's expandable fields.
@@ -43,7 +61,12 @@ pub fn substitute(
         };
         values.insert(name.clone(), value.unwrap_or_default());
     }
-    let mut x = Expander { file, src, values: &values, errors: &mut errors };
+    let mut x = Expander {
+        file,
+        src,
+        values: &values,
+        errors: &mut errors,
+    };
     x.field(&mut spec.version);
     if let Some(r) = spec.revision.as_mut() {
         x.field(r);
@@ -86,7 +109,11 @@ pub fn substitute(
             *v = x.expand(v, 0, 0);
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(SpecErrors(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SpecErrors(errors))
+    }
 }
 
 struct Expander<'a> {
@@ -133,7 +160,11 @@ impl Expander<'_> {
                     }
                     Some(c) if c.is_ascii_alphabetic() || *c == '_' => {
                         let mut name = String::new();
-                        while let Some(c) = chars.peek().copied().filter(|c| c.is_ascii_alphanumeric() || *c == '_') {
+                        while let Some(c) = chars
+                            .peek()
+                            .copied()
+                            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        {
                             name.push(c);
                             chars.next();
                         }
@@ -158,8 +189,16 @@ impl Expander<'_> {
             return self.lookup(name, line, col).unwrap_or_default();
         }
         let (colon, op, word) = match rest.strip_prefix(':') {
-            Some(r) => (true, r.chars().next().unwrap_or(' '), r.get(1..).unwrap_or("")),
-            None => (false, rest.chars().next().unwrap_or(' '), rest.get(1..).unwrap_or("")),
+            Some(r) => (
+                true,
+                r.chars().next().unwrap_or(' '),
+                r.get(1..).unwrap_or(""),
+            ),
+            None => (
+                false,
+                rest.chars().next().unwrap_or(' '),
+                rest.get(1..).unwrap_or(""),
+            ),
         };
         let value = self.lookup(name, line, col);
         let set = match &value {
@@ -172,7 +211,11 @@ impl Expander<'_> {
             '+' if set => self.expand(word, line, col),
             '+' => String::new(),
             _ => {
-                self.error(line, col, format!("unsupported modifier in ${{{body}}}: use :-, -, :+ or +"));
+                self.error(
+                    line,
+                    col,
+                    format!("unsupported modifier in ${{{body}}}: use :-, -, :+ or +"),
+                );
                 String::new()
             }
         }
@@ -182,7 +225,11 @@ impl Expander<'_> {
         match self.values.get(name) {
             Some(v) => Some(v.clone()),
             None => {
-                self.error(line, col, format!("build arg {name:?} is not declared (add it under `args:`)"));
+                self.error(
+                    line,
+                    col,
+                    format!("build arg {name:?} is not declared (add it under `args:`)"),
+                );
                 None
             }
         }
@@ -204,7 +251,10 @@ mod tests {
 
     fn run(text: &str, args: &[(&str, &str)]) -> Result<Spec, SpecErrors> {
         let mut s = load("spec.yml", text)?;
-        let args = args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let args = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         substitute(&mut s, "spec.yml", text, &args, "bookworm").map(|_| s)
     }
 
@@ -221,16 +271,30 @@ mod tests {
 
     #[test]
     fn undeclared_reference_names_the_line() {
-        let e = run("name: a\nversion: ${NOPE}\n", &[]).unwrap_err().0.remove(0);
+        let e = run("name: a\nversion: ${NOPE}\n", &[])
+            .unwrap_err()
+            .0
+            .remove(0);
         assert_eq!(e.line, 2);
-        assert!(e.message.contains("\"NOPE\" is not declared"), "{}", e.message);
+        assert!(
+            e.message.contains("\"NOPE\" is not declared"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn undeclared_build_arg_is_an_error_but_known_ones_pass() {
-        let e = run("name: a\nversion: '1'\n", &[("FOO", "x")]).unwrap_err().0.remove(0);
+        let e = run("name: a\nversion: '1'\n", &[("FOO", "x")])
+            .unwrap_err()
+            .0
+            .remove(0);
         assert!(e.message.contains("\"FOO\" is not declared"));
-        run("name: a\nversion: '1'\n", &[("SOURCE_DATE_EPOCH", "1"), ("BUILDKIT_SYNTAX", "x")]).unwrap();
+        run(
+            "name: a\nversion: '1'\n",
+            &[("SOURCE_DATE_EPOCH", "1"), ("BUILDKIT_SYNTAX", "x")],
+        )
+        .unwrap();
     }
 
     #[test]

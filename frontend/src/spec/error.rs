@@ -25,25 +25,50 @@ impl SpecError {
     }
 
     /// An error at `line:column` of `src`.
-    pub fn at_position(file: &str, src: &str, line: u32, column: u32, message: impl Into<String>) -> SpecError {
+    pub fn at_position(
+        file: &str,
+        src: &str,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) -> SpecError {
         let source_line = (line > 0)
             .then(|| src.lines().nth(line as usize - 1).map(str::to_string))
             .flatten();
-        SpecError { file: file.to_string(), line, column, message: message.into(), source_line }
+        SpecError {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            source_line,
+        }
     }
 
     /// An error at the line where `key:` is written for a value found at `value_loc`.
     ///
     /// The parser locates a block mapping at its first entry (the line after the key); users
     /// expect the key's own line, so search upward for it.
-    pub fn at_key(file: &str, src: &str, key: &str, value_loc: Location, message: impl Into<String>) -> SpecError {
+    pub fn at_key(
+        file: &str,
+        src: &str,
+        key: &str,
+        value_loc: Location,
+        message: impl Into<String>,
+    ) -> SpecError {
         let lines: Vec<&str> = src.lines().collect();
         // An unknown location (values collected through a flattened map) means a top-level key.
         let value_line = match value_loc.line() as usize {
-            0 => lines.iter().position(|l| l.starts_with(&format!("{key}:"))).map_or(0, |i| i + 1),
+            0 => lines
+                .iter()
+                .position(|l| l.starts_with(&format!("{key}:")))
+                .map_or(0, |i| i + 1),
             n => n,
         };
-        let wanted = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+        let wanted = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
         for n in (1..=value_line.min(lines.len())).rev() {
             let text = lines[n - 1];
             let trimmed = text.trim_start().trim_start_matches("- ");
@@ -57,7 +82,13 @@ impl SpecError {
 
     /// An error about the whole file.
     pub fn whole_file(file: &str, message: impl Into<String>) -> SpecError {
-        SpecError { file: file.to_string(), line: 0, column: 0, message: message.into(), source_line: None }
+        SpecError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            source_line: None,
+        }
     }
 }
 
@@ -66,7 +97,11 @@ impl fmt::Display for SpecError {
         if self.line == 0 {
             return write!(f, "{}: {}", self.file, self.message);
         }
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if let Some(text) = &self.source_line {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());

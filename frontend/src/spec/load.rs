@@ -6,7 +6,11 @@ use super::model::*;
 /// Parses and validates spec text. `file` names the spec in error messages.
 pub fn load(file: &str, text: &str) -> Result<Spec, SpecErrors> {
     let spec: Spec = serde_saphyr::from_str(text).map_err(|e| parse_error(file, text, &e))?;
-    let mut v = Validator { file, src: text, errors: Vec::new() };
+    let mut v = Validator {
+        file,
+        src: text,
+        errors: Vec::new(),
+    };
     v.spec(&spec);
     if v.errors.is_empty() {
         Ok(spec)
@@ -49,11 +53,18 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn error_at<T>(&mut self, at: &Located<T>, message: impl Into<String>) {
-        self.errors.push(SpecError::at(self.file, self.src, at.referenced, message));
+        self.errors
+            .push(SpecError::at(self.file, self.src, at.referenced, message));
     }
 
     fn error_at_key<T>(&mut self, key: &str, at: &Located<T>, message: impl Into<String>) {
-        self.errors.push(SpecError::at_key(self.file, self.src, key, at.referenced, message));
+        self.errors.push(SpecError::at_key(
+            self.file,
+            self.src,
+            key,
+            at.referenced,
+            message,
+        ));
     }
 
     fn not_yet(&mut self, path: &str, field: &NotYet) {
@@ -67,14 +78,24 @@ impl Validator<'_> {
         if let Some(m) = field
             && parse_mode(&m.value).is_none()
         {
-            self.error_at(m, format!("invalid permissions {:?}: expected octal bits such as 0644 or 0o755", m.value));
+            self.error_at(
+                m,
+                format!(
+                    "invalid permissions {:?}: expected octal bits such as 0644 or 0o755",
+                    m.value
+                ),
+            );
         }
     }
 
     fn spec(&mut self, s: &Spec) {
         for (key, at) in &s.extra {
             if !(key.starts_with("x-") || key.starts_with("X-")) {
-                self.error_at_key(key, at, format!("unknown field `{key}` (extension keys must start with `x-`)"));
+                self.error_at_key(
+                    key,
+                    at,
+                    format!("unknown field `{key}` (extension keys must start with `x-`)"),
+                );
             }
         }
         if s.name.value.trim().is_empty() {
@@ -129,7 +150,10 @@ impl Validator<'_> {
         }
         for entry in &s.changelog {
             if crate::date::parse_ymd(&entry.value.date.value).is_none() {
-                self.error_at(&entry.value.date, "invalid changelog date: expected YYYY-MM-DD");
+                self.error_at(
+                    &entry.value.date,
+                    "invalid changelog date: expected YYYY-MM-DD",
+                );
             }
         }
     }
@@ -137,13 +161,24 @@ impl Validator<'_> {
     fn source(&mut self, name: &str, src: &Located<Source>) {
         let s = &src.value;
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-            self.error_at_key(name, src, format!("invalid source name {name:?}: it must be a plain file name"));
+            self.error_at_key(
+                name,
+                src,
+                format!("invalid source name {name:?}: it must be a plain file name"),
+            );
         }
         self.not_yet(&format!("sources.{name}.git"), &s.git);
         self.not_yet(&format!("sources.{name}.image"), &s.image);
         self.not_yet(&format!("sources.{name}.build"), &s.build);
         self.not_yet(&format!("sources.{name}.generate"), &s.generate);
-        let kinds = [s.context.is_some(), s.http.is_some(), s.inline.is_some(), s.git.is_some(), s.image.is_some(), s.build.is_some()];
+        let kinds = [
+            s.context.is_some(),
+            s.http.is_some(),
+            s.inline.is_some(),
+            s.git.is_some(),
+            s.image.is_some(),
+            s.build.is_some(),
+        ];
         match kinds.iter().filter(|k| **k).count() {
             0 => self.error_at_key(
                 name,
@@ -155,13 +190,28 @@ impl Validator<'_> {
         }
         if let Some(http) = &s.http {
             if s.path.is_some() || !s.includes.is_empty() || !s.excludes.is_empty() {
-                self.error_at_key(name, src, format!("source {name:?}: path, includes and excludes do not apply to http sources"));
+                self.error_at_key(
+                    name,
+                    src,
+                    format!(
+                        "source {name:?}: path, includes and excludes do not apply to http sources"
+                    ),
+                );
             }
             if let Some(d) = &http.value.digest {
-                let ok = d.value.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                let ok = d
+                    .value
+                    .strip_prefix("sha256:")
+                    .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
                     || d.value.contains('$');
                 if !ok {
-                    self.error_at(d, format!("invalid digest {:?}: expected sha256:<64 hex digits>", d.value));
+                    self.error_at(
+                        d,
+                        format!(
+                            "invalid digest {:?}: expected sha256:<64 hex digits>",
+                            d.value
+                        ),
+                    );
                 }
             }
             self.mode(&http.value.permissions);
@@ -173,12 +223,19 @@ impl Validator<'_> {
                     self.mode(&d.permissions);
                     for (file, f) in &d.files {
                         if file.contains('/') || file.is_empty() {
-                            self.error_at_key(file, f, format!("inline file name {file:?} must not contain '/'"));
+                            self.error_at_key(
+                                file,
+                                f,
+                                format!("inline file name {file:?} must not contain '/'"),
+                            );
                         }
                         self.mode(&f.value.permissions);
                     }
                 }
-                _ => self.error_at(inline, format!("inline source {name:?} needs exactly one of file or dir")),
+                _ => self.error_at(
+                    inline,
+                    format!("inline source {name:?} needs exactly one of file or dir"),
+                ),
             }
         }
     }
@@ -200,17 +257,30 @@ impl Validator<'_> {
         ] {
             self.not_yet(path, field);
         }
-        for (kind, map) in [("binaries", &a.binaries), ("manpages", &a.manpages), ("docs", &a.docs), ("licenses", &a.licenses)] {
+        for (kind, map) in [
+            ("binaries", &a.binaries),
+            ("manpages", &a.manpages),
+            ("docs", &a.docs),
+            ("licenses", &a.licenses),
+        ] {
             for (path, cfg) in map {
                 if path.starts_with('/') || path.split('/').any(|c| c == "..") {
-                    self.error_at_key(path, cfg, format!("artifact path {path:?} must be relative to the build root"));
+                    self.error_at_key(
+                        path,
+                        cfg,
+                        format!("artifact path {path:?} must be relative to the build root"),
+                    );
                 }
                 if let Some(c) = &cfg.value {
                     self.mode(&c.permissions);
                     self.not_yet(&format!("artifacts.{kind}.user"), &c.user);
                     self.not_yet(&format!("artifacts.{kind}.group"), &c.group);
                     if c.name.as_deref().is_some_and(|n| n.contains('/')) {
-                        self.error_at_key(path, cfg, "artifact name must not contain '/' (use subpath)");
+                        self.error_at_key(
+                            path,
+                            cfg,
+                            "artifact name must not contain '/' (use subpath)",
+                        );
                     }
                 }
             }
@@ -250,17 +320,26 @@ mod tests {
 
     #[test]
     fn unknown_nested_key_has_position_and_expectation() {
-        let e = err("name: hi\nversion: '1'\nsources:\n  a:\n    http:\n      url: x\n      sha: y\n");
+        let e =
+            err("name: hi\nversion: '1'\nsources:\n  a:\n    http:\n      url: x\n      sha: y\n");
         assert_eq!((e.line, e.column), (7, 7));
-        assert!(e.message.contains("unknown field `sha`, expected one of"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `sha`, expected one of"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn bad_digest_and_permissions_are_located() {
-        let e = err("name: hi\nversion: '1'\nsources:\n  a:\n    http:\n      url: x\n      digest: md5:1\n");
+        let e = err(
+            "name: hi\nversion: '1'\nsources:\n  a:\n    http:\n      url: x\n      digest: md5:1\n",
+        );
         assert_eq!(e.line, 7);
         assert!(e.message.starts_with("invalid digest"));
-        let e = err("name: hi\nversion: '1'\nsources:\n  a:\n    inline:\n      file:\n        permissions: 0999\n");
+        let e = err(
+            "name: hi\nversion: '1'\nsources:\n  a:\n    inline:\n      file:\n        permissions: 0999\n",
+        );
         assert_eq!(e.line, 7);
     }
 
@@ -277,7 +356,10 @@ mod tests {
         let s = load("spec.yml", "name: hi\nversion: '1'\ndependencies:\n  runtime:\n    - bash\n  build:\n    make:\n    gcc: {version: ['>= 10']}\n").unwrap();
         let d = s.dependencies.unwrap();
         assert!(d.runtime.0.contains_key("bash"));
-        assert_eq!(d.build.0["gcc"].value.as_ref().unwrap().version, vec![">= 10"]);
+        assert_eq!(
+            d.build.0["gcc"].value.as_ref().unwrap().version,
+            vec![">= 10"]
+        );
         assert!(d.build.0["make"].value.is_none());
     }
 

@@ -231,22 +231,25 @@ pub struct BuildStep {
     pub mounts: NotYet,
 }
 
+/// Artifacts of one kind: build-root path (globs allowed) to install settings.
+pub type ArtifactMap = BTreeMap<String, Located<Option<ArtifactConfig>>>;
+
 /// What the package installs, by kind. Keys are paths relative to the build root (globs allowed).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifacts {
     /// Programs, installed to `/usr/bin`.
     #[serde(default)]
-    pub binaries: BTreeMap<String, Located<Option<ArtifactConfig>>>,
+    pub binaries: ArtifactMap,
     /// Manual pages, installed to `/usr/share/man/man<section>`.
     #[serde(default)]
-    pub manpages: BTreeMap<String, Located<Option<ArtifactConfig>>>,
+    pub manpages: ArtifactMap,
     /// Documentation, installed to `/usr/share/doc/<name>`.
     #[serde(default)]
-    pub docs: BTreeMap<String, Located<Option<ArtifactConfig>>>,
+    pub docs: ArtifactMap,
     /// License files, installed to `/usr/share/doc/<name>`.
     #[serde(default)]
-    pub licenses: BTreeMap<String, Located<Option<ArtifactConfig>>>,
+    pub licenses: ArtifactMap,
     /// Not yet supported.
     #[serde(default)]
     pub libexec: NotYet,
@@ -369,7 +372,10 @@ impl<'de> serde::de::Visitor<'de> for DependencyListVisitor {
         Ok(DependencyList::default())
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DependencyList, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<DependencyList, A::Error> {
         let mut out = BTreeMap::new();
         while let Some(name) = map.next_key::<String>()? {
             out.insert(name, map.next_value()?);
@@ -377,10 +383,16 @@ impl<'de> serde::de::Visitor<'de> for DependencyListVisitor {
         Ok(DependencyList(out))
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DependencyList, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<DependencyList, A::Error> {
         let mut out = BTreeMap::new();
         while let Some(name) = seq.next_element::<Located<String>>()? {
-            out.insert(name.value, Spanned::new(None, name.referenced, name.defined));
+            out.insert(
+                name.value,
+                Spanned::new(None, name.referenced, name.defined),
+            );
         }
         Ok(DependencyList(out))
     }
