@@ -212,6 +212,7 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         details: vec![],
     })?;
     let file = entrypoint::read_spec(gw, opts).await?;
+    tracing::debug!("read the spec ({} bytes)", file.data.len());
     let text = String::from_utf8_lossy(&file.data).into_owned();
     let spec_err = |errors: SpecErrors| FrontendError::Spec {
         errors,
@@ -257,7 +258,10 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         }
         Route::Worker => (pipeline::worker(distro, &ctx), None),
     };
-    let reference = gw.solve(state.marshal()).await?;
+    let definition = state.marshal();
+    tracing::debug!("built {} ops", definition.def.len());
+    let reference = gw.solve(definition).await?;
+    tracing::debug!("solved");
     let mut metadata = BTreeMap::new();
     if selected.route != Route::Package {
         let base = gw

@@ -59,6 +59,7 @@ fn main() -> ExitCode {
 
 /// Runs as a BuildKit frontend over stdin/stdout.
 async fn serve() -> ExitCode {
+    tracing::debug!("started");
     let gateway = match transport::stdio_channel().await {
         Ok(channel) => match Gateway::connect(channel).await {
             Ok(g) => g,
@@ -74,6 +75,7 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tracing::debug!("connected to BuildKit");
     let opts = BuildOpts::from_env();
     let outcome = match frontend::handle(&gateway, &opts).await {
         Ok(result) => gateway.return_result(result).await,
@@ -83,6 +85,7 @@ async fn serve() -> ExitCode {
             gateway.return_error(&message, details).await
         }
     };
+    tracing::debug!("returned");
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
