@@ -2,12 +2,14 @@
 //!
 //! The package is built the Debian way: `dpkg-buildpackage -b` runs `debian/rules`, whose
 //! build and install steps are kiln's generated scripts; debhelper does the rest (strip,
-//! shlibs, compression, md5sums, permissions).
+//! shlibs, compression, md5sums, permissions, conffiles, systemd maintainer scripts).
 
 use crate::date;
 use crate::distro::Distro;
 use crate::shell::quote;
-use crate::spec::{ArtifactConfig, ArtifactMap, DependencyList, Located, Spec};
+use crate::spec::{
+    ArtifactConfig, ArtifactMap, Artifacts, DependencyList, EnvMap, Located, Pos, Spec,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -35,23 +37,25 @@ pub struct Package {
     pub epoch: i64,
 }
 
+fn text(field: &Option<Located<String>>) -> &str {
+    field.as_ref().map_or("", |f| f.value.trim())
+}
+
 impl Package {
     /// Derives the package facts; `source_date_epoch` is used when the spec has no changelog.
     pub fn new(spec: &Spec, distro: &Distro, source_date_epoch: Option<i64>) -> Package {
-        let revision = spec
-            .revision
-            .as_ref()
-            .map(|r| r.value.trim().to_string())
-            .filter(|r| !r.is_empty());
-        let revision = revision.unwrap_or_else(|| "1".to_string());
-        let upstream_version = spec.version.value.trim().to_string();
+        let revision = match text(&spec.revision) {
+            "" => "1",
+            r => r,
+        };
+        let upstream_version = text(&spec.version).to_string();
         let newest = spec
             .changelog
             .iter()
-            .filter_map(|e| date::parse_ymd(&e.value.date.value))
+            .filter_map(|e| date::parse_ymd(&e.date.value))
             .max();
         Package {
-            name: spec.name.value.clone(),
+            name: text(&spec.name).to_string(),
             version: format!("{upstream_version}-{}u{revision}", distro.version_id),
             upstream_version,
             epoch: newest.or(source_date_epoch).unwrap_or(0),
@@ -64,103 +68,107 @@ impl Package {
     }
 }
 
-/// Checks what Debian needs beyond the general spec rules; messages name the field.
-pub fn check(spec: &Spec) -> Vec<(String, Option<serde_saphyr::Location>)> {
+/// Checks what Debian needs beyond the general spec rules: (message, position) pairs; an
+/// unknown position means the whole file.
+pub fn check(spec: &Spec) -> Vec<(String, Pos)> {
     let mut problems = Vec::new();
-    let name = &spec.name.value;
+    let pos = |f: &Option<Located<String>>| f.as_ref().map(|f| f.pos).unwrap_or_default();
+    let name = text(&spec.name);
     let valid_name = name.len() >= 2
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
-    if !valid_name {
+    if spec.name.is_none() {
+        problems.push(("name is required to build a package".into(), Pos::default()));
+    } else if !valid_name {
         problems.push((
             format!("invalid Debian package name {name:?}: use lower-case letters, digits, '+', '-' and '.', at least 2 characters, starting with a letter or digit"),
-            Some(spec.name.referenced),
+            pos(&spec.name),
         ));
     }
-    let v = &spec.version.value;
-    if !v.trim().starts_with(|c: char| c.is_ascii_digit())
+    let v = text(&spec.version);
+    if spec.version.is_none() {
+        problems.push((
+            "version is required to build a package".into(),
+            Pos::default(),
+        ));
+    } else if !v.starts_with(|c: char| c.is_ascii_digit())
         || !v
-            .trim()
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
     {
         problems.push((
             format!("invalid Debian upstream version {v:?}: it must start with a digit and use only letters, digits, '.', '+' and '~'"),
-            Some(spec.version.referenced),
+            pos(&spec.version),
         ));
     }
-    if let Some(r) = &spec.revision
-        && !r
-            .value
-            .trim()
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
+    let r = text(&spec.revision);
+    if !r
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
     {
         problems.push((
-            format!(
-                "invalid revision {:?}: use only letters, digits, '.', '+' and '~'",
-                r.value
-            ),
-            Some(r.referenced),
+            format!("invalid revision {r:?}: use only letters, digits, '.', '+' and '~'"),
+            pos(&spec.revision),
         ));
     }
-    match &spec.packager {
-        None => problems.push((
+    if text(&spec.packager).is_empty() {
+        let pos = spec.packager.as_ref().map(|p| p.pos).unwrap_or_default();
+        problems.push((
             "packager is required for Debian packages (e.g. packager: Jane Doe <jane@example.com>)"
                 .into(),
-            None,
-        )),
-        Some(p) if !(p.value.contains('<') && p.value.trim_end().ends_with('>')) => {
-            problems.push((
-                format!(
-                    "packager {:?} must be `Name <email>` for Debian packages",
-                    p.value
-                ),
-                Some(p.referenced),
-            ))
-        }
-        Some(_) => {}
+            pos,
+        ));
     }
-    if spec
-        .description
-        .as_ref()
-        .is_none_or(|d| d.value.trim().is_empty())
-    {
-        problems.push(("description is required for Debian packages".into(), None));
+    if text(&spec.description).is_empty() {
+        problems.push((
+            "description is required for Debian packages".into(),
+            pos(&spec.description),
+        ));
     }
-    for name in spec.sources.keys() {
-        if name == "debian" {
-            problems.push(("a source named \"debian\" would collide with the generated debian/ directory; rename it".into(), Some(spec.sources[name].referenced)));
-        }
+    if let Some(src) = spec.sources.get("debian") {
+        problems.push(("a source named \"debian\" would collide with the generated debian/ directory; rename it".into(), src.pos));
     }
     problems
 }
 
 /// The whole generated `debian/` directory.
 pub fn debian_dir(spec: &Spec, distro: &Distro, pkg: &Package) -> Vec<GeneratedFile> {
-    let file = |path: &str, mode: u32, contents: String| GeneratedFile {
-        path: path.into(),
+    let file = |path: String, mode: u32, contents: String| GeneratedFile {
+        path,
         mode,
         contents,
     };
-    vec![
-        file("debian/control", 0o644, control(spec, distro)),
-        file("debian/rules", 0o755, rules()),
-        file("debian/changelog", 0o644, changelog(spec, distro, pkg)),
-        file("debian/copyright", 0o644, copyright(spec)),
-        file("debian/source/format", 0o644, "3.0 (quilt)\n".into()),
-        file("debian/kiln/build.sh", 0o755, build_script(spec)),
-        file("debian/kiln/install.sh", 0o755, install_script(spec)),
-    ]
+    let mut files = vec![
+        file("debian/control".into(), 0o644, control(spec, distro)),
+        file("debian/rules".into(), 0o755, rules(spec)),
+        file(
+            "debian/changelog".into(),
+            0o644,
+            changelog(spec, distro, pkg),
+        ),
+        file("debian/copyright".into(), 0o644, copyright(spec)),
+        file("debian/source/format".into(), 0o644, "3.0 (quilt)\n".into()),
+        file("debian/kiln/build.sh".into(), 0o755, build_script(spec)),
+        file("debian/kiln/install.sh".into(), 0o755, install_script(spec)),
+    ];
+    let links = links_file(spec);
+    if !links.is_empty() {
+        files.push(file(format!("debian/{}.links", pkg.name), 0o644, links));
+    }
+    if let Some(postinst) = postinst(spec) {
+        files.push(file(
+            format!("debian/{}.postinst", pkg.name),
+            0o755,
+            postinst,
+        ));
+    }
+    files
 }
 
 /// A Debian relation for one dependency: `pkg (>= 1.0) [amd64]`, once per version constraint.
-fn relation(name: &str, version: &[String], arch: &[String]) -> Vec<String> {
+fn relation(name: &str, version: &[Located<String>], arch: &[String]) -> Vec<String> {
     let arch = if arch.is_empty() {
         String::new()
     } else {
@@ -172,7 +180,7 @@ fn relation(name: &str, version: &[String], arch: &[String]) -> Vec<String> {
     version
         .iter()
         .map(|c| {
-            let c = c.trim();
+            let c = c.value.trim();
             let split = c.find(|ch: char| !"<>=!".contains(ch)).unwrap_or(c.len());
             let (op, ver) = c.split_at(split);
             let op = match op {
@@ -186,11 +194,11 @@ fn relation(name: &str, version: &[String], arch: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Renders a dependency list as a comma-separated Debian relation field.
-pub fn relations(list: &DependencyList) -> Vec<String> {
-    list.0
-        .iter()
-        .flat_map(|(name, c)| match &c.value {
+/// Renders a dependency list as Debian relations.
+pub fn relations(list: Option<&DependencyList>) -> Vec<String> {
+    list.into_iter()
+        .flat_map(|l| l.0.iter())
+        .flat_map(|(name, c)| match &c {
             Some(c) => relation(name, &c.version, &c.arch),
             None => relation(name, &[], &[]),
         })
@@ -209,7 +217,7 @@ fn description_field(text: &str) -> String {
     };
     for line in rest {
         let line = line.trim_end();
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || line.trim() == "." {
             out.push_str(" .\n");
         } else {
             let _ = writeln!(out, " {line}");
@@ -218,25 +226,44 @@ fn description_field(text: &str) -> String {
     out
 }
 
+/// A maintainer as Debian wants it, `Name <email>`; a bare name gets an empty address
+/// (`Name <>`), which dpkg accepts, so Dalec specs with `packager: Name` still build.
+pub fn maintainer(who: &str) -> String {
+    let who = who.trim();
+    if who.contains('<') && who.ends_with('>') {
+        who.to_string()
+    } else {
+        format!("{who} <>")
+    }
+}
+
+fn artifacts(spec: &Spec) -> Option<&Artifacts> {
+    spec.artifacts.as_ref()
+}
+
+fn has_users(spec: &Spec) -> bool {
+    artifacts(spec).is_some_and(|a| !a.users.is_empty() || !a.groups.is_empty())
+}
+
 /// `debian/control`.
 pub fn control(spec: &Spec, distro: &Distro) -> String {
     let deps = spec.dependencies.as_ref();
     let mut build_deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
-    build_deps.extend(deps.map(|d| relations(&d.build)).unwrap_or_default());
-    let mut runtime = vec![
-        "${shlibs:Depends}".to_string(),
-        "${misc:Depends}".to_string(),
-    ];
-    runtime.extend(deps.map(|d| relations(&d.runtime)).unwrap_or_default());
-    let maintainer = spec
-        .packager
-        .as_ref()
-        .map(|p| p.value.trim().to_string())
-        .unwrap_or_default();
+    build_deps.extend(relations(deps.and_then(|d| d.build.as_ref())));
+    let mut runtime = Vec::new();
+    if !artifacts(spec).is_some_and(|a| a.disable_auto_requires) {
+        runtime.push("${shlibs:Depends}".to_string());
+    }
+    runtime.push("${misc:Depends}".to_string());
+    if has_users(spec) {
+        runtime.push("adduser".to_string());
+    }
+    runtime.extend(relations(deps.and_then(|d| d.runtime.as_ref())));
+    let name = text(&spec.name);
     let mut out = String::new();
-    let _ = writeln!(out, "Source: {}", spec.name.value);
+    let _ = writeln!(out, "Source: {name}");
     out.push_str("Section: misc\nPriority: optional\n");
-    let _ = writeln!(out, "Maintainer: {maintainer}");
+    let _ = writeln!(out, "Maintainer: {}", maintainer(text(&spec.packager)));
     out.push_str("Rules-Requires-Root: no\n");
     let _ = writeln!(out, "Build-Depends: {}", build_deps.join(", "));
     out.push_str("Standards-Version: 4.6.2\n");
@@ -244,22 +271,56 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
         let _ = writeln!(out, "Homepage: {}", w.trim());
     }
     out.push('\n');
-    let _ = writeln!(out, "Package: {}", spec.name.value);
+    let _ = writeln!(out, "Package: {name}");
     let _ = writeln!(
         out,
         "Architecture: {}",
         if spec.noarch { "all" } else { "any" }
     );
     let _ = writeln!(out, "Depends: {}", runtime.join(", "));
-    out.push_str(&description_field(
-        spec.description.as_ref().map_or("", |d| d.value.as_str()),
-    ));
+    for (field, list) in [
+        ("Recommends", deps.and_then(|d| d.recommends.as_ref())),
+        ("Conflicts", spec.conflicts.as_ref()),
+        ("Replaces", spec.replaces.as_ref()),
+        ("Provides", spec.provides.as_ref()),
+    ] {
+        let rel = relations(list);
+        if !rel.is_empty() {
+            let _ = writeln!(out, "{field}: {}", rel.join(", "));
+        }
+    }
+    out.push_str(&description_field(text(&spec.description)));
     out
 }
 
+/// The systemd units of the spec as (installed name, enable, start).
+fn systemd_units(spec: &Spec) -> Vec<(String, bool, bool)> {
+    let Some(sd) = artifacts(spec).and_then(|a| a.systemd.as_ref()) else {
+        return vec![];
+    };
+    sd.units
+        .iter()
+        .map(|(path, u)| {
+            let u = u.clone().unwrap_or_default();
+            (
+                u.name.unwrap_or_else(|| basename(path).to_string()),
+                u.enable,
+                u.start,
+            )
+        })
+        .collect()
+}
+
+fn basename(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+}
+
 /// `debian/rules`: debhelper with kiln's build and install scripts.
-pub fn rules() -> String {
-    "#!/usr/bin/make -f\n\
+pub fn rules(spec: &Spec) -> String {
+    let mut out = "#!/usr/bin/make -f\n\
      # Generated by kiln.\n\
      %:\n\tdh $@\n\n\
      override_dh_auto_configure:\n\n\
@@ -268,7 +329,30 @@ pub fn rules() -> String {
      override_dh_auto_install:\n\tdebian/kiln/install.sh\n\n\
      override_dh_auto_clean:\n\n\
      override_dh_dwz:\n"
-        .to_string()
+        .to_string();
+    if artifacts(spec).is_some_and(|a| a.disable_strip) {
+        out.push_str("\noverride_dh_strip:\n");
+    }
+    let units = systemd_units(spec);
+    if !units.is_empty() {
+        out.push_str("\noverride_dh_installsystemd:\n");
+        let mut groups: BTreeMap<(bool, bool), Vec<String>> = BTreeMap::new();
+        for (name, enable, start) in units {
+            groups.entry((enable, start)).or_default().push(name);
+        }
+        for ((enable, start), names) in groups {
+            let mut flags = String::new();
+            if !enable {
+                flags.push_str(" --no-enable");
+            }
+            if !start {
+                flags.push_str(" --no-start");
+            }
+            let names: Vec<String> = names.iter().map(|n| quote(n)).collect();
+            let _ = writeln!(out, "\tdh_installsystemd{flags} {}", names.join(" "));
+        }
+    }
+    out
 }
 
 /// `debian/changelog`: one entry for this build, from the newest spec changelog entry.
@@ -276,12 +360,10 @@ pub fn changelog(spec: &Spec, distro: &Distro, pkg: &Package) -> String {
     let newest = spec
         .changelog
         .iter()
-        .max_by_key(|e| date::parse_ymd(&e.value.date.value).unwrap_or(i64::MIN))
-        .map(|e| &e.value);
+        .max_by_key(|e| date::parse_ymd(&e.date.value).unwrap_or(i64::MIN));
     let author = newest
-        .map(|e| e.author.trim().to_string())
-        .or_else(|| spec.packager.as_ref().map(|p| p.value.trim().to_string()))
-        .unwrap_or_default();
+        .map(|e| e.author.trim())
+        .unwrap_or_else(|| text(&spec.packager));
     let changes: Vec<String> = match newest {
         Some(e) if !e.changes.is_empty() => e
             .changes
@@ -300,7 +382,12 @@ pub fn changelog(spec: &Spec, distro: &Distro, pkg: &Package) -> String {
     for c in changes {
         let _ = writeln!(out, "  * {c}");
     }
-    let _ = writeln!(out, "\n -- {author}  {}", date::rfc2822(pkg.epoch));
+    let _ = writeln!(
+        out,
+        "\n -- {}  {}",
+        maintainer(author),
+        date::rfc2822(pkg.epoch)
+    );
     out
 }
 
@@ -309,25 +396,27 @@ pub fn copyright(spec: &Spec) -> String {
     let mut out = String::from(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
     );
-    let _ = writeln!(out, "Upstream-Name: {}", spec.name.value);
+    let _ = writeln!(out, "Upstream-Name: {}", text(&spec.name));
     if let Some(w) = spec.website.as_deref().filter(|w| !w.trim().is_empty()) {
         let _ = writeln!(out, "Source: {}", w.trim());
     }
     let holder = spec
         .vendor
         .as_deref()
-        .or(spec.packager.as_ref().map(|p| p.value.as_str()))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| text(&spec.packager));
+    let license = spec
+        .license
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .unwrap_or("unknown");
-    let _ = writeln!(
-        out,
-        "\nFiles: *\nCopyright: {}\nLicense: {}",
-        holder.trim(),
-        spec.license.as_deref().unwrap_or("unknown").trim()
-    );
+    let _ = writeln!(out, "\nFiles: *\nCopyright: {holder}\nLicense: {license}");
     out
 }
 
-fn exports(out: &mut String, env: &BTreeMap<String, Located<String>>, indent: &str) {
+fn exports(out: &mut String, env: &EnvMap, indent: &str) {
     for (k, v) in env {
         let _ = writeln!(out, "{indent}export {k}={}", quote(&v.value));
     }
@@ -345,10 +434,10 @@ pub fn build_script(spec: &Spec) -> String {
             out,
             "\n# step {} (spec line {})\n(",
             i + 1,
-            step.referenced.line()
+            step.command.pos.line
         );
-        exports(&mut out, &step.value.env, "  ");
-        out.push_str(step.value.command.trim_end());
+        exports(&mut out, &step.env, "  ");
+        out.push_str(step.command.value.trim_end());
         out.push_str("\n)\n");
     }
     out
@@ -399,39 +488,52 @@ kiln_install_man() {
 }
 "#;
 
+/// Install directories of the artifact kinds that are plain copies, in install order.
+fn plain_kinds<'a>(a: &'a Artifacts, doc_dir: &'a str) -> [(&'a str, &'a ArtifactMap); 8] {
+    [
+        ("usr/bin", &a.binaries),
+        ("usr/libexec", &a.libexec),
+        ("usr/share", &a.data_dirs),
+        ("etc", &a.config_files),
+        (doc_dir, &a.docs),
+        (doc_dir, &a.licenses),
+        ("usr/lib", &a.libs),
+        ("usr/include", &a.headers),
+    ]
+}
+
+fn subpath(cfg: Option<&ArtifactConfig>) -> &str {
+    cfg.and_then(|c| c.subpath.as_ref())
+        .map_or("", |s| s.value.trim_matches('/'))
+}
+
+fn join(dir: &str, sub: &str) -> String {
+    if sub.is_empty() {
+        dir.to_string()
+    } else {
+        format!("{dir}/{sub}")
+    }
+}
+
 /// `debian/kiln/install.sh`: copies every artifact to its place in `debian/<name>/`.
 pub fn install_script(spec: &Spec) -> String {
     let mut out = INSTALL_PRELUDE.to_string();
-    let _ = writeln!(
-        out,
-        "\nPKG={}",
-        quote(&format!("debian/{}", spec.name.value))
-    );
-    let Some(a) = &spec.artifacts else { return out };
-    let doc_dir = format!("usr/share/doc/{}", spec.name.value);
-    let kinds: [(&str, &ArtifactMap); 3] = [
-        ("usr/bin", &a.binaries),
-        (&doc_dir, &a.docs),
-        (&doc_dir, &a.licenses),
-    ];
-    for (dir, map) in kinds {
+    let name = text(&spec.name);
+    let _ = writeln!(out, "\nPKG={}", quote(&format!("debian/{name}")));
+    let Some(a) = artifacts(spec) else { return out };
+    let doc_dir = format!("usr/share/doc/{name}");
+    for (dir, map) in plain_kinds(a, &doc_dir) {
         for (path, cfg) in map {
             let cfg = cfg.value.as_ref();
-            let sub = cfg
-                .and_then(|c| c.subpath.as_deref())
-                .unwrap_or("")
-                .trim_matches('/');
-            let dir = if sub.is_empty() {
-                dir.to_string()
-            } else {
-                format!("{dir}/{sub}")
-            };
             let _ = writeln!(
                 out,
                 "kiln_install {} {} {} {}",
-                quote(&dir),
+                quote(&join(dir, subpath(cfg))),
                 quote(path),
-                quote(cfg.and_then(|c| c.name.as_deref()).unwrap_or("")),
+                quote(
+                    cfg.and_then(|c| c.name.as_ref())
+                        .map_or("", |n| n.value.as_str())
+                ),
                 quote(&mode_arg(cfg))
             );
         }
@@ -442,23 +544,136 @@ pub fn install_script(spec: &Spec) -> String {
             out,
             "kiln_install_man {} {} {} {}",
             quote(path),
+            quote(subpath(cfg)),
             quote(
-                cfg.and_then(|c| c.subpath.as_deref())
-                    .unwrap_or("")
-                    .trim_matches('/')
+                cfg.and_then(|c| c.name.as_ref())
+                    .map_or("", |n| n.value.as_str())
             ),
-            quote(cfg.and_then(|c| c.name.as_deref()).unwrap_or("")),
             quote(&mode_arg(cfg))
         );
+    }
+    if let Some(sd) = &a.systemd {
+        for (path, unit) in &sd.units {
+            let installed = unit
+                .as_ref()
+                .and_then(|u| u.name.clone())
+                .unwrap_or_else(|| basename(path).to_string());
+            let _ = writeln!(
+                out,
+                "kiln_install usr/lib/systemd/system {} {} ''",
+                quote(path),
+                quote(&installed)
+            );
+        }
+        for (path, dropin) in &sd.dropins {
+            let Some(d) = &dropin else { continue };
+            let installed = d.name.clone().unwrap_or_else(|| basename(path).to_string());
+            let dir = format!("usr/lib/systemd/system/{}.d", d.unit.value);
+            let _ = writeln!(
+                out,
+                "kiln_install {} {} {} ''",
+                quote(&dir),
+                quote(path),
+                quote(&installed)
+            );
+        }
+    }
+    if let Some(dirs) = &a.create_directories {
+        for (base, map) in [("etc", &dirs.config), ("var/lib", &dirs.state)] {
+            for dir in map.keys() {
+                let _ = writeln!(
+                    out,
+                    "mkdir -p \"$PKG\"/{}",
+                    quote(&format!("{base}/{}", dir.trim_matches('/')))
+                );
+            }
+        }
     }
     out
 }
 
 fn mode_arg(cfg: Option<&ArtifactConfig>) -> String {
     cfg.and_then(|c| c.permissions.as_ref())
-        .and_then(|p| crate::spec::parse_mode(&p.value))
-        .map(|m| format!("{m:o}"))
+        .map(|p| format!("{:o}", p.value.0))
         .unwrap_or_default()
+}
+
+/// `debian/<name>.links` for dh_link: `target link` per line, relative to the root.
+pub fn links_file(spec: &Spec) -> String {
+    let mut out = String::new();
+    for l in artifacts(spec)
+        .map(|a| a.links.as_slice())
+        .unwrap_or_default()
+    {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            l.source.value.trim_start_matches('/'),
+            l.dest.value.trim_start_matches('/')
+        );
+    }
+    out
+}
+
+/// `debian/<name>.postinst` when users, groups, ownership or directory modes need it.
+pub fn postinst(spec: &Spec) -> Option<String> {
+    let a = artifacts(spec)?;
+    let mut body = String::new();
+    for g in &a.groups {
+        let n = quote(&g.name.value);
+        let _ = writeln!(
+            body,
+            "  getent group {n} >/dev/null || addgroup --system --quiet {n}"
+        );
+    }
+    for u in &a.users {
+        let n = quote(&u.name.value);
+        let _ = writeln!(
+            body,
+            "  getent passwd {n} >/dev/null || adduser --system --group --no-create-home --quiet {n}"
+        );
+    }
+    let name = text(&spec.name);
+    let doc_dir = format!("usr/share/doc/{name}");
+    let owner = |user: &Option<String>, group: &Option<String>| match (user, group) {
+        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+        (Some(u), None) => Some(u.clone()),
+        (None, Some(g)) => Some(format!(":{g}")),
+        (None, None) => None,
+    };
+    for (dir, map) in plain_kinds(a, &doc_dir) {
+        for (path, cfg) in map {
+            let Some(c) = &cfg.value else { continue };
+            if let Some(o) = owner(&c.user, &c.group) {
+                let installed = format!(
+                    "/{}/{}",
+                    join(dir, subpath(Some(c))),
+                    c.name.as_ref().map_or(basename(path), |n| n.value.as_str())
+                );
+                let _ = writeln!(body, "  chown {} {}", quote(&o), quote(&installed));
+            }
+        }
+    }
+    if let Some(dirs) = &a.create_directories {
+        for (base, map) in [("etc", &dirs.config), ("var/lib", &dirs.state)] {
+            for (dir, cfg) in map {
+                let Some(c) = &cfg else { continue };
+                let path = quote(&format!("/{base}/{}", dir.trim_matches('/')));
+                if let Some(o) = owner(&c.user, &c.group) {
+                    let _ = writeln!(body, "  chown {} {path}", quote(&o));
+                }
+                if let Some(m) = &c.mode {
+                    let _ = writeln!(body, "  chmod {:o} {path}", m.value.0);
+                }
+            }
+        }
+    }
+    if body.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "#!/bin/sh\n# Generated by kiln.\nset -e\n\nif [ \"$1\" = configure ]; then\n{body}fi\n\n#DEBHELPER#\n"
+    ))
 }
 
 #[cfg(test)]
@@ -569,6 +784,7 @@ Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello pr
     fn debian_checks_name_the_problem() {
         let spec = load("spec.yml", "name: Hello\nversion: v1\n").unwrap();
         let problems: Vec<String> = check(&spec).into_iter().map(|p| p.0).collect();
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[0].starts_with("invalid Debian package name \"Hello\""));
         assert!(problems[1].starts_with("invalid Debian upstream version \"v1\""));
         assert!(problems[2].starts_with("packager is required"));

@@ -1,10 +1,8 @@
 //! One BuildKit request, end to end: options → spec → target → LLB → Solve → Return.
 
-use crate::distro::Family;
-use crate::pipeline::{self, Context};
-use crate::sources::SourceInputs;
-use crate::spec::{self, Image, SpecErrors};
-use crate::targets::{self, Route};
+use crate::plan::{self, PlanError};
+use crate::spec::{ImageConfig, SpecErrors};
+use crate::targets;
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError};
@@ -72,16 +70,6 @@ impl FrontendError {
     }
 }
 
-fn to_pb_platform(opts: &BuildOpts) -> pb::Platform {
-    let p = opts.default_platform();
-    pb::Platform {
-        architecture: p.architecture,
-        os: p.os,
-        variant: p.variant,
-        ..Default::default()
-    }
-}
-
 /// Answers a subrequest (`--call`), before any build work.
 fn subrequest(name: &str) -> Result<FrontendResult, FrontendError> {
     let (json, text) = match name {
@@ -111,7 +99,7 @@ fn subrequest(name: &str) -> Result<FrontendResult, FrontendError> {
 }
 
 /// Applies the spec's `image` settings to a base image config (OCI JSON).
-pub fn image_config(base: &[u8], image: Option<&Image>, platform: &pb::Platform) -> Vec<u8> {
+pub fn image_config(base: &[u8], image: &ImageConfig, platform: &pb::Platform) -> Vec<u8> {
     let mut cfg: Value = serde_json::from_slice(base).unwrap_or_else(|_| json!({}));
     if !cfg.is_object() {
         cfg = json!({});
@@ -125,81 +113,64 @@ pub fn image_config(base: &[u8], image: Option<&Image>, platform: &pb::Platform)
     if c["Env"].as_array().is_none_or(|e| e.is_empty()) {
         c["Env"] = json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
     }
-    if let Some(img) = image {
-        if let Some(ep) = img.entrypoint.as_deref() {
-            c["Entrypoint"] = json!(crate::shell::split(ep).unwrap_or_default());
-            c["Cmd"] = Value::Null;
+    let words = |s: &str| crate::shell::split(s).unwrap_or_default();
+    if let Some(ep) = &image.entrypoint {
+        c["Entrypoint"] = json!(words(&ep.value));
+        c["Cmd"] = Value::Null;
+    }
+    if let Some(cmd) = &image.cmd {
+        c["Cmd"] = json!(words(&cmd.value));
+    }
+    let mut env: Vec<String> = c["Env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for kv in &image.env {
+        let key = kv.value.split('=').next().unwrap_or(&kv.value);
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(kv.value.clone());
+    }
+    c["Env"] = json!(env);
+    if let Some(w) = &image.working_dir {
+        c["WorkingDir"] = json!(w);
+    }
+    if let Some(u) = &image.user {
+        c["User"] = json!(u);
+    }
+    if let Some(s) = &image.stop_signal {
+        c["StopSignal"] = json!(s);
+    }
+    for (field, entries) in [
+        (
+            "Labels",
+            image
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v.value)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "Volumes",
+            image
+                .volumes
+                .keys()
+                .map(|k| (k.clone(), json!({})))
+                .collect(),
+        ),
+    ] {
+        if entries.is_empty() {
+            continue;
         }
-        if let Some(cmd) = img.cmd.as_deref() {
-            c["Cmd"] = json!(crate::shell::split(cmd).unwrap_or_default());
+        if !c[field].is_object() {
+            c[field] = json!({});
         }
-        let mut env: Vec<String> = c["Env"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        for kv in &img.env {
-            let key = kv.split('=').next().unwrap_or(kv);
-            env.retain(|e| e.split('=').next() != Some(key));
-            env.push(kv.clone());
-        }
-        c["Env"] = json!(env);
-        if let Some(w) = &img.working_dir {
-            c["WorkingDir"] = json!(w);
-        }
-        if let Some(u) = &img.user {
-            c["User"] = json!(u);
-        }
-        if let Some(s) = &img.stop_signal {
-            c["StopSignal"] = json!(s);
-        }
-        if !img.labels.is_empty() {
-            if !c["Labels"].is_object() {
-                c["Labels"] = json!({});
-            }
-            for (k, v) in &img.labels {
-                c["Labels"][k] = json!(v);
-            }
+        for (k, v) in entries {
+            c[field][k] = v;
         }
     }
     cfg.to_string().into_bytes()
-}
-
-fn check_image_commands(
-    image: Option<&Image>,
-    file: &SpecFile,
-    text: &str,
-) -> Result<(), FrontendError> {
-    let Some(img) = image else { return Ok(()) };
-    for (field, value) in [
-        ("image.entrypoint", &img.entrypoint),
-        ("image.cmd", &img.cmd),
-    ] {
-        if let Some(v) = value
-            && crate::shell::split(v).is_none()
-        {
-            let line = text
-                .lines()
-                .position(|l| {
-                    l.trim_start()
-                        .starts_with(field.trim_start_matches("image."))
-                })
-                .map_or(0, |i| i as u32 + 1);
-            let e = spec::SpecError::at_position(
-                &file.name,
-                text,
-                line,
-                1,
-                format!("{field} has an unterminated quote"),
-            );
-            return Err(FrontendError::Spec {
-                errors: e.into(),
-                file: file.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Handles one request and returns what to hand back to BuildKit.
@@ -207,65 +178,39 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     if let Some(name) = opts.subrequest() {
         return subrequest(name);
     }
-    let selected = targets::select(opts.target()).map_err(|message| FrontendError::Request {
+    // An unknown target is reported before the spec is even read.
+    targets::select(opts.target()).map_err(|message| FrontendError::Request {
         message,
         details: vec![],
     })?;
     let file = entrypoint::read_spec(gw, opts).await?;
-    tracing::debug!("read the spec ({} bytes)", file.data.len());
     let text = String::from_utf8_lossy(&file.data).into_owned();
-    let spec_err = |errors: SpecErrors| FrontendError::Spec {
-        errors,
-        file: file.clone(),
-    };
-    let mut spec = spec::load(&file.name, &text).map_err(spec_err)?;
-    let build_args = opts.build_args();
-    spec::substitute(
-        &mut spec,
-        &file.name,
-        &text,
-        &build_args,
-        selected.distro.key,
-    )
-    .map_err(spec_err)?;
-    check_image_commands(spec.image.as_ref(), &file, &text)?;
-    let platform = to_pb_platform(opts);
-    let ctx = Context {
-        sources: SourceInputs {
-            opts,
-            file: &file.name,
-            text: &text,
+    let plan = plan::plan(&file.name, &text, opts).map_err(|e| match e {
+        PlanError::Target(message) => FrontendError::Request {
+            message,
+            details: vec![],
         },
-        platform: platform.clone(),
-        resolve_mode: opts.image_resolve_mode(),
-        source_date_epoch: build_args
-            .get("SOURCE_DATE_EPOCH")
-            .and_then(|v| v.trim().parse().ok()),
-    };
-    let distro = selected.distro;
-    let Family::Deb = distro.family;
-    let (state, image) = match selected.route {
-        Route::Package => (
-            pipeline::package(&spec, distro, &ctx).map_err(spec_err)?,
-            None,
-        ),
-        Route::Container => {
-            let debs = pipeline::package(&spec, distro, &ctx).map_err(spec_err)?;
-            (
-                pipeline::container(&spec, distro, &ctx, debs),
-                spec.image.as_ref(),
-            )
-        }
-        Route::Worker => (pipeline::worker(distro, &ctx), None),
-    };
-    let definition = state.marshal();
+        PlanError::Spec(errors) => FrontendError::Spec {
+            errors,
+            file: file.clone(),
+        },
+    })?;
+    for w in &plan.warnings {
+        gw.warn(w).await?;
+    }
+    let definition = plan.state.marshal();
     tracing::debug!("built {} ops", definition.def.len());
     let reference = gw.solve(definition).await?;
     tracing::debug!("solved");
     let mut metadata = BTreeMap::new();
-    if selected.route != Route::Package {
+    if let Some(image) = &plan.image {
+        let platform = plan::platform(opts);
         let base = gw
-            .resolve_image_config(distro.image, &platform, ctx.resolve_mode)
+            .resolve_image_config(
+                plan.selected.distro.image,
+                &platform,
+                opts.image_resolve_mode(),
+            )
             .await?;
         metadata.insert(
             "containerimage.config".to_string(),
@@ -281,14 +226,17 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Located;
 
     #[test]
     fn image_config_applies_the_spec() {
         let base = br#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin","A=1"],"Cmd":["bash"]}}"#;
-        let image = Image {
-            entrypoint: Some("hello --greeting 'hi there'".into()),
-            env: vec!["A=2".into()],
-            labels: [("l".to_string(), "v".to_string())].into_iter().collect(),
+        let at = |s: &str| Located::new(s.to_string(), Default::default());
+        let image = ImageConfig {
+            entrypoint: Some(at("hello --greeting 'hi there'")),
+            env: vec![at("A=2")],
+            labels: [("l".to_string(), at("v"))].into_iter().collect(),
+            volumes: [("/data".to_string(), None)].into_iter().collect(),
             ..Default::default()
         };
         let platform = pb::Platform {
@@ -296,8 +244,7 @@ mod tests {
             os: "linux".into(),
             ..Default::default()
         };
-        let out: Value =
-            serde_json::from_slice(&image_config(base, Some(&image), &platform)).unwrap();
+        let out: Value = serde_json::from_slice(&image_config(base, &image, &platform)).unwrap();
         assert_eq!(
             out["config"]["Entrypoint"],
             json!(["hello", "--greeting", "hi there"])
@@ -305,6 +252,7 @@ mod tests {
         assert_eq!(out["config"]["Cmd"], Value::Null);
         assert_eq!(out["config"]["Env"], json!(["PATH=/bin", "A=2"]));
         assert_eq!(out["config"]["Labels"]["l"], "v");
+        assert_eq!(out["config"]["Volumes"]["/data"], json!({}));
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! - [`debian`]: the generated `debian/` directory (pure text functions).
 //! - [`sources`]: spec sources to LLB states.
 //! - [`pipeline`]: worker → sources → package → container, as LLB.
+//! - [`plan`]: spec text and options to the LLB of one target (pure).
+//! - [`resolve`]: the offline `lint` and `resolve` views.
+//! - [`support`]: what parses but cannot be built yet (errors, never silent skips).
 //! - [`frontend`]: one BuildKit request, end to end.
 
 pub mod date;
@@ -13,7 +16,15 @@ pub mod debian;
 pub mod distro;
 pub mod frontend;
 pub mod pipeline;
+pub mod plan;
+pub mod resolve;
+#[cfg(test)]
+mod schema;
 pub mod shell;
 pub mod sources;
 pub mod spec;
+pub mod support;
 pub mod targets;
+
+/// The JSON Schema of the spec format (generated from the model; a test keeps it current).
+pub const SCHEMA: &str = include_str!("../../docs/spec.schema.json");

@@ -1,11 +1,13 @@
 //! The kiln-frontend binary: a BuildKit frontend when BuildKit runs it (no arguments), and
-//! offline commands for people and editors otherwise.
+//! offline commands for people, editors and pre-commit hooks otherwise.
 
 use clap::{Parser, Subcommand};
 use kiln_buildkit::gateway::Gateway;
+use kiln_buildkit::llb::definition_to_json;
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::transport;
-use kiln_frontend::{frontend, spec, targets};
+use kiln_frontend::{frontend, plan, resolve, targets};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -21,13 +23,37 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check a spec and print its errors with file:line:column (exit 1 when there are any).
+    /// Check a spec; print its errors with file:line:column and exit 1 when there are any.
     Lint {
         /// The spec file.
-        spec: std::path::PathBuf,
+        spec: PathBuf,
+    },
+    /// Print the JSON Schema of the spec format (for editors).
+    Schema,
+    /// Print the spec as a target sees it: target overrides merged, args substituted.
+    Resolve {
+        /// The spec file.
+        spec: PathBuf,
+        /// A target (`bookworm`, `bookworm/deb`, ...); without it, the root spec.
+        #[arg(long)]
+        target: Option<String>,
+        /// A build arg, `KEY=VALUE` (repeatable).
+        #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+        build_args: Vec<String>,
     },
     /// List the build targets.
     Targets,
+    /// Print the LLB definition of a target as JSON (for debugging and buildctl).
+    Llb {
+        /// The spec file.
+        spec: PathBuf,
+        /// The target to build.
+        #[arg(long)]
+        target: String,
+        /// A build arg, `KEY=VALUE` (repeatable).
+        #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+        build_args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,28 +121,89 @@ async fn serve() -> ExitCode {
     }
 }
 
+/// Options as BuildKit would pass them for an offline run.
+fn offline_opts(target: Option<&str>, build_args: &[String]) -> Result<BuildOpts, String> {
+    let mut opts = BuildOpts::default();
+    if let Some(t) = target {
+        opts.opts.insert("target".into(), t.to_string());
+    }
+    for kv in build_args {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--build-arg {kv:?}: expected KEY=VALUE"))?;
+        opts.opts.insert(format!("build-arg:{k}"), v.to_string());
+    }
+    Ok(opts)
+}
+
+fn read(path: &PathBuf) -> Result<(String, String), ExitCode> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok((name, t)),
+        Err(e) => {
+            eprintln!("{name}: cannot read: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn offline(cli: Cli) -> ExitCode {
-    match cli.command {
+    let result = match cli.command {
         Command::Targets => {
             print!("{}", targets::list_text());
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Command::Lint { spec: path } => {
-            let name = path.display().to_string();
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("{name}: cannot read: {e}");
-                    return ExitCode::from(2);
-                }
+        Command::Schema => {
+            print!("{}", kiln_frontend::SCHEMA);
+            Ok(())
+        }
+        Command::Lint { spec } => {
+            let (name, text) = match read(&spec) {
+                Ok(r) => r,
+                Err(code) => return code,
             };
-            match spec::load(&name, &text) {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(errors) => {
-                    eprintln!("{errors}");
-                    ExitCode::FAILURE
-                }
-            }
+            resolve::lint(&name, &text).map_err(|e| e.to_string())
+        }
+        Command::Resolve {
+            spec,
+            target,
+            build_args,
+        } => {
+            let (name, text) = match read(&spec) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            offline_opts(target.as_deref(), &build_args)
+                .and_then(|opts| {
+                    resolve::resolve_yaml(&name, &text, &opts).map_err(|e| e.to_string())
+                })
+                .map(|yaml| print!("{yaml}"))
+        }
+        Command::Llb {
+            spec,
+            target,
+            build_args,
+        } => {
+            let (name, text) = match read(&spec) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            offline_opts(Some(&target), &build_args)
+                .and_then(|opts| plan::plan(&name, &text, &opts).map_err(|e| e.to_string()))
+                .map(|p| {
+                    let json = definition_to_json(&p.state.marshal());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json).unwrap_or_default()
+                    );
+                })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The build as LLB: worker image → build dependencies → source tree → package → container.
+//! The build as LLB: worker image → build dependencies → sources (patched) + `debian/` →
+//! dpkg-buildpackage → packages → container.
 //!
 //! **Architecture Invariant:** this module does no I/O; the same spec and options give the
 //! same definitions (BuildKit's cache depends on it).
@@ -10,22 +11,39 @@ use crate::sources::{self, SourceInputs};
 use crate::spec::{Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
+use std::fmt::Write;
 
 /// Where the package tree is mounted in the build container.
 const BUILD_ROOT: &str = "/build";
 /// Where built packages are mounted when installing them into an image.
 const PKG_MOUNT: &str = "/run/kiln/pkgs";
+/// Where patch sources are mounted while patching.
+const PATCH_MOUNT: &str = "/run/kiln/patches";
+/// The Go build cache directory (`GOCACHE`).
+const GO_BUILD_CACHE: &str = "/var/cache/kiln/go-build";
 
 /// The request-level facts the pipeline needs.
 pub struct Context<'a> {
-    /// The spec's sources' access to the request (session, named contexts).
+    /// The spec's sources' access to the request (session, named contexts, platform).
     pub sources: SourceInputs<'a>,
-    /// The platform to build for.
-    pub platform: pb::Platform,
     /// `image-resolve-mode` of the request.
     pub resolve_mode: Option<&'a str>,
     /// `SOURCE_DATE_EPOCH` from the build args, when given.
     pub source_date_epoch: Option<i64>,
+}
+
+impl Context<'_> {
+    fn platform(&self) -> &pb::Platform {
+        &self.sources.platform
+    }
+
+    fn errors(&self, list: Vec<SpecError>) -> Result<(), SpecErrors> {
+        if list.is_empty() {
+            Ok(())
+        } else {
+            Err(SpecErrors(list))
+        }
+    }
 }
 
 fn apt_caches(exec: Exec, distro: &Distro) -> Exec {
@@ -44,7 +62,7 @@ fn apt_caches(exec: Exec, distro: &Distro) -> Exec {
 
 /// The distro's base image.
 pub fn base_image(distro: &Distro, ctx: &Context) -> State {
-    State::image(distro.image, ctx.platform.clone(), ctx.resolve_mode)
+    State::image(distro.image, ctx.platform().clone(), ctx.resolve_mode)
 }
 
 /// The build worker: the distro image with the packaging tools installed.
@@ -66,12 +84,9 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
 /// Build-Depends syntax with versions and architectures).
 fn with_build_deps(worker: State, spec: &Spec, distro: &Distro) -> State {
     let mut deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
-    deps.extend(
-        spec.dependencies
-            .as_ref()
-            .map(|d| debian::relations(&d.build))
-            .unwrap_or_default(),
-    );
+    deps.extend(debian::relations(
+        spec.dependencies.as_ref().and_then(|d| d.build.as_ref()),
+    ));
     let script = format!(
         "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
         quote(&deps.join(", "))
@@ -97,9 +112,7 @@ fn source_tree(
             Err(e) => errors.push(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(SpecErrors(errors));
-    }
+    ctx.errors(errors)?;
     files = files
         .mkdir(&format!("{root}/debian/source"), 0o755, true)
         .mkdir(&format!("{root}/debian/kiln"), 0o755, true);
@@ -116,20 +129,129 @@ fn source_tree(
     ))
 }
 
+/// Applies the spec's patches, in order, with `patch` in the worker (no network).
+fn patched(
+    tree: State,
+    worker: &State,
+    spec: &Spec,
+    pkg: &Package,
+    ctx: &Context,
+) -> Result<State, SpecErrors> {
+    if spec.patches.is_empty() {
+        return Ok(tree);
+    }
+    let root = format!("{BUILD_ROOT}/{}", pkg.source_dir());
+    let mut script = String::from("set -e\n");
+    let mut mounts = Vec::new();
+    let mut errors = Vec::new();
+    for (target, list) in &spec.patches {
+        for p in &list.value {
+            let name = &p.source.value;
+            let Some(src) = spec.sources.get(name) else {
+                continue;
+            };
+            let dest = format!("{PATCH_MOUNT}/{name}");
+            match sources::fetch(name, src, &ctx.sources) {
+                Ok(f) => {
+                    let file = match (&f.file_name, &p.path) {
+                        (Some(file), _) => format!("{dest}/{file}"),
+                        (None, Some(path)) => {
+                            format!("{dest}/{}", path.value.trim_start_matches('/'))
+                        }
+                        (None, None) => dest.clone(),
+                    };
+                    mounts.push(Mount::bind(&dest, f.state).readonly());
+                    let strip = p.strip.unwrap_or(1);
+                    let _ = writeln!(
+                        script,
+                        "echo {}\npatch -d {} -p{strip} --forward --batch --input {}",
+                        quote(&format!("kiln: applying {name} to {target}")),
+                        quote(&format!("{root}/{target}")),
+                        quote(&file)
+                    );
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    ctx.errors(errors)?;
+    let exec = mounts.into_iter().fold(
+        Exec::shell(script)
+            .network(NetMode::None)
+            .mount(Mount::bind(BUILD_ROOT, tree))
+            .name(format!("[kiln] apply patches to {}", pkg.name)),
+        Exec::mount,
+    );
+    Ok(worker.run(exec).output(BUILD_ROOT).unwrap_or_default())
+}
+
 /// Checks the Debian rules, as located errors.
 fn check(spec: &Spec, ctx: &Context) -> Result<(), SpecErrors> {
-    let errors: Vec<SpecError> = debian::check(spec)
+    let errors = debian::check(spec)
         .into_iter()
-        .map(|(msg, at)| match at {
-            Some(loc) => SpecError::at(ctx.sources.file, ctx.sources.text, loc, msg),
-            None => SpecError::whole_file(ctx.sources.file, msg),
-        })
+        .map(|(msg, pos)| SpecError::at(ctx.sources.file, ctx.sources.text, pos, msg))
         .collect();
-    if errors.is_empty() {
-        Ok(())
+    ctx.errors(errors)
+}
+
+/// Adds the spec's build caches and network mode to the package build.
+fn build_settings(mut exec: Exec, spec: &Spec, distro: &Distro, ctx: &Context) -> Exec {
+    let Some(b) = &spec.build else {
+        return exec.network(NetMode::None);
+    };
+    let b = &b;
+    let sandbox = b
+        .network_mode
+        .as_ref()
+        .is_some_and(|n| n.value == "sandbox");
+    exec = exec.network(if sandbox {
+        NetMode::Sandbox
     } else {
-        Err(SpecErrors(errors))
+        NetMode::None
+    });
+    let namespace = format!(
+        "{}-{}-{}",
+        distro.key,
+        ctx.platform().os,
+        ctx.platform().architecture
+    );
+    for c in &b.caches {
+        if let Some(d) = &c.dir {
+            let d = &d;
+            let key = d
+                .key
+                .as_ref()
+                .map_or(d.dest.value.as_str(), |k| k.value.as_str());
+            let id = if d.no_auto_namespace {
+                key.to_string()
+            } else {
+                format!("{namespace}-{key}")
+            };
+            let sharing = match d.sharing.as_ref().map(|s| s.value.as_str()) {
+                Some("private") => Sharing::Private,
+                Some("locked") => Sharing::Locked,
+                _ => Sharing::Shared,
+            };
+            exec = exec.mount(Mount::cache(&d.dest.value, &id, sharing));
+        }
+        if let Some(g) = &c.gobuild
+            && !g.disabled
+        {
+            let scope = g
+                .scope
+                .as_deref()
+                .map(|s| format!("-{s}"))
+                .unwrap_or_default();
+            exec = exec
+                .mount(Mount::cache(
+                    GO_BUILD_CACHE,
+                    &format!("kiln-gobuild-{namespace}{scope}"),
+                    Sharing::Shared,
+                ))
+                .env("GOCACHE", GO_BUILD_CACHE);
+        }
     }
+    exec
 }
 
 /// The `.deb` files (at the root of the result) built from the spec.
@@ -137,15 +259,17 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
     check(spec, ctx)?;
     let pkg = Package::new(spec, distro, ctx.source_date_epoch);
     let tree = source_tree(spec, distro, &pkg, ctx)?;
-    let builder = with_build_deps(worker(distro, ctx), spec, distro);
+    let worker = worker(distro, ctx);
+    let tree = patched(tree, &worker, spec, &pkg, ctx)?;
+    let builder = with_build_deps(worker, spec, distro);
     let exec = Exec::new(["dpkg-buildpackage", "-b", "-uc", "-us"])
         .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))
-        .network(NetMode::None)
         .mount(Mount::bind(BUILD_ROOT, tree))
         .name(format!(
             "[kiln {}] dpkg-buildpackage {} {}",
             distro.key, pkg.name, pkg.version
         ));
+    let exec = build_settings(exec, spec, distro, ctx);
     let built = builder.run(exec).output(BUILD_ROOT).unwrap_or_default();
     let collect = CopyOptions {
         allow_wildcard: true,

@@ -1,21 +1,44 @@
-//! Spec sources to LLB: each source becomes file actions that place it in the build root
-//! under its key (a directory for directory sources, a file for file sources).
+//! Spec sources to LLB.
+//!
+//! [`fetch`] gives the state of a source on its own (a directory, or a single file named by
+//! the source key); [`place`] copies it into the build root under its key, applying `path`,
+//! `includes` and `excludes`; [`mount`] mounts it for a command.
 //!
 //! **Architecture Invariant:** the LLB of a source does not depend on the target, so a source
 //! is fetched once per build however many targets use it.
 
-use crate::spec::{ContextSource, Located, Source, SpecError, parse_mode};
-use kiln_buildkit::llb::{CopyOptions, FileActions, HttpOptions, LocalOptions, Owner, State};
+use crate::spec::{InlineFile, Mode};
+use crate::spec::{Located, Pos, Source, SourceMount, SpecError};
+use kiln_buildkit::llb::{
+    CopyOptions, Exec, FileActions, GitOptions, HttpOptions, LocalOptions, Mount, Owner, State,
+};
 use kiln_buildkit::options::BuildOpts;
+use kiln_buildkit::pb;
 
-/// What sources need from the request: the session and the named contexts.
+/// What sources need from the request: the session, named contexts and the platform.
 pub struct SourceInputs<'a> {
-    /// Build options (session id, `context:NAME` options).
+    /// Build options (session id, `context:NAME` options, image resolve mode).
     pub opts: &'a BuildOpts,
     /// The spec's file name, for errors.
     pub file: &'a str,
     /// The spec's text, for errors.
     pub text: &'a str,
+    /// The platform image sources are pulled for.
+    pub platform: pb::Platform,
+}
+
+impl SourceInputs<'_> {
+    fn error(&self, pos: Pos, message: String) -> SpecError {
+        SpecError::at(self.file, self.text, pos, message)
+    }
+}
+
+/// A source on its own.
+pub struct Fetched {
+    /// Its state.
+    pub state: State,
+    /// For a single-file source: the file's name at the root of `state`.
+    pub file_name: Option<String>,
 }
 
 fn owner(uid: Option<u32>, gid: Option<u32>) -> Option<Owner> {
@@ -25,21 +48,26 @@ fn owner(uid: Option<u32>, gid: Option<u32>) -> Option<Owner> {
     })
 }
 
-fn mode(field: &Option<Located<String>>, default: u32) -> u32 {
-    field
-        .as_ref()
-        .and_then(|m| parse_mode(&m.value))
-        .unwrap_or(default)
+fn mode(field: &Option<Located<Mode>>, default: u32) -> u32 {
+    field.as_ref().map_or(default, |m| m.value.0)
 }
 
-/// The state of a build context (`context` or a `--build-context` name), transferring only
-/// what `include`/`exclude` select.
+fn inline_file(files: FileActions, path: &str, f: &InlineFile) -> FileActions {
+    files.mkfile_owned(
+        path,
+        mode(&f.permissions, 0o644),
+        f.contents.clone().into_bytes(),
+        owner(f.uid, f.gid),
+    )
+}
+
+/// The state of a build context (`context` or a `--build-context` name).
 fn context_state(
     name: &str,
-    at: &Located<ContextSource>,
+    pos: Pos,
+    inp: &SourceInputs,
     include: Vec<String>,
     exclude: Vec<String>,
-    inp: &SourceInputs,
 ) -> Result<State, SpecError> {
     let local_name = if name == "context" {
         "context".to_string()
@@ -48,21 +76,12 @@ fn context_state(
             Some(v) => match v.strip_prefix("local:") {
                 Some(dir) => dir.to_string(),
                 None => {
-                    return Err(SpecError::at(
-                        inp.file,
-                        inp.text,
-                        at.referenced,
-                        format!(
-                            "build context {name:?} is {v:?}: only local directories are supported as context sources yet"
-                        ),
-                    ));
+                    return Err(inp.error(pos, format!("build context {name:?} is {v:?}: only local directories are supported as context sources yet")));
                 }
             },
             None => {
-                return Err(SpecError::at(
-                    inp.file,
-                    inp.text,
-                    at.referenced,
+                return Err(inp.error(
+                    pos,
                     format!(
                         "build context {name:?} was not given: pass --build-context {name}=<dir>"
                     ),
@@ -80,49 +99,52 @@ fn context_state(
     Ok(State::local(&local_name, o).with_custom_name(format!("[kiln] load build context {name}")))
 }
 
-/// Adds the actions that place source `key` at `<root>/<key>` to `files`.
-pub fn place(
-    files: FileActions,
-    root: &str,
-    key: &str,
-    src: &Located<Source>,
-    inp: &SourceInputs,
-) -> Result<FileActions, SpecError> {
+fn sub_path(src: &Source) -> Option<String> {
+    src.path
+        .as_ref()
+        .map(|p| p.value.trim_matches('/').to_string())
+        .filter(|p| !p.is_empty())
+}
+
+/// The state of source `key` on its own.
+pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fetched, SpecError> {
     let s = &src.value;
-    let dest = format!("{root}/{key}");
+    let dir = |state: State| {
+        Ok(Fetched {
+            state,
+            file_name: None,
+        })
+    };
     if let Some(http) = &s.http {
+        let url = &http.url.value;
         let state = State::http(
-            &http.value.url.value,
+            url,
             HttpOptions {
-                checksum: http.value.digest.as_ref().map(|d| d.value.clone()),
+                checksum: http.digest.as_ref().map(|d| d.value.clone()),
                 filename: Some(key.to_string()),
-                permissions: http
-                    .value
-                    .permissions
-                    .as_ref()
-                    .and_then(|p| parse_mode(&p.value)),
+                permissions: http.permissions.as_ref().map(|p| p.value.0),
             },
         )
-        .with_custom_name(format!("[kiln] fetch {}", http.value.url.value));
-        return Ok(files.copy(&state, &format!("/{key}"), &dest, CopyOptions::default()));
+        .with_custom_name(format!("[kiln] fetch {url}"));
+        return Ok(Fetched {
+            state,
+            file_name: Some(key.to_string()),
+        });
     }
     if let Some(ctx) = &s.context {
         let name = ctx
-            .value
             .name
-            .as_deref()
+            .as_ref()
+            .map(|n| n.value.as_str())
             .filter(|n| !n.is_empty())
             .unwrap_or("context");
-        let sub = s
-            .path
-            .as_ref()
-            .map(|p| p.value.trim_matches('/').to_string())
-            .filter(|p| !p.is_empty());
-        let prefixed = |pats: &[String]| -> Vec<String> {
+        // Transfer only what the source uses: its path, filtered.
+        let sub = sub_path(s);
+        let prefixed = |pats: &[Located<String>]| -> Vec<String> {
             pats.iter()
                 .map(|p| match &sub {
-                    Some(sub) => format!("{sub}/{}", p.trim_start_matches('/')),
-                    None => p.clone(),
+                    Some(sub) => format!("{sub}/{}", p.value.trim_start_matches('/')),
+                    None => p.value.clone(),
                 })
                 .collect()
         };
@@ -132,54 +154,151 @@ pub fn place(
         {
             include.push(sub.clone());
         }
-        let state = context_state(name, ctx, include, prefixed(&s.excludes), inp)?;
-        let from = sub
-            .map(|p| format!("/{p}"))
-            .unwrap_or_else(|| "/".to_string());
-        let opts = CopyOptions {
-            dir_copy_contents: true,
-            create_dest_path: true,
-            ..Default::default()
+        return dir(context_state(
+            name,
+            ctx.name.as_ref().map(|n| n.pos).unwrap_or(src.pos),
+            inp,
+            include,
+            prefixed(&s.excludes),
+        )?);
+    }
+    if let Some(git) = &s.git {
+        let g = &git;
+        let auth = g.auth.clone().unwrap_or_default();
+        let o = GitOptions {
+            keep_git_dir: g.keep_git_dir,
+            auth_token_secret: auth.token,
+            auth_header_secret: auth.header,
+            ssh_id: auth.ssh,
         };
-        return Ok(files
-            .mkdir(&dest, 0o755, true)
-            .copy(&state, &from, &dest, opts));
+        let commit = g.commit.as_ref().map_or("", |c| c.value.as_str());
+        return dir(State::git(&g.url.value, commit, o)
+            .with_custom_name(format!("[kiln] git {} {commit}", g.url.value)));
     }
     if let Some(inline) = &s.inline {
-        if let Some(f) = &inline.value.file {
-            let data = f.contents.clone().into_bytes();
-            return Ok(files.mkfile_owned(
-                &dest,
-                mode(&f.permissions, 0o644),
-                data,
-                owner(f.uid, f.gid),
-            ));
+        if let Some(f) = &inline.file {
+            let files = inline_file(FileActions::new(), &format!("/{key}"), f);
+            let state = State::scratch().file(files, &format!("[kiln] inline {key}"));
+            return Ok(Fetched {
+                state,
+                file_name: Some(key.to_string()),
+            });
         }
-        if let Some(d) = &inline.value.dir {
-            let mut files = files.mkdir_owned(
-                &dest,
+        if let Some(d) = &inline.dir {
+            let d = &d;
+            let mut files = FileActions::new().mkdir_owned(
+                "/",
                 mode(&d.permissions, 0o755),
                 true,
                 owner(d.uid, d.gid),
             );
             for (name, f) in &d.files {
-                let data = f.value.contents.clone().into_bytes();
-                let path = format!("{dest}/{name}");
-                files = files.mkfile_owned(
-                    &path,
-                    mode(&f.value.permissions, 0o644),
-                    data,
-                    owner(f.value.uid, f.value.gid),
-                );
+                files = inline_file(files, &format!("/{name}"), f);
             }
-            return Ok(files);
+            return dir(State::scratch().file(files, &format!("[kiln] inline {key}")));
         }
     }
-    // The validator rejects sources of other kinds before we get here.
-    Err(SpecError::at(
-        inp.file,
-        inp.text,
-        src.referenced,
-        format!("source {key:?} has no supported kind"),
-    ))
+    if let Some(img) = &s.image {
+        let i = &img;
+        let mut state = State::image(
+            &i.reference.value,
+            inp.platform.clone(),
+            inp.opts.image_resolve_mode(),
+        );
+        if let Some(cmd) = &i.cmd {
+            let c = &cmd;
+            let mounts = mounts(&c.mounts, inp)?;
+            for (n, step) in c.steps.iter().enumerate() {
+                let mut exec = Exec::shell(step.command.value.clone())
+                    .cwd(c.dir.as_ref().map_or("/", |d| d.value.as_str()))
+                    .name(format!("[kiln] source {key}: step {}", n + 1));
+                for (k, v) in c.env.iter().chain(&step.env) {
+                    exec = exec.env(k, &v.value);
+                }
+                for m in mounts
+                    .iter()
+                    .cloned()
+                    .chain(self::mounts(&step.mounts, inp)?)
+                {
+                    exec = exec.mount(m);
+                }
+                state = state.run(exec).root();
+            }
+        }
+        return dir(state);
+    }
+    if s.build.is_some() {
+        return Err(inp.error(
+            src.pos,
+            format!("source {key:?}: build sources are not supported yet"),
+        ));
+    }
+    Err(inp.error(src.pos, format!("source {key:?} has no kind")))
+}
+
+/// Read-only mounts of sources at their destinations.
+pub fn mounts(list: &[SourceMount], inp: &SourceInputs) -> Result<Vec<Mount>, SpecError> {
+    list.iter().map(|m| mount(m, inp)).collect()
+}
+
+/// A read-only mount of a source at its destination.
+pub fn mount(m: &SourceMount, inp: &SourceInputs) -> Result<Mount, SpecError> {
+    let key = m
+        .dest
+        .value
+        .trim_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("mount")
+        .to_string();
+    let f = fetch(&key, &m.spec, inp)?;
+    let selector = match (&f.file_name, sub_path(&m.spec.value)) {
+        (Some(name), _) => format!("/{name}"),
+        (None, Some(sub)) => format!("/{sub}"),
+        (None, None) => String::new(),
+    };
+    let mount = Mount::bind(&m.dest.value, f.state).readonly();
+    Ok(if selector.is_empty() {
+        mount
+    } else {
+        mount.selector(&selector)
+    })
+}
+
+/// Adds the actions that place source `key` at `<root>/<key>` to `files`.
+pub fn place(
+    files: FileActions,
+    root: &str,
+    key: &str,
+    src: &Located<Source>,
+    inp: &SourceInputs,
+) -> Result<FileActions, SpecError> {
+    let f = fetch(key, src, inp)?;
+    let dest = format!("{root}/{key}");
+    if let Some(name) = &f.file_name {
+        return Ok(files.copy(&f.state, &format!("/{name}"), &dest, CopyOptions::default()));
+    }
+    let s = &src.value;
+    let from = sub_path(s)
+        .map(|p| format!("/{p}"))
+        .unwrap_or_else(|| "/".to_string());
+    let filtered = s.context.is_none(); // context sources are filtered during the transfer
+    let opts = CopyOptions {
+        dir_copy_contents: true,
+        create_dest_path: true,
+        include_patterns: if filtered {
+            s.includes.iter().map(|p| p.value.clone()).collect()
+        } else {
+            vec![]
+        },
+        exclude_patterns: if filtered {
+            s.excludes.iter().map(|p| p.value.clone()).collect()
+        } else {
+            vec![]
+        },
+        ..Default::default()
+    };
+    Ok(files
+        .mkdir(&dest, 0o755, true)
+        .copy(&f.state, &from, &dest, opts))
 }

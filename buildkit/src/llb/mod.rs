@@ -7,6 +7,7 @@
 
 mod exec;
 mod file;
+mod json;
 mod marshal;
 mod node;
 mod source;
@@ -14,5 +15,6 @@ mod state;
 
 pub use exec::{Exec, ExecResult, Mount, NetMode, Sharing};
 pub use file::{CopyOptions, FileActions, Owner};
+pub use json::definition_to_json;
 pub use source::{GitOptions, HttpOptions, LocalOptions, normalize_image_ref};
 pub use state::State;

@@ -38,6 +38,12 @@ pub struct HttpOptions {
 pub struct GitOptions {
     /// Keep the `.git` directory in the checkout.
     pub keep_git_dir: bool,
+    /// Secret id holding a token for HTTPS auth (BuildKit's default: `GIT_AUTH_TOKEN`).
+    pub auth_token_secret: Option<String>,
+    /// Secret id holding a whole auth header (BuildKit's default: `GIT_AUTH_HEADER`).
+    pub auth_header_secret: Option<String>,
+    /// SSH agent id to clone with (`--ssh <id>`).
+    pub ssh_id: Option<String>,
 }
 
 fn json_list(items: &[String]) -> String {
@@ -157,6 +163,15 @@ impl State {
         attrs.insert("git.fullurl".to_string(), remote.to_string());
         if o.keep_git_dir {
             attrs.insert("git.keepgitdir".to_string(), "true".to_string());
+        }
+        if let Some(id) = o.auth_token_secret {
+            attrs.insert("git.authtokensecret".to_string(), id);
+        }
+        if let Some(id) = o.auth_header_secret {
+            attrs.insert("git.authheadersecret".to_string(), id);
+        }
+        if let Some(id) = o.ssh_id {
+            attrs.insert("git.mountsshsock".to_string(), id);
         }
         let fragment = if reference.is_empty() {
             String::new()

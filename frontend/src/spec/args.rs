@@ -2,8 +2,21 @@
 //! overrides, and errors for undeclared args, in the fields Dalec expands.
 
 use super::error::{SpecError, SpecErrors};
-use super::model::{Located, Spec};
+use super::located::{Located, Pos};
+use super::model::*;
 use std::collections::BTreeMap;
+
+/// Platform args: substituted only when declared under `args:` (Dalec's opt-in rule).
+const PLATFORM_ARGS: &[&str] = &[
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETPLATFORM",
+    "TARGETVARIANT",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDPLATFORM",
+    "BUILDVARIANT",
+];
 
 /// Build args that may be passed without being declared in `args:`.
 fn always_allowed(name: &str) -> bool {
@@ -19,47 +32,79 @@ fn always_allowed(name: &str) -> bool {
         "ftp_proxy",
         "no_proxy",
         "all_proxy",
-        "TARGETOS",
-        "TARGETARCH",
-        "TARGETPLATFORM",
-        "TARGETVARIANT",
-        "BUILDOS",
-        "BUILDARCH",
-        "BUILDPLATFORM",
-        "BUILDVARIANT",
     ];
     EXACT.contains(&name)
+        || PLATFORM_ARGS.contains(&name)
         || name.starts_with("BUILDKIT_")
         || name.starts_with("DALEC_")
         || name.starts_with("KILN_")
 }
 
-/// Substitutes args into the spec's expandable fields.
-///
-/// `target_key` (e.g. `bookworm`) is the value of `DALEC_TARGET`/`KILN_TARGET` when declared.
+/// What substitution needs to know about the request.
+#[derive(Debug, Clone, Default)]
+pub struct SubstituteOptions {
+    /// `--build-arg` values.
+    pub build_args: BTreeMap<String, String>,
+    /// The target key (`bookworm`): the value of `DALEC_TARGET`/`KILN_TARGET` when declared.
+    pub target_key: String,
+    /// Target platform as (os, arch, variant), for the opt-in platform args.
+    pub target_platform: (String, String, String),
+    /// Build platform as (os, arch, variant).
+    pub build_platform: (String, String, String),
+    /// Accept undeclared build args (for listing targets, as Dalec does).
+    pub allow_any_arg: bool,
+}
+
+fn platform_value(name: &str, o: &SubstituteOptions) -> String {
+    let (p, kind) = match name.strip_prefix("TARGET") {
+        Some(k) => (&o.target_platform, k),
+        None => (&o.build_platform, name.trim_start_matches("BUILD")),
+    };
+    match kind {
+        "OS" => p.0.clone(),
+        "ARCH" => p.1.clone(),
+        "VARIANT" => p.2.clone(),
+        _ if p.2.is_empty() => format!("{}/{}", p.0, p.1),
+        _ => format!("{}/{}/{}", p.0, p.1, p.2),
+    }
+}
+
+/// Substitutes args into the spec's expandable fields: Dalec's list (reference/dalec.md §1.13)
+/// plus artifact paths and `image.base`/`bases`, in the root and in every target.
 pub fn substitute(
     spec: &mut Spec,
     file: &str,
     src: &str,
-    build_args: &BTreeMap<String, String>,
-    target_key: &str,
+    o: &SubstituteOptions,
 ) -> Result<(), SpecErrors> {
     let mut errors = Vec::new();
-    for name in build_args.keys() {
-        if !spec.args.contains_key(name) && !always_allowed(name) {
-            errors.push(SpecError::whole_file(
-                file,
-                format!("build arg {name:?} is not declared in the spec's args (declare it under `args:`)"),
-            ));
+    if !o.allow_any_arg {
+        for name in o.build_args.keys() {
+            if !spec.args.contains_key(name) && !always_allowed(name) {
+                errors.push(SpecError::whole_file(
+                    file,
+                    format!("build arg {name:?} is not declared in the spec's args (declare it under `args:`)"),
+                ));
+            }
         }
     }
     let mut values: BTreeMap<String, String> = BTreeMap::new();
     for (name, default) in &spec.args {
-        let value = match name.as_str() {
-            "DALEC_TARGET" | "KILN_TARGET" => Some(target_key.to_string()),
-            _ => build_args.get(name).cloned().or_else(|| default.clone()),
+        let value = if name == "DALEC_TARGET" || name == "KILN_TARGET" {
+            o.target_key.clone()
+        } else if PLATFORM_ARGS.contains(&name.as_str()) {
+            o.build_args
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| platform_value(name, o))
+        } else {
+            o.build_args
+                .get(name)
+                .cloned()
+                .or_else(|| default.as_ref().map(|d| d.value.clone()))
+                .unwrap_or_default()
         };
-        values.insert(name.clone(), value.unwrap_or_default());
+        values.insert(name.clone(), value);
     }
     let mut x = Expander {
         file,
@@ -67,47 +112,40 @@ pub fn substitute(
         values: &values,
         errors: &mut errors,
     };
-    x.field(&mut spec.version);
-    if let Some(r) = spec.revision.as_mut() {
-        x.field(r);
-    }
+    x.field(spec.version.as_mut());
+    x.field(spec.revision.as_mut());
     for source in spec.sources.values_mut() {
-        if let Some(http) = source.value.http.as_mut() {
-            x.field(&mut http.value.url);
-            if let Some(d) = http.value.digest.as_mut() {
-                x.field(d);
-            }
-        }
-        if let Some(p) = source.value.path.as_mut() {
-            x.field(p);
+        x.source(&mut source.value);
+    }
+    for list in spec.patches.values_mut() {
+        for p in list.value.iter_mut() {
+            x.field(p.path.as_mut());
         }
     }
     if let Some(build) = spec.build.as_mut() {
-        for v in build.env.values_mut() {
-            x.field(v);
-        }
+        x.env(&mut build.env);
+        x.field(build.network_mode.as_mut());
         for step in build.steps.iter_mut() {
-            for v in step.value.env.values_mut() {
-                x.field(v);
-            }
+            x.env(&mut step.env);
         }
     }
-    if let Some(deps) = spec.dependencies.as_mut() {
-        for list in [&mut deps.build, &mut deps.runtime] {
-            for c in list.0.values_mut() {
-                let at = c.referenced;
-                if let Some(c) = c.value.as_mut() {
-                    for v in c.version.iter_mut() {
-                        *v = x.expand(v, at.line() as u32, at.column() as u32);
-                    }
-                }
-            }
-        }
-    }
-    if let Some(image) = spec.image.as_mut() {
-        for v in image.labels.values_mut() {
-            *v = x.expand(v, 0, 0);
-        }
+    x.common(
+        &mut spec.dependencies,
+        &mut spec.artifacts,
+        &mut spec.image,
+        &mut spec.tests,
+        &mut spec.package_config,
+        [&mut spec.conflicts, &mut spec.replaces, &mut spec.provides],
+    );
+    for t in spec.targets.values_mut() {
+        x.common(
+            &mut t.dependencies,
+            &mut t.artifacts,
+            &mut t.image,
+            &mut t.tests,
+            &mut t.package_config,
+            [&mut t.conflicts, &mut t.replaces, &mut t.provides],
+        );
     }
     if errors.is_empty() {
         Ok(())
@@ -124,14 +162,192 @@ struct Expander<'a> {
 }
 
 impl Expander<'_> {
-    fn field(&mut self, f: &mut Located<String>) {
-        let (line, col) = (f.referenced.line() as u32, f.referenced.column() as u32);
-        f.value = self.expand(&f.value, line, col);
+    fn field(&mut self, f: Option<&mut Located<String>>) {
+        if let Some(f) = f {
+            f.value = self.expand(&f.value, f.pos);
+        }
+    }
+
+    fn env(&mut self, env: &mut EnvMap) {
+        for v in env.values_mut() {
+            self.field(Some(v));
+        }
+    }
+
+    fn list(&mut self, items: &mut [Located<String>]) {
+        for i in items {
+            self.field(Some(i));
+        }
+    }
+
+    fn source(&mut self, s: &mut Source) {
+        self.field(s.path.as_mut());
+        self.list(&mut s.includes);
+        self.list(&mut s.excludes);
+        if let Some(g) = s.git.as_mut() {
+            self.field(Some(&mut g.url));
+            self.field(g.commit.as_mut());
+        }
+        if let Some(h) = s.http.as_mut() {
+            self.field(Some(&mut h.url));
+            self.field(h.digest.as_mut());
+        }
+        if let Some(c) = s.context.as_mut() {
+            self.field(c.name.as_mut());
+        }
+        if let Some(i) = s.image.as_mut() {
+            self.field(Some(&mut i.reference));
+            if let Some(cmd) = i.cmd.as_mut() {
+                self.field(cmd.dir.as_mut());
+                self.env(&mut cmd.env);
+                self.mounts(&mut cmd.mounts);
+                for step in cmd.steps.iter_mut() {
+                    self.env(&mut step.env);
+                    self.mounts(&mut step.mounts);
+                }
+            }
+        }
+        if let Some(b) = s.build.as_mut() {
+            if let Some(inner) = b.source.as_mut() {
+                self.source(&mut inner.value);
+            }
+            self.field(b.dockerfile_path.as_mut());
+            self.field(b.target.as_mut());
+            self.env(&mut b.args);
+        }
+        for g in s.generate.iter_mut() {
+            if let Some(gomod) = g.gomod.as_mut() {
+                let auth = std::mem::take(&mut gomod.auth);
+                gomod.auth = auth
+                    .into_iter()
+                    .map(|(host, a)| (self.expand(&host, Pos::default()), a))
+                    .collect();
+            }
+        }
+    }
+
+    fn mounts(&mut self, mounts: &mut [SourceMount]) {
+        for m in mounts {
+            self.source(&mut m.spec.value);
+        }
+    }
+
+    fn deps(&mut self, list: Option<&mut DependencyList>) {
+        for c in list.into_iter().flat_map(|l| l.0.values_mut()) {
+            if let Some(c) = c.as_mut() {
+                self.list(&mut c.version);
+            }
+        }
+    }
+
+    fn artifact_map(&mut self, map: &mut ArtifactMap) {
+        let old = std::mem::take(map);
+        *map = old
+            .into_iter()
+            .map(|(path, cfg)| (self.expand(&path, cfg.pos), cfg))
+            .collect();
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn common(
+        &mut self,
+        deps: &mut Option<Dependencies>,
+        artifacts: &mut Option<Artifacts>,
+        image: &mut Option<ImageConfig>,
+        tests: &mut [TestSpec],
+        package_config: &mut Option<PackageConfig>,
+        relations: [&mut Option<DependencyList>; 3],
+    ) {
+        if let Some(d) = deps.as_mut() {
+            self.deps(d.build.as_mut());
+            self.deps(d.runtime.as_mut());
+            for repo in d.extra_repos.iter_mut() {
+                for src in repo.keys.values_mut().chain(repo.config.values_mut()) {
+                    self.source(&mut src.value);
+                }
+                self.mounts(&mut repo.data);
+            }
+        }
+        for r in relations {
+            self.deps(r.as_mut());
+        }
+        if let Some(a) = artifacts.as_mut() {
+            for map in [
+                &mut a.binaries,
+                &mut a.libexec,
+                &mut a.manpages,
+                &mut a.data_dirs,
+                &mut a.config_files,
+                &mut a.docs,
+                &mut a.licenses,
+                &mut a.libs,
+                &mut a.headers,
+            ] {
+                self.artifact_map(map);
+            }
+        }
+        if let Some(img) = image.as_mut() {
+            for v in img.labels.values_mut() {
+                self.field(Some(v));
+            }
+            self.field(img.base.as_mut());
+            for b in img.bases.iter_mut().flatten() {
+                self.source(&mut b.rootfs.value);
+            }
+        }
+        for t in tests {
+            self.env(&mut t.env);
+            self.mounts(&mut t.mounts);
+            for step in t.steps.iter_mut() {
+                let pos = step.command.pos;
+                self.env(&mut step.env);
+                if let Some(stdin) = step.stdin.as_mut() {
+                    *stdin = self.expand(stdin, pos);
+                }
+                for out in [step.stdout.as_mut(), step.stderr.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.check(out, pos);
+                }
+            }
+            for check in t.files.values_mut() {
+                let pos = Pos::default();
+                if let Some(c) = check.as_mut() {
+                    for s in [&mut c.equals, &mut c.starts_with, &mut c.ends_with]
+                        .into_iter()
+                        .flatten()
+                    {
+                        *s = self.expand(s, pos);
+                    }
+                    for s in c.contains.iter_mut() {
+                        *s = self.expand(s, pos);
+                    }
+                    self.list(&mut c.matches);
+                }
+            }
+        }
+        if let Some(signer) = package_config.as_mut().and_then(|p| p.signer.as_mut()) {
+            self.env(&mut signer.args);
+        }
+    }
+
+    fn check(&mut self, c: &mut CheckOutput, pos: Pos) {
+        for s in [&mut c.equals, &mut c.starts_with, &mut c.ends_with]
+            .into_iter()
+            .flatten()
+        {
+            *s = self.expand(s, pos);
+        }
+        for s in c.contains.iter_mut() {
+            *s = self.expand(s, pos);
+        }
+        self.list(&mut c.matches);
     }
 
     /// Expands `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}`;
     /// `\$` is a literal dollar.
-    fn expand(&mut self, text: &str, line: u32, col: u32) -> String {
+    fn expand(&mut self, text: &str, pos: Pos) -> String {
         let mut out = String::new();
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
@@ -153,10 +369,10 @@ impl Expander<'_> {
                             body.push(c);
                         }
                         if !closed {
-                            self.error(line, col, format!("unterminated ${{ in {text:?}"));
+                            self.error(pos, format!("unterminated ${{ in {text:?}"));
                             return text.to_string();
                         }
-                        out.push_str(&self.braced(&body, line, col));
+                        out.push_str(&self.braced(&body, pos));
                     }
                     Some(c) if c.is_ascii_alphabetic() || *c == '_' => {
                         let mut name = String::new();
@@ -168,7 +384,7 @@ impl Expander<'_> {
                             name.push(c);
                             chars.next();
                         }
-                        out.push_str(&self.lookup(&name, line, col).unwrap_or_default());
+                        out.push_str(&self.lookup(&name, pos).unwrap_or_default());
                     }
                     _ => out.push('$'),
                 },
@@ -178,15 +394,15 @@ impl Expander<'_> {
         out
     }
 
-    fn braced(&mut self, body: &str, line: u32, col: u32) -> String {
+    fn braced(&mut self, body: &str, pos: Pos) -> String {
         let split = body.find([':', '-', '+']).unwrap_or(body.len());
         let (name, rest) = body.split_at(split);
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            self.error(line, col, format!("invalid variable reference ${{{body}}}"));
+            self.error(pos, format!("invalid variable reference ${{{body}}}"));
             return String::new();
         }
         if rest.is_empty() {
-            return self.lookup(name, line, col).unwrap_or_default();
+            return self.lookup(name, pos).unwrap_or_default();
         }
         let (colon, op, word) = match rest.strip_prefix(':') {
             Some(r) => (
@@ -200,20 +416,19 @@ impl Expander<'_> {
                 rest.get(1..).unwrap_or(""),
             ),
         };
-        let value = self.lookup(name, line, col);
+        let value = self.lookup(name, pos);
         let set = match &value {
             Some(v) => !(colon && v.is_empty()),
             None => false,
         };
         match op {
             '-' if set => value.unwrap_or_default(),
-            '-' => self.expand(word, line, col),
-            '+' if set => self.expand(word, line, col),
+            '-' => self.expand(word, pos),
+            '+' if set => self.expand(word, pos),
             '+' => String::new(),
             _ => {
                 self.error(
-                    line,
-                    col,
+                    pos,
                     format!("unsupported modifier in ${{{body}}}: use :-, -, :+ or +"),
                 );
                 String::new()
@@ -221,26 +436,24 @@ impl Expander<'_> {
         }
     }
 
-    fn lookup(&mut self, name: &str, line: u32, col: u32) -> Option<String> {
-        match self.values.get(name) {
-            Some(v) => Some(v.clone()),
-            None => {
-                self.error(
-                    line,
-                    col,
-                    format!("build arg {name:?} is not declared (add it under `args:`)"),
-                );
-                None
-            }
+    fn lookup(&mut self, name: &str, pos: Pos) -> Option<String> {
+        if let Some(v) = self.values.get(name) {
+            return Some(v.clone());
         }
+        let msg = if PLATFORM_ARGS.contains(&name) {
+            format!(
+                "platform arg {name:?} is opt-in: declare it under `args:` (with an empty value) to use it"
+            )
+        } else {
+            format!("build arg {name:?} is not declared (add it under `args:`)")
+        };
+        self.error(pos, msg);
+        None
     }
 
-    fn error(&mut self, line: u32, col: u32, message: String) {
-        self.errors.push(if line == 0 {
-            SpecError::whole_file(self.file, message)
-        } else {
-            SpecError::at_position(self.file, self.src, line, col, message)
-        });
+    fn error(&mut self, pos: Pos, message: String) {
+        self.errors
+            .push(SpecError::at(self.file, self.src, pos, message));
     }
 }
 
@@ -251,21 +464,27 @@ mod tests {
 
     fn run(text: &str, args: &[(&str, &str)]) -> Result<Spec, SpecErrors> {
         let mut s = load("spec.yml", text)?;
-        let args = args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        substitute(&mut s, "spec.yml", text, &args, "bookworm").map(|_| s)
+        let o = SubstituteOptions {
+            build_args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            target_key: "bookworm".into(),
+            target_platform: ("linux".into(), "arm64".into(), String::new()),
+            build_platform: ("linux".into(), "amd64".into(), String::new()),
+            allow_any_arg: false,
+        };
+        substitute(&mut s, "spec.yml", text, &o).map(|_| s)
     }
 
     #[test]
     fn defaults_overrides_and_forms() {
         let text = "name: a\nargs:\n  V: '1.0'\n  R:\n  DALEC_TARGET:\nversion: ${V}\nrevision: \"$R${R:-7}-${DALEC_TARGET}\"\n";
         let s = run(text, &[]).unwrap();
-        assert_eq!(s.version.value, "1.0");
+        assert_eq!(s.version.unwrap().value, "1.0");
         assert_eq!(s.revision.unwrap().value, "7-bookworm");
         let s = run(text, &[("V", "2.0"), ("R", "3")]).unwrap();
-        assert_eq!(s.version.value, "2.0");
+        assert_eq!(s.version.unwrap().value, "2.0");
         assert_eq!(s.revision.unwrap().value, "33-bookworm");
     }
 
@@ -300,6 +519,51 @@ mod tests {
     #[test]
     fn escaped_dollar_stays() {
         let s = run("name: a\nversion: '\\$1'\n", &[]).unwrap();
-        assert_eq!(s.version.value, "$1");
+        assert_eq!(s.version.unwrap().value, "$1");
+    }
+
+    #[test]
+    fn platform_args_are_opt_in() {
+        let s = run(
+            "name: a\nargs: {TARGETARCH: ''}\nversion: '1-${TARGETARCH}'\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.version.unwrap().value, "1-arm64");
+        let e = run("name: a\nversion: '1-${BUILDARCH}'\n", &[])
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert!(
+            e.message.contains("platform arg \"BUILDARCH\" is opt-in"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn expands_artifact_paths_image_bases_and_targets() {
+        let text = "name: a\nversion: '1'\nargs: {D: out, IMG: debian}\n\
+artifacts:\n  binaries:\n    ${D}/a:\n\
+image:\n  base: ${IMG}:bookworm\n\
+targets:\n  bookworm:\n    dependencies:\n      runtime:\n        libc: {version: ['>= ${D}']}\n";
+        let s = run(text, &[]).unwrap();
+        assert!(s.artifacts.unwrap().binaries.contains_key("out/a"));
+        assert_eq!(
+            s.image.unwrap().base.unwrap().value,
+            "debian:bookworm"
+        );
+        let t = &s.targets["bookworm"];
+        let libc = &t
+            .dependencies
+            .as_ref()
+            .unwrap()
+            
+            .runtime
+            .as_ref()
+            .unwrap()
+            
+            .0["libc"];
+        assert_eq!(libc.as_ref().unwrap().version[0].value, ">= out");
     }
 }

@@ -1,6 +1,6 @@
 //! Errors that point at the spec: file, line, column, what was expected, and the line itself.
 
-use serde_saphyr::Location;
+use super::located::Pos;
 use std::fmt;
 
 /// One problem in a spec, with its position (1-based line and column).
@@ -19,9 +19,9 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    /// An error at a parser location in `src`.
-    pub fn at(file: &str, src: &str, loc: Location, message: impl Into<String>) -> SpecError {
-        SpecError::at_position(file, src, loc.line() as u32, loc.column() as u32, message)
+    /// An error at a position in `src` (the whole file when the position is unknown).
+    pub fn at(file: &str, src: &str, pos: Pos, message: impl Into<String>) -> SpecError {
+        SpecError::at_position(file, src, pos.line, pos.column, message)
     }
 
     /// An error at `line:column` of `src`.
@@ -44,7 +44,7 @@ impl SpecError {
         }
     }
 
-    /// An error at the line where `key:` is written for a value found at `value_loc`.
+    /// An error at the line where `key:` is written for a value found at `value_pos`.
     ///
     /// The parser locates a block mapping at its first entry (the line after the key); users
     /// expect the key's own line, so search upward for it.
@@ -52,32 +52,36 @@ impl SpecError {
         file: &str,
         src: &str,
         key: &str,
-        value_loc: Location,
+        value_pos: Pos,
         message: impl Into<String>,
     ) -> SpecError {
         let lines: Vec<&str> = src.lines().collect();
-        // An unknown location (values collected through a flattened map) means a top-level key.
-        let value_line = match value_loc.line() as usize {
-            0 => lines
-                .iter()
-                .position(|l| l.starts_with(&format!("{key}:")))
-                .map_or(0, |i| i + 1),
-            n => n,
-        };
         let wanted = [
             format!("{key}:"),
             format!("\"{key}\":"),
             format!("'{key}':"),
         ];
+        let is_key_line = |text: &str| {
+            let trimmed = text.trim_start().trim_start_matches("- ");
+            wanted.iter().any(|w| trimmed.starts_with(w.as_str()))
+        };
+        // Without a position (values the parser does not locate), the first line with the key.
+        let value_line = match value_pos.line as usize {
+            0 => lines
+                .iter()
+                .position(|l| is_key_line(l))
+                .map_or(0, |i| i + 1),
+            n => n,
+        };
         for n in (1..=value_line.min(lines.len())).rev() {
             let text = lines[n - 1];
-            let trimmed = text.trim_start().trim_start_matches("- ");
-            if wanted.iter().any(|w| trimmed.starts_with(w.as_str())) {
+            if is_key_line(text) {
+                let trimmed = text.trim_start().trim_start_matches("- ");
                 let column = (text.len() - trimmed.len() + 1) as u32;
                 return SpecError::at_position(file, src, n as u32, column, message);
             }
         }
-        SpecError::at(file, src, value_loc, message)
+        SpecError::at(file, src, value_pos, message)
     }
 
     /// An error about the whole file.

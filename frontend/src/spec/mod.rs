@@ -1,4 +1,5 @@
-//! The package spec: its model, loading with positions, validation and arg substitution.
+//! The package spec: its model, loading with positions, validation, per-target merging and
+//! arg substitution.
 //!
 //! **Architecture Invariant:** the spec model never talks to BuildKit; loading is a pure
 //! function from text to a checked value or located errors.
@@ -6,9 +7,14 @@
 mod args;
 mod error;
 mod load;
+mod located;
+mod merge;
 mod model;
+mod validate;
 
-pub use args::substitute;
+pub use args::{SubstituteOptions, substitute};
 pub use error::{SpecError, SpecErrors};
-pub use load::{load, parse_mode};
+pub use load::load;
+pub use located::{Located, Pos};
+pub use merge::for_target;
 pub use model::*;

@@ -1,381 +1,745 @@
-//! The package spec, in Dalec's format and field names.
+//! The package spec, in Dalec's format and field names (reference/dalec.md §1).
 //!
-//! Fields kiln does not build yet are still *known*: they are parsed as [`NotYet`] so that a
-//! spec using them fails with "not supported yet: <field>" at its line, never a silent skip.
-//! Keys that are not part of the format at all are rejected by the parser.
+//! Every key of the format is modelled; unknown keys are errors, except `x-`/`X-` keys at the
+//! top level. Values that later checks must point at are [`Located`].
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-use serde_saphyr::Spanned;
+use super::located::Located;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
-/// A value with the position it was written at.
-pub type Located<T> = Spanned<T>;
+/// Attributes shared by every strict struct of the model.
+macro_rules! strict {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+        #[cfg_attr(test, derive(schemars::JsonSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($body)* }
+    };
+}
 
-/// A known Dalec field that kiln does not implement yet.
-pub type NotYet = Option<Located<IgnoredAny>>;
+/// A map of strings to strings whose values may be written as numbers or booleans
+/// (`CGO_ENABLED: 1`); each value keeps its position.
+pub type EnvMap = BTreeMap<String, Located<String>>;
 
 /// The whole spec file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Spec {
     /// Package name.
-    pub name: Located<String>,
-    /// One-line summary, then an optional longer description.
+    #[serde(default)]
+    pub name: Option<Located<String>>,
+    /// Summary line, then an optional longer description.
     #[serde(default)]
     pub description: Option<Located<String>>,
     /// Project home page.
     #[serde(default)]
     pub website: Option<String>,
     /// Upstream version (args are substituted).
-    pub version: Located<String>,
+    #[serde(default)]
+    pub version: Option<Located<String>>,
     /// Package revision, a string or a number (args are substituted).
     #[serde(default)]
     pub revision: Option<Located<String>>,
-    /// Package built for every architecture (`Architecture: all`).
+    /// Architecture-independent package.
     #[serde(default)]
     pub noarch: bool,
     /// License expression.
     #[serde(default)]
     pub license: Option<String>,
-    /// Vendor name (RPM only).
+    /// Vendor name.
     #[serde(default)]
     pub vendor: Option<String>,
     /// Maintainer, `Name <email>`; required for Debian packages.
     #[serde(default)]
     pub packager: Option<Located<String>>,
-    /// Declared build args and their defaults.
+    /// Declared build args and their defaults (`${NAME}` in expandable fields).
     #[serde(default)]
-    pub args: BTreeMap<String, Option<String>>,
-    /// Named inputs of the build.
+    pub args: BTreeMap<String, Option<Located<String>>>,
+    /// Named inputs of the build, placed in the build root under their keys.
     #[serde(default)]
     pub sources: BTreeMap<String, Located<Source>>,
+    /// Patches to apply, by the name of the source they patch, in order.
+    #[serde(default)]
+    pub patches: BTreeMap<String, Located<Vec<PatchSpec>>>,
     /// How to build.
     #[serde(default)]
     pub build: Option<Build>,
     /// What the package installs.
     #[serde(default)]
     pub artifacts: Option<Artifacts>,
-    /// Build and runtime dependencies.
+    /// Package dependencies.
     #[serde(default)]
     pub dependencies: Option<Dependencies>,
-    /// Container image configuration for the `container` route.
+    /// Packages this one conflicts with.
     #[serde(default)]
-    pub image: Option<Image>,
+    pub conflicts: Option<DependencyList>,
+    /// Packages this one replaces.
+    #[serde(default)]
+    pub replaces: Option<DependencyList>,
+    /// Virtual packages this one provides.
+    #[serde(default)]
+    pub provides: Option<DependencyList>,
+    /// Per-distro overrides, by target key (`bookworm`, `azlinux3`, ...).
+    #[serde(default)]
+    pub targets: BTreeMap<String, Target>,
+    /// Container image settings.
+    #[serde(default)]
+    pub image: Option<ImageConfig>,
+    /// Tests run in a container with the package installed.
+    #[serde(default)]
+    pub tests: Vec<TestSpec>,
+    /// Signing configuration.
+    #[serde(default)]
+    pub package_config: Option<PackageConfig>,
     /// Changelog entries; the newest one dates the package.
     #[serde(default)]
-    pub changelog: Vec<Located<ChangelogEntry>>,
-
-    /// Not yet supported.
-    #[serde(default)]
-    pub patches: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub conflicts: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub replaces: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub provides: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub targets: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub tests: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub package_config: NotYet,
-
-    /// Every other top-level key: only `x-`/`X-` extension keys are allowed.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Located<IgnoredAny>>,
+    pub changelog: Vec<ChangelogEntry>,
+    /// Every other top-level key; only `x-`/`X-` extension keys are allowed.
+    #[serde(flatten, default, skip_serializing)]
+    #[cfg_attr(test, schemars(skip))]
+    pub extra: BTreeMap<String, serde::de::IgnoredAny>,
 }
 
-/// A named input of the build. Exactly one kind must be given.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Source {
-    /// The client's build context or a named `--build-context`.
-    #[serde(default)]
-    pub context: Option<Located<ContextSource>>,
-    /// A file downloaded over HTTP(S).
-    #[serde(default)]
-    pub http: Option<Located<HttpSource>>,
-    /// A file or directory written in the spec.
-    #[serde(default)]
-    pub inline: Option<Located<InlineSource>>,
-    /// Sub-path of the fetched content to use.
-    #[serde(default)]
-    pub path: Option<Located<String>>,
-    /// Only these paths (globs, relative to `path`).
-    #[serde(default)]
-    pub includes: Vec<String>,
-    /// Not these paths (globs, relative to `path`).
-    #[serde(default)]
-    pub excludes: Vec<String>,
-    /// Not yet supported.
-    #[serde(default)]
-    pub git: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub image: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub build: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub generate: NotYet,
+strict! {
+    /// A named input of the build: exactly one kind (`context`, `git`, `http`, `image`,
+    /// `inline`, `build`) plus optional filters and generators.
+    pub struct Source {
+        /// Sub-path of the fetched content to use (required for `image`, not allowed for `http`).
+        #[serde(default)]
+        pub path: Option<Located<String>>,
+        /// Only these paths (globs, relative to `path`).
+        #[serde(default)]
+        pub includes: Vec<Located<String>>,
+        /// Not these paths (globs, relative to `path`).
+        #[serde(default)]
+        pub excludes: Vec<Located<String>>,
+        /// Dependency generators run on this source.
+        #[serde(default)]
+        pub generate: Vec<SourceGenerator>,
+        /// A git repository.
+        #[serde(default)]
+        pub git: Option<SourceGit>,
+        /// A file downloaded over HTTP(S).
+        #[serde(default)]
+        pub http: Option<SourceHttp>,
+        /// The build context or a named `--build-context`.
+        #[serde(default)]
+        pub context: Option<SourceContext>,
+        /// The result of a Dockerfile build of another source.
+        #[serde(default)]
+        pub build: Option<SourceBuild>,
+        /// A file or directory written in the spec.
+        #[serde(default)]
+        pub inline: Option<SourceInline>,
+        /// The root filesystem of an image, optionally after running commands.
+        #[serde(default)]
+        pub image: Option<SourceImage>,
+    }
 }
 
-/// `context:` source fields.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContextSource {
-    /// Context name; `context` (the main build context) by default.
-    #[serde(default)]
-    pub name: Option<String>,
+strict! {
+    /// `git:` source.
+    pub struct SourceGit {
+        /// Repository URL.
+        pub url: Located<String>,
+        /// Commit, tag or branch to check out.
+        #[serde(default)]
+        pub commit: Option<Located<String>>,
+        /// Keep the `.git` directory.
+        #[serde(default, rename = "keepGitDir")]
+        pub keep_git_dir: bool,
+        /// Secret and SSH ids used to authenticate.
+        #[serde(default)]
+        pub auth: Option<GitAuth>,
+    }
 }
 
-/// `http:` source fields.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpSource {
-    /// Where to download from.
-    pub url: Located<String>,
-    /// Expected digest, `sha256:<hex>`; BuildKit verifies it.
-    #[serde(default)]
-    pub digest: Option<Located<String>>,
-    /// Permission bits of the file (`0644` or `0o644`).
-    #[serde(default)]
-    pub permissions: Option<Located<String>>,
+strict! {
+    /// Git authentication: BuildKit secret ids (`header`, `token`) and an SSH id.
+    pub struct GitAuth {
+        /// Secret holding a full `Authorization` header.
+        #[serde(default)]
+        pub header: Option<String>,
+        /// Secret holding a token.
+        #[serde(default)]
+        pub token: Option<String>,
+        /// SSH agent id.
+        #[serde(default)]
+        pub ssh: Option<String>,
+    }
 }
 
-/// `inline:` source fields: exactly one of `file` or `dir`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InlineSource {
-    /// A single file.
-    #[serde(default)]
-    pub file: Option<InlineFile>,
-    /// A directory of files.
-    #[serde(default)]
-    pub dir: Option<InlineDir>,
+strict! {
+    /// `http:` source: one file, named by the source key.
+    pub struct SourceHttp {
+        /// Where to download from.
+        pub url: Located<String>,
+        /// Expected digest, `sha256:<hex>`; BuildKit verifies it.
+        #[serde(default)]
+        pub digest: Option<Located<String>>,
+        /// Permission bits of the file.
+        #[serde(default)]
+        pub permissions: Option<Located<Mode>>,
+    }
 }
 
-/// An inline file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InlineFile {
-    /// File contents.
-    #[serde(default)]
-    pub contents: String,
-    /// Permission bits (`0644` or `0o644`).
-    #[serde(default)]
-    pub permissions: Option<Located<String>>,
-    /// Owner uid.
-    #[serde(default)]
-    pub uid: Option<u32>,
-    /// Owner gid.
-    #[serde(default)]
-    pub gid: Option<u32>,
+strict! {
+    /// `context:` source.
+    pub struct SourceContext {
+        /// Context name; `context` (the main build context) by default.
+        #[serde(default)]
+        pub name: Option<Located<String>>,
+    }
 }
 
-/// An inline directory (no nested directories).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InlineDir {
-    /// Files by name.
-    #[serde(default)]
-    pub files: BTreeMap<String, Located<InlineFile>>,
-    /// Permission bits of the directory.
-    #[serde(default)]
-    pub permissions: Option<Located<String>>,
-    /// Owner uid.
-    #[serde(default)]
-    pub uid: Option<u32>,
-    /// Owner gid.
-    #[serde(default)]
-    pub gid: Option<u32>,
+strict! {
+    /// `build:` source: a Dockerfile build whose result is the source.
+    pub struct SourceBuild {
+        /// The build context of the Dockerfile build.
+        #[serde(default)]
+        pub source: Option<Box<Located<Source>>>,
+        /// Path of the Dockerfile inside that context (default `Dockerfile`).
+        #[serde(default)]
+        pub dockerfile_path: Option<Located<String>>,
+        /// Stage to build.
+        #[serde(default)]
+        pub target: Option<Located<String>>,
+        /// Build args of the Dockerfile build.
+        #[serde(default)]
+        pub args: EnvMap,
+    }
 }
 
-/// How to build.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Build {
-    /// Environment for every step (values are arg-substituted).
-    #[serde(default)]
-    pub env: BTreeMap<String, Located<String>>,
-    /// Shell steps, run in order in the build root.
-    #[serde(default)]
-    pub steps: Vec<Located<BuildStep>>,
-    /// Not yet supported.
-    #[serde(default)]
-    pub network_mode: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub caches: NotYet,
+strict! {
+    /// `inline:` source: exactly one of `file` or `dir`.
+    pub struct SourceInline {
+        /// A single file.
+        #[serde(default)]
+        pub file: Option<InlineFile>,
+        /// A directory of files (no nested directories).
+        #[serde(default)]
+        pub dir: Option<InlineDir>,
+    }
 }
 
-/// One shell step.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BuildStep {
-    /// The script, run with bash.
-    pub command: String,
-    /// Extra environment for this step.
-    #[serde(default)]
-    pub env: BTreeMap<String, Located<String>>,
-    /// Not yet supported (Dalec ignores it in package builds too).
-    #[serde(default)]
-    pub mounts: NotYet,
+strict! {
+    /// An inline file.
+    pub struct InlineFile {
+        /// File contents.
+        #[serde(default)]
+        pub contents: String,
+        /// Permission bits.
+        #[serde(default)]
+        pub permissions: Option<Located<Mode>>,
+        /// Owner uid.
+        #[serde(default)]
+        pub uid: Option<u32>,
+        /// Owner gid.
+        #[serde(default)]
+        pub gid: Option<u32>,
+    }
+}
+
+strict! {
+    /// An inline directory.
+    pub struct InlineDir {
+        /// Files by name.
+        #[serde(default)]
+        pub files: BTreeMap<String, InlineFile>,
+        /// Permission bits of the directory.
+        #[serde(default)]
+        pub permissions: Option<Located<Mode>>,
+        /// Owner uid.
+        #[serde(default)]
+        pub uid: Option<u32>,
+        /// Owner gid.
+        #[serde(default)]
+        pub gid: Option<u32>,
+    }
+}
+
+strict! {
+    /// `image:` source: an image's root filesystem.
+    pub struct SourceImage {
+        /// Image reference.
+        #[serde(rename = "ref")]
+        pub reference: Located<String>,
+        /// Commands to run in the image first.
+        #[serde(default)]
+        pub cmd: Option<Command>,
+    }
+}
+
+strict! {
+    /// Commands run in an image source.
+    pub struct Command {
+        /// Working directory.
+        #[serde(default)]
+        pub dir: Option<Located<String>>,
+        /// Environment of every step.
+        #[serde(default)]
+        pub env: EnvMap,
+        /// Sources mounted into every step.
+        #[serde(default)]
+        pub mounts: Vec<SourceMount>,
+        /// The steps, run in order with `/bin/sh -c`.
+        #[serde(default)]
+        pub steps: Vec<BuildStep>,
+    }
+}
+
+strict! {
+    /// A source mounted at a path.
+    pub struct SourceMount {
+        /// Absolute mount point (not `/`).
+        pub dest: Located<String>,
+        /// The source to mount.
+        pub spec: Located<Source>,
+    }
+}
+
+strict! {
+    /// A dependency generator: exactly one kind.
+    pub struct SourceGenerator {
+        /// Sub-directory of the source the generator runs in.
+        #[serde(default)]
+        pub subpath: Option<Located<String>>,
+        /// Go modules (`go mod download`).
+        #[serde(default)]
+        pub gomod: Option<GeneratorGomod>,
+        /// Rust crates (`cargo fetch`).
+        #[serde(default)]
+        pub cargohome: Option<GeneratorPaths>,
+        /// Python packages (`pip download`).
+        #[serde(default)]
+        pub pip: Option<GeneratorPip>,
+        /// Node modules (`npm install`).
+        #[serde(default)]
+        pub nodemod: Option<GeneratorPaths>,
+    }
+}
+
+strict! {
+    /// A generator that runs in some directories of the source.
+    pub struct GeneratorPaths {
+        /// Directories (default `.`).
+        #[serde(default)]
+        pub paths: Vec<Located<String>>,
+    }
+}
+
+strict! {
+    /// The gomod generator.
+    pub struct GeneratorGomod {
+        /// Directories holding `go.mod` (default `.`).
+        #[serde(default)]
+        pub paths: Vec<Located<String>>,
+        /// Private module hosts and how to authenticate to them.
+        #[serde(default)]
+        pub auth: BTreeMap<String, GomodAuth>,
+    }
+}
+
+strict! {
+    /// Authentication to one Go module host.
+    pub struct GomodAuth {
+        /// Secret holding a full `Authorization` header.
+        #[serde(default)]
+        pub header: Option<String>,
+        /// Secret holding a token.
+        #[serde(default)]
+        pub token: Option<String>,
+        /// SSH access.
+        #[serde(default)]
+        pub ssh: Option<GomodSsh>,
+    }
+}
+
+strict! {
+    /// SSH access to a Go module host.
+    pub struct GomodSsh {
+        /// SSH agent id.
+        #[serde(default)]
+        pub id: Option<String>,
+        /// User name (default `git`).
+        #[serde(default)]
+        pub username: Option<String>,
+    }
+}
+
+strict! {
+    /// The pip generator.
+    pub struct GeneratorPip {
+        /// Directories holding the requirements file (default `.`).
+        #[serde(default)]
+        pub paths: Vec<Located<String>>,
+        /// Requirements file name (default `requirements.txt`).
+        #[serde(default)]
+        pub requirements_file: Option<String>,
+        /// Package index URL.
+        #[serde(default)]
+        pub index_url: Option<String>,
+        /// Extra package index URLs.
+        #[serde(default)]
+        pub extra_index_urls: Vec<String>,
+    }
+}
+
+strict! {
+    /// One patch of a source.
+    pub struct PatchSpec {
+        /// Name of the source holding the patch.
+        pub source: Located<String>,
+        /// File inside a directory patch source (required then; not allowed for file sources).
+        #[serde(default)]
+        pub path: Option<Located<String>>,
+        /// `patch -p` level (default 1).
+        #[serde(default)]
+        pub strip: Option<u32>,
+    }
+}
+
+strict! {
+    /// How to build.
+    pub struct Build {
+        /// Environment of every step (values are arg-substituted).
+        #[serde(default)]
+        pub env: EnvMap,
+        /// Shell steps run in order in the build root.
+        #[serde(default)]
+        pub steps: Vec<BuildStep>,
+        /// `none` (default) or `sandbox` (network access).
+        #[serde(default)]
+        pub network_mode: Option<Located<String>>,
+        /// Persistent cache mounts.
+        #[serde(default)]
+        pub caches: Vec<CacheConfig>,
+    }
+}
+
+strict! {
+    /// One shell step.
+    pub struct BuildStep {
+        /// The script.
+        pub command: Located<String>,
+        /// Extra environment for this step.
+        #[serde(default)]
+        pub env: EnvMap,
+        /// Sources mounted for this step (honoured in image-source commands only, as in Dalec).
+        #[serde(default)]
+        pub mounts: Vec<SourceMount>,
+    }
+}
+
+strict! {
+    /// A cache for the build: exactly one kind.
+    pub struct CacheConfig {
+        /// A cache directory.
+        #[serde(default)]
+        pub dir: Option<CacheDir>,
+        /// The Go build cache.
+        #[serde(default)]
+        pub gobuild: Option<GoBuildCache>,
+        /// sccache for Rust builds.
+        #[serde(default)]
+        pub rustsccache: Option<ScopedCache>,
+        /// A Bazel disk cache.
+        #[serde(default)]
+        pub bazel: Option<ScopedCache>,
+    }
+}
+
+strict! {
+    /// A cache directory.
+    pub struct CacheDir {
+        /// Cache id (default: the destination).
+        #[serde(default)]
+        pub key: Option<Located<String>>,
+        /// Absolute mount point.
+        pub dest: Located<String>,
+        /// `shared` (default), `private` or `locked`.
+        #[serde(default)]
+        pub sharing: Option<Located<String>>,
+        /// Do not prefix the key with the target and platform.
+        #[serde(default)]
+        pub no_auto_namespace: bool,
+    }
+}
+
+strict! {
+    /// The Go build cache.
+    pub struct GoBuildCache {
+        /// Extra key to separate caches.
+        #[serde(default)]
+        pub scope: Option<String>,
+        /// Turn the automatic Go build cache off.
+        #[serde(default)]
+        pub disabled: bool,
+    }
+}
+
+strict! {
+    /// A cache with only a scope.
+    pub struct ScopedCache {
+        /// Extra key to separate caches.
+        #[serde(default)]
+        pub scope: Option<String>,
+    }
 }
 
 /// Artifacts of one kind: build-root path (globs allowed) to install settings.
 pub type ArtifactMap = BTreeMap<String, Located<Option<ArtifactConfig>>>;
 
-/// What the package installs, by kind. Keys are paths relative to the build root (globs allowed).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Artifacts {
-    /// Programs, installed to `/usr/bin`.
-    #[serde(default)]
-    pub binaries: ArtifactMap,
-    /// Manual pages, installed to `/usr/share/man/man<section>`.
-    #[serde(default)]
-    pub manpages: ArtifactMap,
-    /// Documentation, installed to `/usr/share/doc/<name>`.
-    #[serde(default)]
-    pub docs: ArtifactMap,
-    /// License files, installed to `/usr/share/doc/<name>`.
-    #[serde(default)]
-    pub licenses: ArtifactMap,
-    /// Not yet supported.
-    #[serde(default)]
-    pub libexec: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub data_dirs: NotYet,
-    /// Not yet supported.
-    #[serde(default, rename = "configFiles")]
-    pub config_files: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub libs: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub headers: NotYet,
-    /// Not yet supported.
-    #[serde(default, rename = "createDirectories")]
-    pub create_directories: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub systemd: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub links: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub users: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub groups: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub disable_strip: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub disable_auto_requires: NotYet,
+strict! {
+    /// What the package installs, by kind.
+    pub struct Artifacts {
+        /// Programs (`/usr/bin`).
+        #[serde(default)]
+        pub binaries: ArtifactMap,
+        /// Helper programs (`/usr/libexec`).
+        #[serde(default)]
+        pub libexec: ArtifactMap,
+        /// Manual pages (`/usr/share/man/man<section>`).
+        #[serde(default)]
+        pub manpages: ArtifactMap,
+        /// Data directories (`/usr/share`).
+        #[serde(default)]
+        pub data_dirs: ArtifactMap,
+        /// Configuration files (`/etc`), kept on upgrade.
+        #[serde(default, rename = "configFiles")]
+        pub config_files: ArtifactMap,
+        /// Documentation (`/usr/share/doc/<name>`).
+        #[serde(default)]
+        pub docs: ArtifactMap,
+        /// License files (`/usr/share/doc/<name>`).
+        #[serde(default)]
+        pub licenses: ArtifactMap,
+        /// Libraries (`/usr/lib`).
+        #[serde(default)]
+        pub libs: ArtifactMap,
+        /// C headers (`/usr/include`).
+        #[serde(default)]
+        pub headers: ArtifactMap,
+        /// Empty directories to create.
+        #[serde(default, rename = "createDirectories")]
+        pub create_directories: Option<CreateDirectories>,
+        /// systemd units and drop-ins.
+        #[serde(default)]
+        pub systemd: Option<Systemd>,
+        /// Symbolic links to create.
+        #[serde(default)]
+        pub links: Vec<ArtifactLink>,
+        /// System users to create on install.
+        #[serde(default)]
+        pub users: Vec<NamedEntry>,
+        /// System groups to create on install.
+        #[serde(default)]
+        pub groups: Vec<NamedEntry>,
+        /// Do not strip binaries.
+        #[serde(default)]
+        pub disable_strip: bool,
+        /// Do not add automatic library dependencies.
+        #[serde(default)]
+        pub disable_auto_requires: bool,
+    }
 }
 
-/// Where and how one artifact is installed.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArtifactConfig {
-    /// Sub-directory under the kind's install directory.
-    #[serde(default)]
-    pub subpath: Option<String>,
-    /// Installed file name (default: the source's base name).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Permission bits (`0755` or `0o755`).
-    #[serde(default)]
-    pub permissions: Option<Located<String>>,
-    /// Not yet supported.
-    #[serde(default)]
-    pub user: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub group: NotYet,
+strict! {
+    /// Where and how one artifact is installed.
+    pub struct ArtifactConfig {
+        /// Sub-directory under the kind's install directory.
+        #[serde(default)]
+        pub subpath: Option<Located<String>>,
+        /// Installed file name (default: the source's base name).
+        #[serde(default)]
+        pub name: Option<Located<String>>,
+        /// Permission bits.
+        #[serde(default)]
+        pub permissions: Option<Located<Mode>>,
+        /// Owner user name.
+        #[serde(default)]
+        pub user: Option<String>,
+        /// Owner group name.
+        #[serde(default)]
+        pub group: Option<String>,
+    }
 }
 
-/// Package dependencies.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Dependencies {
-    /// Needed to build; installed into the build container.
-    #[serde(default)]
-    pub build: DependencyList,
-    /// Needed to run; written to the package's `Depends`.
-    #[serde(default)]
-    pub runtime: DependencyList,
-    /// Not yet supported.
-    #[serde(default)]
-    pub recommends: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub test: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub sysext: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub extra_repos: NotYet,
+strict! {
+    /// Directories to create.
+    pub struct CreateDirectories {
+        /// Under `/etc`.
+        #[serde(default)]
+        pub config: BTreeMap<String, Option<ArtifactDir>>,
+        /// Under `/var/lib`.
+        #[serde(default)]
+        pub state: BTreeMap<String, Option<ArtifactDir>>,
+    }
 }
 
-/// Packages by name with their constraints. The legacy list form (`- pkg`) is accepted too.
-#[derive(Debug, Default)]
-pub struct DependencyList(pub BTreeMap<String, Located<Option<Constraints>>>);
+strict! {
+    /// A directory to create.
+    pub struct ArtifactDir {
+        /// Permission bits.
+        #[serde(default)]
+        pub mode: Option<Located<Mode>>,
+        /// Owner user name.
+        #[serde(default)]
+        pub user: Option<String>,
+        /// Owner group name.
+        #[serde(default)]
+        pub group: Option<String>,
+    }
+}
 
-/// Version and architecture constraints of one dependency.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Constraints {
-    /// Version constraints such as `>= 1.2` (all must hold).
-    #[serde(default)]
-    pub version: Vec<String>,
-    /// Architectures the dependency applies to.
-    #[serde(default)]
-    pub arch: Vec<String>,
+strict! {
+    /// systemd units and drop-ins.
+    pub struct Systemd {
+        /// Unit files by build-root path.
+        #[serde(default)]
+        pub units: BTreeMap<String, Option<SystemdUnit>>,
+        /// Drop-in files by build-root path.
+        #[serde(default)]
+        pub dropins: BTreeMap<String, Option<SystemdDropin>>,
+    }
+}
+
+strict! {
+    /// A systemd unit.
+    pub struct SystemdUnit {
+        /// Installed unit name (default: the file's base name).
+        #[serde(default)]
+        pub name: Option<String>,
+        /// Enable the unit on install.
+        #[serde(default)]
+        pub enable: bool,
+        /// Start the unit on install.
+        #[serde(default)]
+        pub start: bool,
+    }
+}
+
+strict! {
+    /// A systemd drop-in.
+    pub struct SystemdDropin {
+        /// Installed file name (default: the file's base name).
+        #[serde(default)]
+        pub name: Option<String>,
+        /// The unit it extends.
+        pub unit: Located<String>,
+    }
+}
+
+strict! {
+    /// A symbolic link to create.
+    pub struct ArtifactLink {
+        /// What the link points to.
+        pub source: Located<String>,
+        /// Where the link is.
+        pub dest: Located<String>,
+        /// Owner user name.
+        #[serde(default)]
+        pub user: Option<String>,
+        /// Owner group name.
+        #[serde(default)]
+        pub group: Option<String>,
+    }
+}
+
+strict! {
+    /// A named user or group.
+    pub struct NamedEntry {
+        /// The name.
+        pub name: Located<String>,
+    }
+}
+
+strict! {
+    /// Package dependencies.
+    pub struct Dependencies {
+        /// Needed to build; installed in the build container.
+        #[serde(default)]
+        pub build: Option<DependencyList>,
+        /// Needed to run.
+        #[serde(default)]
+        pub runtime: Option<DependencyList>,
+        /// Recommended.
+        #[serde(default)]
+        pub recommends: Option<DependencyList>,
+        /// Installed in the test container.
+        #[serde(default)]
+        pub test: Option<DependencyList>,
+        /// Packed into a systemd system extension.
+        #[serde(default)]
+        pub sysext: Option<DependencyList>,
+        /// Extra package repositories.
+        #[serde(default)]
+        pub extra_repos: Vec<PackageRepository>,
+    }
+}
+
+strict! {
+    /// An extra package repository.
+    pub struct PackageRepository {
+        /// Signing keys, by file name.
+        #[serde(default)]
+        pub keys: BTreeMap<String, Located<Source>>,
+        /// Repository configuration files, by name.
+        #[serde(default)]
+        pub config: BTreeMap<String, Located<Source>>,
+        /// Extra content to mount (e.g. a local repository).
+        #[serde(default)]
+        pub data: Vec<SourceMount>,
+        /// Where the repository is used: `build`, `test`, `install` (default all).
+        #[serde(default)]
+        pub envs: Vec<Located<String>>,
+    }
+}
+
+/// Packages by name with their constraints. The legacy list form (`- pkg`) is accepted and
+/// kept (Dalec drops it silently).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DependencyList(pub BTreeMap<String, Option<Constraints>>);
+
+strict! {
+    /// Version and architecture constraints of one dependency.
+    pub struct Constraints {
+        /// Version constraints such as `>= 1.2`; all must hold.
+        #[serde(default)]
+        pub version: Vec<Located<String>>,
+        /// Architectures the dependency applies to.
+        #[serde(default)]
+        pub arch: Vec<String>,
+    }
 }
 
 impl<'de> Deserialize<'de> for DependencyList {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(DependencyListVisitor)
     }
 }
 
 struct DependencyListVisitor;
 
-impl<'de> serde::de::Visitor<'de> for DependencyListVisitor {
+impl<'de> Visitor<'de> for DependencyListVisitor {
     type Value = DependencyList;
 
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a map of package names to constraints, or a list of package names")
     }
 
-    fn visit_unit<E: serde::de::Error>(self) -> Result<DependencyList, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<DependencyList, E> {
         Ok(DependencyList::default())
     }
 
-    fn visit_none<E: serde::de::Error>(self) -> Result<DependencyList, E> {
+    fn visit_none<E: de::Error>(self) -> Result<DependencyList, E> {
         Ok(DependencyList::default())
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut map: A,
-    ) -> Result<DependencyList, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DependencyList, A::Error> {
         let mut out = BTreeMap::new();
         while let Some(name) = map.next_key::<String>()? {
             out.insert(name, map.next_value()?);
@@ -383,69 +747,338 @@ impl<'de> serde::de::Visitor<'de> for DependencyListVisitor {
         Ok(DependencyList(out))
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-        self,
-        mut seq: A,
-    ) -> Result<DependencyList, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DependencyList, A::Error> {
         let mut out = BTreeMap::new();
         while let Some(name) = seq.next_element::<Located<String>>()? {
-            out.insert(
-                name.value,
-                Spanned::new(None, name.referenced, name.defined),
-            );
+            out.insert(name.value, None);
         }
         Ok(DependencyList(out))
     }
 }
 
-/// Container image configuration.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Image {
-    /// Entrypoint, split like a shell command line; clears the base image's cmd.
-    #[serde(default)]
-    pub entrypoint: Option<String>,
-    /// Default command, split like a shell command line.
-    #[serde(default)]
-    pub cmd: Option<String>,
-    /// Extra `K=V` environment entries.
-    #[serde(default)]
-    pub env: Vec<String>,
-    /// Image labels (args are substituted).
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// Working directory.
-    #[serde(default)]
-    pub working_dir: Option<String>,
-    /// User to run as.
-    #[serde(default)]
-    pub user: Option<String>,
-    /// Stop signal.
-    #[serde(default)]
-    pub stop_signal: Option<String>,
-    /// Not yet supported.
-    #[serde(default)]
-    pub volumes: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub base: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub bases: NotYet,
-    /// Not yet supported.
-    #[serde(default)]
-    pub post: NotYet,
+#[cfg(test)]
+impl schemars::JsonSchema for DependencyList {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DependencyList".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let constraints = g.subschema_for::<Option<Constraints>>();
+        schemars::json_schema!({
+            "description": "Packages by name with optional constraints, or (legacy) a list of package names.",
+            "oneOf": [
+                { "type": "object", "additionalProperties": constraints },
+                { "type": "array", "items": { "type": "string" } },
+                { "type": "null" }
+            ]
+        })
+    }
 }
 
-/// One changelog entry.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangelogEntry {
-    /// `YYYY-MM-DD`.
-    pub date: Located<String>,
-    /// `Name <email>`.
-    pub author: String,
-    /// What changed.
-    #[serde(default)]
-    pub changes: Vec<String>,
+/// Permission bits, written `0644`, `0o644` or as a decimal number (Dalec's rules).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode(pub u32);
+
+impl Mode {
+    /// Parses `0644`, `0o644`, `0O644` or a decimal number up to `0o7777`.
+    pub fn parse(text: &str) -> Option<Mode> {
+        let t = text.trim();
+        let bits = if let Some(oct) = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")) {
+            u32::from_str_radix(oct, 8).ok()
+        } else if t.len() > 1 && t.starts_with('0') {
+            u32::from_str_radix(t, 8).ok()
+        } else {
+            t.parse::<u32>().ok()
+        };
+        bits.filter(|m| *m <= 0o7777).map(Mode)
+    }
+}
+
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Mode::parse(&text).ok_or_else(|| {
+            de::Error::custom(format!(
+                "invalid permissions {text:?}: expected octal bits such as 0644 or 0o755"
+            ))
+        })
+    }
+}
+
+impl Serialize for Mode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0o{:o}", self.0))
+    }
+}
+
+#[cfg(test)]
+impl schemars::JsonSchema for Mode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Mode".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Permission bits: 0644, 0o644, or a decimal number.",
+            "type": ["string", "integer"]
+        })
+    }
+}
+
+strict! {
+    /// Per-target overrides (see the merge rules in the docs).
+    pub struct Target {
+        /// Replaces each non-empty dependency list of the root.
+        #[serde(default)]
+        pub dependencies: Option<Dependencies>,
+        /// Merged into the root image settings.
+        #[serde(default)]
+        pub image: Option<ImageConfig>,
+        /// Replaces the root artifacts.
+        #[serde(default)]
+        pub artifacts: Option<Artifacts>,
+        /// Appended to the root tests.
+        #[serde(default)]
+        pub tests: Vec<TestSpec>,
+        /// Replaces the root signing configuration.
+        #[serde(default)]
+        pub package_config: Option<PackageConfig>,
+        /// Replaces the root list.
+        #[serde(default)]
+        pub conflicts: Option<DependencyList>,
+        /// Replaces the root list.
+        #[serde(default)]
+        pub replaces: Option<DependencyList>,
+        /// Replaces the root list.
+        #[serde(default)]
+        pub provides: Option<DependencyList>,
+        /// Hand every build of this target to another frontend image.
+        #[serde(default)]
+        pub frontend: Option<FrontendRef>,
+    }
+}
+
+strict! {
+    /// Another frontend image.
+    pub struct FrontendRef {
+        /// Image reference.
+        pub image: Located<String>,
+        /// Command line passed to it.
+        #[serde(default)]
+        pub cmdline: Option<String>,
+    }
+}
+
+strict! {
+    /// Container image settings.
+    pub struct ImageConfig {
+        /// Entrypoint, split like a shell command line; clears the base image's cmd.
+        #[serde(default)]
+        pub entrypoint: Option<Located<String>>,
+        /// Default command, split like a shell command line.
+        #[serde(default)]
+        pub cmd: Option<Located<String>>,
+        /// `K=V` environment entries.
+        #[serde(default)]
+        pub env: Vec<Located<String>>,
+        /// Labels (args are substituted).
+        #[serde(default)]
+        pub labels: BTreeMap<String, Located<String>>,
+        /// Volumes.
+        #[serde(default)]
+        pub volumes: BTreeMap<String, Option<Empty>>,
+        /// Working directory.
+        #[serde(default)]
+        pub working_dir: Option<String>,
+        /// Stop signal.
+        #[serde(default)]
+        pub stop_signal: Option<String>,
+        /// User to run as.
+        #[serde(default)]
+        pub user: Option<String>,
+        /// Base image (deprecated form of `bases`).
+        #[serde(default)]
+        pub base: Option<Located<String>>,
+        /// Base images (image sources only).
+        #[serde(default)]
+        pub bases: Option<Vec<BaseImage>>,
+        /// Changes made after the package is installed.
+        #[serde(default)]
+        pub post: Option<PostInstall>,
+    }
+}
+
+strict! {
+    /// An empty mapping (`{}`).
+    pub struct Empty {}
+}
+
+strict! {
+    /// A base image.
+    pub struct BaseImage {
+        /// Its root filesystem (an image source).
+        pub rootfs: Located<Source>,
+    }
+}
+
+strict! {
+    /// Changes made to the image after the package is installed.
+    pub struct PostInstall {
+        /// Symlinks to create, by target path.
+        #[serde(default)]
+        pub symlinks: BTreeMap<String, SymlinkTarget>,
+    }
+}
+
+strict! {
+    /// Where symlinks to one target go.
+    pub struct SymlinkTarget {
+        /// One link path (deprecated form of `paths`).
+        #[serde(default)]
+        pub path: Option<Located<String>>,
+        /// Link paths.
+        #[serde(default)]
+        pub paths: Vec<Located<String>>,
+        /// Owner user name.
+        #[serde(default)]
+        pub user: Option<String>,
+        /// Owner group name.
+        #[serde(default)]
+        pub group: Option<String>,
+    }
+}
+
+strict! {
+    /// A test run in a container with the package installed.
+    pub struct TestSpec {
+        /// Test name.
+        pub name: Located<String>,
+        /// Working directory of the steps.
+        #[serde(default)]
+        pub dir: Option<String>,
+        /// Environment of the steps.
+        #[serde(default)]
+        pub env: EnvMap,
+        /// Sources mounted into every step.
+        #[serde(default)]
+        pub mounts: Vec<SourceMount>,
+        /// Commands to run and check.
+        #[serde(default)]
+        pub steps: Vec<TestStep>,
+        /// Files to check, by absolute path (`null` means "must exist").
+        #[serde(default)]
+        pub files: BTreeMap<String, Option<FileCheck>>,
+    }
+}
+
+strict! {
+    /// One test command.
+    pub struct TestStep {
+        /// The command (split like a shell command line, run without a shell).
+        pub command: Located<String>,
+        /// Extra environment.
+        #[serde(default)]
+        pub env: EnvMap,
+        /// Standard input.
+        #[serde(default)]
+        pub stdin: Option<String>,
+        /// Checks on standard output.
+        #[serde(default)]
+        pub stdout: Option<CheckOutput>,
+        /// Checks on standard error.
+        #[serde(default)]
+        pub stderr: Option<CheckOutput>,
+    }
+}
+
+strict! {
+    /// Checks on some text.
+    pub struct CheckOutput {
+        /// Exactly this.
+        #[serde(default)]
+        pub equals: Option<String>,
+        /// Contains each of these.
+        #[serde(default)]
+        pub contains: Vec<String>,
+        /// Matches each of these regular expressions.
+        #[serde(default)]
+        pub matches: Vec<Located<String>>,
+        /// Starts with this.
+        #[serde(default)]
+        pub starts_with: Option<String>,
+        /// Ends with this.
+        #[serde(default)]
+        pub ends_with: Option<String>,
+        /// Is empty.
+        #[serde(default)]
+        pub empty: bool,
+    }
+}
+
+strict! {
+    /// Checks on a file.
+    pub struct FileCheck {
+        /// Exactly this content.
+        #[serde(default)]
+        pub equals: Option<String>,
+        /// Contains each of these.
+        #[serde(default)]
+        pub contains: Vec<String>,
+        /// Matches each of these regular expressions.
+        #[serde(default)]
+        pub matches: Vec<Located<String>>,
+        /// Starts with this.
+        #[serde(default)]
+        pub starts_with: Option<String>,
+        /// Ends with this.
+        #[serde(default)]
+        pub ends_with: Option<String>,
+        /// Is empty.
+        #[serde(default)]
+        pub empty: bool,
+        /// Has these permission bits.
+        #[serde(default)]
+        pub permissions: Option<Located<Mode>>,
+        /// Is a directory.
+        #[serde(default)]
+        pub is_dir: bool,
+        /// Does not exist.
+        #[serde(default)]
+        pub not_exist: bool,
+    }
+}
+
+strict! {
+    /// Signing configuration.
+    pub struct PackageConfig {
+        /// The signer frontend.
+        #[serde(default)]
+        pub signer: Option<PackageSigner>,
+    }
+}
+
+strict! {
+    /// A signer frontend and its arguments.
+    pub struct PackageSigner {
+        /// Signer image.
+        #[serde(default)]
+        pub image: Option<Located<String>>,
+        /// Command line passed to it.
+        #[serde(default)]
+        pub cmdline: Option<String>,
+        /// Build args passed to it (args are substituted).
+        #[serde(default)]
+        pub args: EnvMap,
+    }
+}
+
+strict! {
+    /// One changelog entry.
+    pub struct ChangelogEntry {
+        /// `YYYY-MM-DD`.
+        pub date: Located<String>,
+        /// `Name <email>`.
+        pub author: String,
+        /// What changed.
+        #[serde(default)]
+        pub changes: Vec<String>,
+    }
 }

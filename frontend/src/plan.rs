@@ -1,0 +1,135 @@
+//! From spec text and build options to the LLB of one target: the pure heart of a request,
+//! shared by the frontend and the offline `llb` command.
+
+use crate::distro::Family;
+use crate::pipeline::{self, Context};
+use crate::sources::SourceInputs;
+use crate::spec::{self, ImageConfig, Spec, SpecErrors, SubstituteOptions};
+use crate::support;
+use crate::targets::{self, Route, Selected};
+use kiln_buildkit::llb::State;
+use kiln_buildkit::options::BuildOpts;
+use kiln_buildkit::pb;
+
+/// Why a target cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The `--target` is unknown.
+    #[error("{0}")]
+    Target(String),
+    /// The spec is wrong or uses what kiln cannot build yet.
+    #[error("{0}")]
+    Spec(SpecErrors),
+}
+
+/// The LLB of one target, with what the result needs.
+pub struct Plan {
+    /// The target.
+    pub selected: Selected,
+    /// The spec as this target sees it (merged and substituted).
+    pub spec: Spec,
+    /// The result's state.
+    pub state: State,
+    /// Image settings when the result is an image (its base config comes from the distro image).
+    pub image: Option<ImageConfig>,
+    /// Things the user should know (shown as build warnings).
+    pub warnings: Vec<String>,
+}
+
+/// The platform of the request as an LLB platform.
+pub fn platform(opts: &BuildOpts) -> pb::Platform {
+    let p = opts.default_platform();
+    pb::Platform {
+        architecture: p.architecture,
+        os: p.os,
+        variant: p.variant,
+        ..Default::default()
+    }
+}
+
+/// Loads the spec and resolves it for `target_key`: target overrides merged, args substituted.
+pub fn resolve_spec(
+    file: &str,
+    text: &str,
+    target_key: Option<&str>,
+    opts: &BuildOpts,
+) -> Result<Spec, SpecErrors> {
+    let loaded = spec::load(file, text)?;
+    let mut merged = match target_key {
+        Some(key) => spec::for_target(&loaded, key),
+        None => loaded,
+    };
+    let p = platform(opts);
+    let triple = (p.os.clone(), p.architecture.clone(), p.variant.clone());
+    let o = SubstituteOptions {
+        build_args: opts.build_args(),
+        target_key: target_key.unwrap_or_default().to_string(),
+        target_platform: triple.clone(),
+        build_platform: triple,
+        allow_any_arg: false,
+    };
+    spec::substitute(&mut merged, file, text, &o)?;
+    Ok(merged)
+}
+
+/// Plans the build of `opts.target()` for the spec in `text`.
+pub fn plan(file: &str, text: &str, opts: &BuildOpts) -> Result<Plan, PlanError> {
+    let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
+    let distro = selected.distro;
+    let spec = resolve_spec(file, text, Some(distro.key), opts).map_err(PlanError::Spec)?;
+    let container = selected.route == Route::Container;
+    let mut warnings = Vec::new();
+    if selected.route != Route::Worker {
+        warnings = support::gaps(&spec, container)
+            .into_result(file, text)
+            .map_err(PlanError::Spec)?;
+    }
+    if let Some(t) = spec::load(file, text)
+        .ok()
+        .and_then(|s| s.targets.get(distro.key).and_then(|t| t.frontend.clone()))
+    {
+        let e = spec::SpecError::at(
+            file,
+            text,
+            t.image.pos,
+            format!(
+                "not supported yet: targets.{}.frontend (forwarding to another frontend)",
+                distro.key
+            ),
+        );
+        return Err(PlanError::Spec(e.into()));
+    }
+    let build_args = opts.build_args();
+    let ctx = Context {
+        sources: SourceInputs {
+            opts,
+            file,
+            text,
+            platform: platform(opts),
+        },
+        resolve_mode: opts.image_resolve_mode(),
+        source_date_epoch: build_args
+            .get("SOURCE_DATE_EPOCH")
+            .and_then(|v| v.trim().parse().ok()),
+    };
+    let Family::Deb = distro.family;
+    let (state, image) = match selected.route {
+        Route::Package => (
+            pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?,
+            None,
+        ),
+        Route::Container => {
+            let debs = pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+            let image = spec.image.clone().unwrap_or_default();
+            (pipeline::container(&spec, distro, &ctx, debs), Some(image))
+        }
+        Route::Worker => (pipeline::worker(distro, &ctx), Some(ImageConfig::default())),
+    };
+    Ok(Plan {
+        selected,
+        spec,
+        state,
+        image,
+        warnings,
+    })
+}

@@ -1,0 +1,56 @@
+//! Offline views of a spec: `lint` and `resolve`.
+
+use crate::plan::{self, PlanError};
+use crate::spec::{self, SpecErrors, SubstituteOptions};
+use crate::targets;
+use kiln_buildkit::options::BuildOpts;
+use serde_json::Value;
+
+/// Checks a spec the way a build would, without an engine: syntax, shape, rules and arg
+/// references. Partial specs (no name or version) pass: those are only needed to build.
+pub fn lint(file: &str, text: &str) -> Result<(), SpecErrors> {
+    let mut s = spec::load(file, text)?;
+    let o = SubstituteOptions {
+        allow_any_arg: true,
+        ..Default::default()
+    };
+    spec::substitute(&mut s, file, text, &o)
+}
+
+/// Removes nulls, empty lists, empty maps and `false` so the resolved spec shows only what
+/// is set.
+fn prune(v: Value) -> Option<Value> {
+    match v {
+        Value::Null | Value::Bool(false) => None,
+        Value::Array(a) => {
+            let a: Vec<Value> = a
+                .into_iter()
+                .map(|x| prune(x).unwrap_or(Value::Null))
+                .collect();
+            (!a.is_empty()).then_some(Value::Array(a))
+        }
+        Value::Object(m) => {
+            let m: serde_json::Map<String, Value> = m
+                .into_iter()
+                .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                .collect();
+            (!m.is_empty()).then_some(Value::Object(m))
+        }
+        other => Some(other),
+    }
+}
+
+/// The spec as a target sees it (overrides merged, args substituted), as YAML. Without a
+/// target in `opts`, the root spec with args substituted.
+pub fn resolve_yaml(file: &str, text: &str, opts: &BuildOpts) -> Result<String, PlanError> {
+    let key = match opts.target() {
+        "" => None,
+        t => Some(targets::select(t).map_err(PlanError::Target)?.distro.key),
+    };
+    let resolved = plan::resolve_spec(file, text, key, opts).map_err(PlanError::Spec)?;
+    let value = serde_json::to_value(&resolved)
+        .map_err(|e| PlanError::Target(format!("cannot render the spec: {e}")))?;
+    let value = prune(value).unwrap_or(Value::Object(Default::default()));
+    serde_saphyr::to_string(&value)
+        .map_err(|e| PlanError::Target(format!("cannot render the spec: {e}")))
+}

@@ -1,0 +1,623 @@
+//! The rules a parsed spec must follow beyond its shape, each error at its line.
+
+use super::error::SpecError;
+use super::located::{Located, Pos};
+use super::model::*;
+use crate::date;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Checks a parsed spec; an empty list means it is valid.
+pub fn spec(s: &Spec, file: &str, text: &str) -> Vec<SpecError> {
+    let mut v = Checker {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    v.spec(s);
+    v.errors
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<SpecError>,
+}
+
+/// Whether a source yields a single file rather than a directory.
+pub fn is_file_source(s: &Source) -> bool {
+    s.http.is_some() || s.inline.as_ref().is_some_and(|i| i.file.is_some())
+}
+
+/// Source kinds, in the order they are named in messages.
+const KINDS: &str = "context, git, http, image, inline, build";
+
+fn valid_version_constraint(c: &str) -> bool {
+    let c = c.trim();
+    let split = c.find(|ch: char| !"<>=!".contains(ch)).unwrap_or(c.len());
+    let (op, ver) = c.split_at(split);
+    matches!(
+        op,
+        "" | "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "<<" | ">>"
+    ) && !ver.trim().is_empty()
+}
+
+impl Checker<'_> {
+    fn at(&mut self, pos: Pos, message: impl Into<String>) {
+        self.errors
+            .push(SpecError::at(self.file, self.text, pos, message));
+    }
+
+    fn at_key(&mut self, key: &str, pos: Pos, message: impl Into<String>) {
+        self.errors
+            .push(SpecError::at_key(self.file, self.text, key, pos, message));
+    }
+
+    fn spec(&mut self, s: &Spec) {
+        for key in s.extra.keys() {
+            if !(key.starts_with("x-") || key.starts_with("X-")) {
+                let msg = format!(
+                    "unknown field `{key}` (only extension keys starting with `x-` may be added)"
+                );
+                self.at_key(key, Pos::default(), msg);
+            }
+        }
+        for (field, value) in [("name", &s.name), ("version", &s.version)] {
+            if let Some(v) = value
+                && v.value.trim().is_empty()
+            {
+                self.at(v.pos, format!("{field} must not be empty"));
+            }
+        }
+        for (name, src) in &s.sources {
+            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+                self.at_key(
+                    name,
+                    src.pos,
+                    format!("invalid source name {name:?}: it must be a plain file name (no '/')"),
+                );
+            }
+            self.source(name, src);
+        }
+        self.patches(s);
+        if let Some(b) = &s.build {
+            self.build(b);
+        }
+        if let Some(a) = &s.artifacts {
+            self.artifacts(a);
+        }
+        if let Some(d) = &s.dependencies {
+            self.dependencies(d);
+        }
+        for list in [&s.conflicts, &s.replaces, &s.provides]
+            .into_iter()
+            .flatten()
+        {
+            self.dependency_list(list);
+        }
+        for (key, t) in &s.targets {
+            if key.is_empty() || key.contains('/') {
+                self.at_key(
+                    key,
+                    Pos::default(),
+                    format!("invalid target key {key:?}: it must be a distro key such as bookworm"),
+                );
+            }
+            self.target(t);
+        }
+        if let Some(i) = &s.image {
+            self.image(i);
+        }
+        self.tests(&s.tests);
+        if let Some(p) = &s.package_config {
+            self.package_config(p);
+        }
+        for entry in &s.changelog {
+            if date::parse_ymd(&entry.date.value).is_none() {
+                self.at(
+                    entry.date.pos,
+                    format!(
+                        "invalid changelog date {:?}: expected YYYY-MM-DD",
+                        entry.date.value
+                    ),
+                );
+            }
+            if entry.author.trim().is_empty() {
+                self.at(entry.date.pos, "changelog author must not be empty");
+            }
+        }
+    }
+
+    fn source(&mut self, name: &str, src: &Located<Source>) {
+        let s = &src.value;
+        let kinds = [
+            s.context.is_some(),
+            s.git.is_some(),
+            s.http.is_some(),
+            s.image.is_some(),
+            s.inline.is_some(),
+            s.build.is_some(),
+        ];
+        match kinds.iter().filter(|k| **k).count() {
+            0 => self.at(
+                src.pos,
+                format!("source {name:?} has no kind: give exactly one of {KINDS}"),
+            ),
+            1 => {}
+            _ => self.at(
+                src.pos,
+                format!("source {name:?} has more than one kind: give exactly one of {KINDS}"),
+            ),
+        }
+        if is_file_source(s)
+            && (s.path.is_some() || !s.includes.is_empty() || !s.excludes.is_empty())
+        {
+            self.at(src.pos, format!("source {name:?} is a single file: path, includes and excludes do not apply to it"));
+        }
+        if let Some(p) = &s.path
+            && p.value.split('/').any(|c| c == "..")
+        {
+            self.at(
+                p.pos,
+                format!("source path {:?} must not contain '..'", p.value),
+            );
+        }
+        // Without a commit, BuildKit checks out the default branch (as Dalec does).
+        if let Some(git) = &s.git
+            && git.url.value.trim().is_empty()
+        {
+            self.at(git.url.pos, "git url must not be empty");
+        }
+        if let Some(http) = &s.http {
+            if http.url.value.trim().is_empty() {
+                self.at(http.url.pos, "http url must not be empty");
+            }
+            if let Some(d) = &http.digest {
+                let hex_ok = |h: &str| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
+                let ok = d.value.contains('$')
+                    || d.value.strip_prefix("sha256:").is_some_and(hex_ok)
+                    || d.value.strip_prefix("sha512:").is_some_and(|h| {
+                        h.len() == 128 && h.bytes().all(|b| b.is_ascii_hexdigit())
+                    });
+                if !ok {
+                    self.at(
+                        d.pos,
+                        format!(
+                            "invalid digest {:?}: expected sha256:<64 hex digits>",
+                            d.value
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(img) = &s.image {
+            if img.reference.value.trim().is_empty() {
+                self.at(img.reference.pos, "image ref must not be empty");
+            }
+            if s.path.is_none() {
+                self.at(img.reference.pos, format!("image source {name:?} needs a path: extracting a whole root filesystem must be explicit"));
+            }
+            if let Some(cmd) = &img.cmd {
+                if cmd.steps.is_empty() {
+                    self.at(img.reference.pos, "cmd needs at least one step");
+                }
+                self.mounts(&cmd.mounts);
+                for step in &cmd.steps {
+                    self.mounts(&step.mounts);
+                }
+            }
+        }
+        if let Some(inline) = &s.inline {
+            match (&inline.file, &inline.dir) {
+                (Some(_), None) => {}
+                (None, Some(d)) => {
+                    for file in d.files.keys() {
+                        if file.is_empty() || file.contains('/') {
+                            self.at_key(
+                                file,
+                                Pos::default(),
+                                format!(
+                                    "inline file name {file:?} must be a plain file name (no '/')"
+                                ),
+                            );
+                        }
+                    }
+                }
+                _ => self.at(
+                    src.pos,
+                    format!("inline source {name:?} needs exactly one of file or dir"),
+                ),
+            }
+        }
+        if let Some(b) = &s.build {
+            match &b.source {
+                Some(inner) => self.source(&format!("{name}.build.source"), inner),
+                None => self.at(
+                    src.pos,
+                    format!(
+                        "build source {name:?} needs a source (the Dockerfile's build context)"
+                    ),
+                ),
+            }
+        }
+        for g in &s.generate {
+            if is_file_source(s) {
+                self.at(
+                    src.pos,
+                    format!("generators need a directory source; {name:?} is a single file"),
+                );
+            }
+            let kinds = [
+                g.gomod.is_some(),
+                g.cargohome.is_some(),
+                g.pip.is_some(),
+                g.nodemod.is_some(),
+            ];
+            if kinds.iter().filter(|k| **k).count() != 1 {
+                self.at(
+                    src.pos,
+                    "a generator needs exactly one of gomod, cargohome, pip, nodemod",
+                );
+            }
+        }
+    }
+
+    fn mounts(&mut self, mounts: &[SourceMount]) {
+        let mut seen = BTreeSet::new();
+        for m in mounts {
+            let dest = &m.dest;
+            if !dest.value.starts_with('/') || dest.value.trim_end_matches('/').is_empty() {
+                self.at(
+                    dest.pos,
+                    format!(
+                        "mount dest {:?} must be an absolute path other than /",
+                        dest.value
+                    ),
+                );
+            }
+            if !seen.insert(dest.value.trim_end_matches('/').to_string()) {
+                self.at(
+                    dest.pos,
+                    format!("mount dest {:?} is used twice", dest.value),
+                );
+            }
+            self.source("mount", &m.spec);
+        }
+    }
+
+    fn patches(&mut self, s: &Spec) {
+        for (target, list) in &s.patches {
+            if !s.sources.contains_key(target) {
+                self.at_key(
+                    target,
+                    list.pos,
+                    format!("patches for {target:?}: there is no source named {target:?}"),
+                );
+            }
+            for p in &list.value {
+                let name = &p.source.value;
+                match s.sources.get(name) {
+                    None => self.at(
+                        p.source.pos,
+                        format!("patch source {name:?} does not exist"),
+                    ),
+                    Some(_) if name == target => {
+                        self.at(p.source.pos, format!("source {name:?} cannot patch itself"))
+                    }
+                    Some(src) if is_file_source(&src.value) => {
+                        if let Some(path) = &p.path {
+                            self.at(
+                                path.pos,
+                                format!("patch source {name:?} is a single file: remove path"),
+                            );
+                        }
+                    }
+                    Some(_) => {
+                        if p.path.as_ref().is_none_or(|x| x.value.trim().is_empty()) {
+                            self.at(p.source.pos, format!("patch source {name:?} is a directory: give the path of the patch inside it"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn build(&mut self, b: &Build) {
+        let b_ = &b;
+        if b_.steps.is_empty()
+            && (!b_.env.is_empty() || b_.network_mode.is_some() || !b_.caches.is_empty())
+        {
+            self.at_key(
+                "build",
+                Pos::default(),
+                "build needs steps when env, network_mode or caches are set",
+            );
+        }
+        if let Some(n) = &b_.network_mode
+            && !matches!(n.value.as_str(), "" | "none" | "sandbox")
+            && !n.value.contains('$')
+        {
+            self.at(
+                n.pos,
+                format!(
+                    "invalid network_mode {:?}: expected none or sandbox",
+                    n.value
+                ),
+            );
+        }
+        for step in &b_.steps {
+            if step.command.value.trim().is_empty() {
+                self.at(step.command.pos, "step command must not be empty");
+            }
+        }
+        for c in &b_.caches {
+            let kinds = [
+                c.dir.is_some(),
+                c.gobuild.is_some(),
+                c.rustsccache.is_some(),
+                c.bazel.is_some(),
+            ];
+            if kinds.iter().filter(|k| **k).count() != 1 {
+                self.at_key(
+                    "caches",
+                    Pos::default(),
+                    "a cache needs exactly one of dir, gobuild, rustsccache, bazel",
+                );
+            }
+            if let Some(d) = &c.dir {
+                if !d.dest.value.starts_with('/') {
+                    self.at(
+                        d.dest.pos,
+                        format!("cache dest {:?} must be an absolute path", d.dest.value),
+                    );
+                }
+                if let Some(sh) = &d.sharing
+                    && !matches!(sh.value.as_str(), "shared" | "private" | "locked")
+                {
+                    self.at(
+                        sh.pos,
+                        format!(
+                            "invalid sharing {:?}: expected shared, private or locked",
+                            sh.value
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn artifact_map(&mut self, kind: &str, map: &ArtifactMap) {
+        for (path, cfg) in map {
+            if path.trim().is_empty() || path.starts_with('/') || path.split('/').any(|c| c == "..")
+            {
+                self.at_key(
+                    path,
+                    cfg.pos,
+                    format!(
+                        "{kind} path {path:?} must be relative to the build root, without '..'"
+                    ),
+                );
+            }
+            if let Some(name) = cfg.value.as_ref().and_then(|c| c.name.as_ref())
+                && name.value.contains('/')
+            {
+                self.at(name.pos, "artifact name must not contain '/' (use subpath)");
+            }
+        }
+    }
+
+    fn artifacts(&mut self, a: &Artifacts) {
+        let a = &a;
+        for (kind, map) in [
+            ("binaries", &a.binaries),
+            ("libexec", &a.libexec),
+            ("manpages", &a.manpages),
+            ("data_dirs", &a.data_dirs),
+            ("configFiles", &a.config_files),
+            ("docs", &a.docs),
+            ("licenses", &a.licenses),
+            ("libs", &a.libs),
+            ("headers", &a.headers),
+        ] {
+            self.artifact_map(kind, map);
+        }
+        if let Some(sd) = &a.systemd {
+            for path in sd.units.keys().chain(sd.dropins.keys()) {
+                if path.starts_with('/') || path.split('/').any(|c| c == "..") {
+                    self.at_key(
+                        path,
+                        Pos::default(),
+                        format!("systemd path {path:?} must be relative to the build root"),
+                    );
+                }
+            }
+        }
+        for l in &a.links {
+            if !l.dest.value.starts_with('/') {
+                self.at(
+                    l.dest.pos,
+                    format!("link dest {:?} must be an absolute path", l.dest.value),
+                );
+            }
+            if l.source.value.trim().is_empty() {
+                self.at(l.source.pos, "link source must not be empty");
+            }
+        }
+        for e in a.users.iter().chain(&a.groups) {
+            if e.name.value.trim().is_empty() {
+                self.at(e.name.pos, "user and group names must not be empty");
+            }
+        }
+    }
+
+    fn dependency_list(&mut self, list: &DependencyList) {
+        for (name, c) in &list.0 {
+            if name.trim().is_empty() {
+                self.at(Pos::default(), "package name must not be empty");
+            }
+            for v in c.iter().flat_map(|c| &c.version) {
+                if !v.value.contains('$') && !valid_version_constraint(&v.value) {
+                    self.at(v.pos, format!("invalid version constraint {:?}: expected an operator (<, <=, =, >=, >, <<, >>) and a version, e.g. \">= 1.2\"", v.value));
+                }
+            }
+        }
+    }
+
+    fn dependencies(&mut self, d: &Dependencies) {
+        let d = &d;
+        for list in [&d.build, &d.runtime, &d.recommends, &d.test, &d.sysext]
+            .into_iter()
+            .flatten()
+        {
+            self.dependency_list(list);
+        }
+        for repo in &d.extra_repos {
+            for env in &repo.envs {
+                if !matches!(env.value.as_str(), "build" | "test" | "install") {
+                    self.at(
+                        env.pos,
+                        format!(
+                            "invalid repository env {:?}: expected build, test or install",
+                            env.value
+                        ),
+                    );
+                }
+            }
+            for src in repo.keys.values().chain(repo.config.values()) {
+                self.source("extra_repos", src);
+            }
+            self.mounts(&repo.data);
+        }
+    }
+
+    fn target(&mut self, t: &Target) {
+        let t = &t;
+        if let Some(d) = &t.dependencies {
+            self.dependencies(d);
+        }
+        for list in [&t.conflicts, &t.replaces, &t.provides]
+            .into_iter()
+            .flatten()
+        {
+            self.dependency_list(list);
+        }
+        if let Some(a) = &t.artifacts {
+            self.artifacts(a);
+        }
+        if let Some(i) = &t.image {
+            self.image(i);
+        }
+        self.tests(&t.tests);
+        if let Some(p) = &t.package_config {
+            self.package_config(p);
+        }
+        if let Some(f) = &t.frontend
+            && f.image.value.trim().is_empty()
+        {
+            self.at(f.image.pos, "frontend image must not be empty");
+        }
+    }
+
+    fn image(&mut self, i: &ImageConfig) {
+        let img = &i;
+        for cmd in [&img.entrypoint, &img.cmd].into_iter().flatten() {
+            if crate::shell::split(&cmd.value).is_none() {
+                self.at(
+                    cmd.pos,
+                    format!("{:?} has an unterminated quote", cmd.value),
+                );
+            }
+        }
+        for e in &img.env {
+            if !e.value.contains('=') {
+                self.at(
+                    e.pos,
+                    format!("image env entry {:?} must be KEY=VALUE", e.value),
+                );
+            }
+        }
+        if img.base.is_some() && img.bases.as_ref().is_some_and(|b| !b.is_empty()) {
+            self.at(
+                img.base.as_ref().map(|b| b.pos).unwrap_or_default(),
+                "give either image.base or image.bases, not both",
+            );
+        }
+        for b in img.bases.iter().flatten() {
+            if b.rootfs.value.image.is_none() {
+                self.at(
+                    b.rootfs.pos,
+                    "a base image's rootfs must be an image source",
+                );
+            }
+        }
+        if let Some(post) = &img.post {
+            for (target, links) in &post.symlinks {
+                if links.path.is_none() && links.paths.is_empty() {
+                    self.at_key(
+                        target,
+                        Pos::default(),
+                        format!("symlink to {target:?} needs paths"),
+                    );
+                }
+                for p in links.path.iter().chain(&links.paths) {
+                    if !p.value.starts_with('/') {
+                        self.at(
+                            p.pos,
+                            format!("symlink path {:?} must be absolute", p.value),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn tests(&mut self, tests: &[TestSpec]) {
+        let mut names: BTreeMap<&str, Pos> = BTreeMap::new();
+        for t in tests {
+            let name = t.name.value.as_str();
+            if name.trim().is_empty() {
+                self.at(t.name.pos, "test name must not be empty");
+            }
+            if names.insert(name, t.name.pos).is_some() {
+                self.at(t.name.pos, format!("test name {name:?} is used twice"));
+            }
+            self.mounts(&t.mounts);
+            for step in &t.steps {
+                let cmd = &step.command;
+                match crate::shell::split(&cmd.value) {
+                    None => self.at(
+                        cmd.pos,
+                        format!("test command {:?} has an unterminated quote", cmd.value),
+                    ),
+                    Some(words) if words.is_empty() => {
+                        self.at(cmd.pos, "test command must not be empty")
+                    }
+                    Some(_) => {}
+                }
+            }
+            for path in t.files.keys() {
+                if !path.starts_with('/') {
+                    self.at_key(
+                        path,
+                        Pos::default(),
+                        format!("test file {path:?} must be an absolute path"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn package_config(&mut self, p: &PackageConfig) {
+        if let Some(signer) = &p.signer
+            && signer
+                .image
+                .as_ref()
+                .is_none_or(|i| i.value.trim().is_empty())
+        {
+            self.at_key(
+                "signer",
+                Pos::default(),
+                "signer needs an image (the signer frontend)",
+            );
+        }
+    }
+}

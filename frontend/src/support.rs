@@ -1,0 +1,135 @@
+//! What kiln can parse but not build yet: each use is an error at its line (never a silent
+//! skip), or a warning when the package itself is still right (tests that are not run).
+
+use crate::spec::{Pos, Source, Spec, SpecError, SpecErrors};
+
+/// One unsupported use: the message, the key it is written under, and a position at or
+/// below that key.
+type Gap = (String, &'static str, Pos);
+
+/// The problems of building `spec` (already merged for its target) with today's pipeline.
+pub struct Gaps {
+    /// Features the build would need: the build must not go on.
+    pub errors: Vec<Gap>,
+    /// Features skipped with a visible warning.
+    pub warnings: Vec<String>,
+}
+
+impl Gaps {
+    /// The warnings, or the errors as located spec errors.
+    pub fn into_result(self, file: &str, text: &str) -> Result<Vec<String>, SpecErrors> {
+        if self.errors.is_empty() {
+            return Ok(self.warnings);
+        }
+        let errors = self
+            .errors
+            .into_iter()
+            .map(|(m, key, p)| SpecError::at_key(file, text, key, p, m))
+            .collect();
+        Err(SpecErrors(errors))
+    }
+}
+
+fn source(path: &str, s: &Source, pos: Pos, errors: &mut Vec<Gap>) {
+    if s.build.is_some() {
+        errors.push((
+            format!("not supported yet: {path}.build (Dockerfile build sources)"),
+            "build",
+            pos,
+        ));
+    }
+    if !s.generate.is_empty() {
+        errors.push((
+            format!("not supported yet: {path}.generate (dependency generators)"),
+            "generate",
+            pos,
+        ));
+    }
+    if let Some(cmd) = s.image.as_ref().and_then(|i| i.cmd.as_ref()) {
+        for m in cmd
+            .mounts
+            .iter()
+            .chain(cmd.steps.iter().flat_map(|s| &s.mounts))
+        {
+            source(
+                &format!("{path}.image.cmd.mounts"),
+                &m.spec.value,
+                m.spec.pos,
+                errors,
+            );
+        }
+    }
+}
+
+/// Lists the gaps for building `spec` into a package and, when `container` is set, an image.
+pub fn gaps(spec: &Spec, container: bool) -> Gaps {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for (key, s) in &spec.sources {
+        source(&format!("sources.{key}"), &s.value, s.pos, &mut errors);
+    }
+    if let Some(b) = &spec.build {
+        if b.caches
+            .iter()
+            .any(|c| c.rustsccache.is_some() || c.bazel.is_some())
+        {
+            errors.push((
+                "not supported yet: build.caches rustsccache and bazel".into(),
+                "caches",
+                Pos::default(),
+            ));
+        }
+        if let Some(m) = b.steps.iter().flat_map(|s| &s.mounts).next() {
+            let msg = "not supported yet: build.steps[].mounts (Dalec ignores them; kiln will mount them)";
+            errors.push((msg.into(), "mounts", m.dest.pos));
+        }
+    }
+    if spec
+        .dependencies
+        .as_ref()
+        .is_some_and(|d| !d.extra_repos.is_empty())
+    {
+        errors.push((
+            "not supported yet: dependencies.extra_repos".into(),
+            "extra_repos",
+            Pos::default(),
+        ));
+    }
+    if spec
+        .package_config
+        .as_ref()
+        .is_some_and(|p| p.signer.is_some())
+    {
+        errors.push((
+            "not supported yet: package_config.signer (signing)".into(),
+            "signer",
+            Pos::default(),
+        ));
+    }
+    if container && let Some(i) = &spec.image {
+        if let Some(b) = &i.base {
+            errors.push(("not supported yet: image.base".into(), "base", b.pos));
+        }
+        if i.bases.as_ref().is_some_and(|b| !b.is_empty()) {
+            errors.push((
+                "not supported yet: image.bases".into(),
+                "bases",
+                Pos::default(),
+            ));
+        }
+        if i.post.is_some() {
+            errors.push((
+                "not supported yet: image.post".into(),
+                "post",
+                Pos::default(),
+            ));
+        }
+    }
+    if !spec.tests.is_empty() {
+        warnings.push(format!(
+            "kiln does not run spec tests yet: {} test(s) skipped",
+            spec.tests.len()
+        ));
+    }
+    Gaps { errors, warnings }
+}
