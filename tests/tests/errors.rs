@@ -54,17 +54,17 @@ fn spec_errors_point_at_the_line() {
     if !engine_ready() {
         return;
     }
-    let (dir, path) =
-        spec_in_tempdir("# syntax=kiln/frontend:dev\nname: x\nversion: \"1\"\npatches:\n  a: []\n");
+    let spec = "# syntax=kiln/frontend:dev\nname: x\nversion: \"1\"\nsources:\n  a:\n    http:\n      url: http://example.invalid/a\n      digest: md5:0\n";
+    let (dir, path) = spec_in_tempdir(spec);
     let o = build(&path, "bookworm/deb", dir.path(), &[]);
     let log = text(&o);
     assert!(!o.status.success());
     assert!(
-        log.contains("spec.yml:4:1: not supported yet: patches"),
+        log.contains("spec.yml:8:15: invalid digest \"md5:0\": expected sha256:<64 hex digits>"),
         "{log}"
     );
     // BuildKit shows the spec's own line, marked.
-    assert!(log.contains(">>> patches:"), "{log}");
+    assert!(log.contains(">>>       digest: md5:0"), "{log}");
 }
 
 #[test]

@@ -549,21 +549,9 @@ image:\n  base: ${IMG}:bookworm\n\
 targets:\n  bookworm:\n    dependencies:\n      runtime:\n        libc: {version: ['>= ${D}']}\n";
         let s = run(text, &[]).unwrap();
         assert!(s.artifacts.unwrap().binaries.contains_key("out/a"));
-        assert_eq!(
-            s.image.unwrap().base.unwrap().value,
-            "debian:bookworm"
-        );
+        assert_eq!(s.image.unwrap().base.unwrap().value, "debian:bookworm");
         let t = &s.targets["bookworm"];
-        let libc = &t
-            .dependencies
-            .as_ref()
-            .unwrap()
-            
-            .runtime
-            .as_ref()
-            .unwrap()
-            
-            .0["libc"];
+        let libc = &t.dependencies.as_ref().unwrap().runtime.as_ref().unwrap().0["libc"];
         assert_eq!(libc.as_ref().unwrap().version[0].value, ">= out");
     }
 }

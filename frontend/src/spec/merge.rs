@@ -147,16 +147,7 @@ targets:\n  bookworm:\n    dependencies:\n      build: {clang: }\n    image:\n  
     fn other_targets_see_the_root() {
         let s = load("spec.yml", SPEC).unwrap();
         let m = for_target(&s, "trixie");
-        assert!(
-            m.dependencies
-                .unwrap()
-                
-                .build
-                .unwrap()
-                
-                .0
-                .contains_key("gcc")
-        );
+        assert!(m.dependencies.unwrap().build.unwrap().0.contains_key("gcc"));
         assert_eq!(m.tests.len(), 1);
     }
 }
