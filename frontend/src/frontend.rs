@@ -6,6 +6,7 @@ use crate::targets;
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError};
+use kiln_buildkit::llb::SourceFile;
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
@@ -198,7 +199,12 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     for w in &plan.warnings {
         gw.warn(w).await?;
     }
-    let definition = plan.state.marshal();
+    let source = SourceFile {
+        filename: file.name.clone(),
+        data: file.data.clone(),
+        language: "YAML".into(),
+    };
+    let definition = plan.state.marshal_with_source(Some(&source));
     tracing::debug!("built {} ops", definition.def.len());
     let reference = gw.solve(definition).await?;
     tracing::debug!("solved");

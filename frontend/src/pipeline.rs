@@ -182,7 +182,18 @@ fn patched(
             .name(format!("[kiln] apply patches to {}", pkg.name)),
         Exec::mount,
     );
-    Ok(worker.run(exec).output(BUILD_ROOT).unwrap_or_default())
+    let first = spec.patches.values().map(|l| l.pos.line).min().unwrap_or(0);
+    let last = spec
+        .patches
+        .values()
+        .flat_map(|l| l.value.iter().map(|p| p.source.pos.line))
+        .max()
+        .unwrap_or(first);
+    Ok(worker
+        .run(exec)
+        .output(BUILD_ROOT)
+        .unwrap_or_default()
+        .with_location(first, last))
 }
 
 /// Checks the Debian rules, as located errors.
@@ -254,6 +265,15 @@ fn build_settings(mut exec: Exec, spec: &Spec, distro: &Distro, ctx: &Context) -
     exec
 }
 
+/// The spec lines of the build steps (first step to the end of the last), for errors.
+fn steps_lines(spec: &Spec) -> Option<(u32, u32)> {
+    let steps = &spec.build.as_ref()?.steps;
+    let first = steps.first()?.command.pos.line;
+    let last = steps.last()?;
+    let lines = last.command.value.trim_end().lines().count().max(1) as u32;
+    Some((first, last.command.pos.line + lines - 1))
+}
+
 /// The `.deb` files (at the root of the result) built from the spec.
 pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, SpecErrors> {
     check(spec, ctx)?;
@@ -271,6 +291,10 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
         ));
     let exec = build_settings(exec, spec, distro, ctx);
     let built = builder.run(exec).output(BUILD_ROOT).unwrap_or_default();
+    let built = match steps_lines(spec) {
+        Some((first, last)) => built.with_location(first, last),
+        None => built,
+    };
     let collect = CopyOptions {
         allow_wildcard: true,
         ..Default::default()

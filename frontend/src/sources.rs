@@ -125,7 +125,13 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
                 permissions: http.permissions.as_ref().map(|p| p.value.0),
             },
         )
-        .with_custom_name(format!("[kiln] fetch {url}"));
+        .with_custom_name(format!("[kiln] fetch {url}"))
+        .with_location(
+            http.url.pos.line,
+            http.digest
+                .as_ref()
+                .map_or(http.url.pos.line, |d| d.pos.line),
+        );
         return Ok(Fetched {
             state,
             file_name: Some(key.to_string()),
@@ -173,7 +179,11 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
         };
         let commit = g.commit.as_ref().map_or("", |c| c.value.as_str());
         return dir(State::git(&g.url.value, commit, o)
-            .with_custom_name(format!("[kiln] git {} {commit}", g.url.value)));
+            .with_custom_name(format!("[kiln] git {} {commit}", g.url.value))
+            .with_location(
+                g.url.pos.line,
+                g.commit.as_ref().map_or(g.url.pos.line, |c| c.pos.line),
+            ));
     }
     if let Some(inline) = &s.inline {
         if let Some(f) = &inline.file {
@@ -222,7 +232,11 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
                 {
                     exec = exec.mount(m);
                 }
-                state = state.run(exec).root();
+                let lines = step.command.value.trim_end().lines().count().max(1) as u32;
+                state = state
+                    .run(exec)
+                    .root()
+                    .with_location(step.command.pos.line, step.command.pos.line + lines - 1);
             }
         }
         return dir(state);

@@ -83,3 +83,22 @@ fn print_targets_lists_the_routes() {
     assert!(log.contains("trixie/container"), "{log}");
     assert!(log.contains("(default)"), "{log}");
 }
+
+#[test]
+fn failing_build_step_points_at_the_steps() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = "# syntax=kiln/frontend:dev\nname: failing\nversion: \"1.0\"\npackager: kiln <kiln@example.invalid>\n\
+description: A package whose build fails\nbuild:\n  steps:\n    - command: echo building\n    - command: |\n        echo about to fail\n        exit 3\n";
+    let (dir, path) = spec_in_tempdir(spec);
+    let o = build(&path, "bookworm/deb", dir.path(), &[]);
+    let log = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        log.contains("+ exit 3"),
+        "the step's own output is shown:\n{log}"
+    );
+    assert!(log.contains(">>>     - command: echo building"), "{log}");
+    assert!(log.contains(">>>         exit 3"), "{log}");
+}

@@ -8,15 +8,70 @@ use prost::Message;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// The file the ops' locations refer to (the spec), so BuildKit can show its lines on errors.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// File name shown to the user.
+    pub filename: String,
+    /// The file's bytes.
+    pub data: Vec<u8>,
+    /// Language for highlighting (`YAML`).
+    pub language: String,
+}
+
 impl State {
     /// The LLB definition whose result is this state. Scratch gives the empty definition.
     pub fn marshal(&self) -> pb::Definition {
+        self.marshal_with_source(None)
+    }
+
+    /// Like [`State::marshal`], and records `source` and the ops' locations in it
+    /// (`Definition.source`), so a failing op points at its lines.
+    pub fn marshal_with_source(&self, source: Option<&SourceFile>) -> pb::Definition {
         let Some(out) = &self.output else {
             return pb::Definition::default();
         };
         let mut def = pb::Definition::default();
         let mut seen = BTreeSet::new();
-        visit(&out.node, &mut seen, &mut def);
+        let mut locations = Vec::new();
+        visit(&out.node, &mut seen, &mut def, &mut locations);
+        if let Some(src) = source
+            && !locations.is_empty()
+        {
+            let info = pb::SourceInfo {
+                filename: src.filename.clone(),
+                data: src.data.clone(),
+                language: src.language.clone(),
+                definition: None,
+            };
+            let mut map = std::collections::BTreeMap::new();
+            for (digest, (first, last)) in locations {
+                let range = pb::Range {
+                    start: Some(pb::Position {
+                        line: first,
+                        character: 0,
+                    }),
+                    end: Some(pb::Position {
+                        line: last,
+                        character: 0,
+                    }),
+                };
+                let loc = pb::Location {
+                    source_index: 0,
+                    ranges: vec![range],
+                };
+                map.insert(
+                    digest,
+                    pb::Locations {
+                        locations: vec![loc],
+                    },
+                );
+            }
+            def.source = Some(pb::Source {
+                locations: map,
+                infos: vec![info],
+            });
+        }
         let terminal = pb::Op {
             inputs: vec![out.as_input()],
             ..Default::default()
@@ -38,12 +93,20 @@ impl State {
     }
 }
 
-fn visit(node: &Arc<Node>, seen: &mut BTreeSet<String>, def: &mut pb::Definition) {
+fn visit(
+    node: &Arc<Node>,
+    seen: &mut BTreeSet<String>,
+    def: &mut pb::Definition,
+    locations: &mut Vec<(String, (i32, i32))>,
+) {
     if !seen.insert(node.digest.clone()) {
         return;
     }
     for Output { node: input, .. } in &node.inputs {
-        visit(input, seen, def);
+        visit(input, seen, def, locations);
+    }
+    if let Some(loc) = node.location {
+        locations.push((node.digest.clone(), loc));
     }
     def.def.push(node.bytes.clone());
     if node.metadata != pb::OpMetadata::default() {

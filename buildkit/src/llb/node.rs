@@ -12,6 +12,8 @@ pub(crate) struct Node {
     pub(crate) bytes: Vec<u8>,
     pub(crate) inputs: Vec<Output>,
     pub(crate) metadata: pb::OpMetadata,
+    /// Lines of the source file (1-based, inclusive) this op comes from.
+    pub(crate) location: Option<(i32, i32)>,
 }
 
 /// One output of an op: what a later op or mount consumes.
@@ -55,7 +57,15 @@ impl Node {
             bytes,
             inputs,
             metadata: pb::OpMetadata::default(),
+            location: None,
         })
+    }
+
+    /// The same op, tied to lines of the source file (for errors; does not change the digest).
+    pub(crate) fn located(self: &Arc<Node>, first: i32, last: i32) -> Arc<Node> {
+        let mut node = (**self).clone();
+        node.location = Some((first, last));
+        Arc::new(node)
     }
 
     /// The same op with a progress name (metadata does not change the digest).

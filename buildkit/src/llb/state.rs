@@ -49,6 +49,17 @@ impl State {
         self
     }
 
+    /// The same state, its op tied to lines `first..=last` of the source file (1-based), so
+    /// BuildKit shows those lines when the op fails.
+    pub fn with_location(mut self, first: u32, last: u32) -> State {
+        if let Some(out) = self.output.as_mut()
+            && first > 0
+        {
+            out.node = out.node.located(first as i32, last.max(first) as i32);
+        }
+        self
+    }
+
     /// The digest of the op that produces this state, and its output index (`None` for scratch).
     pub fn digest(&self) -> Option<(String, i64)> {
         self.output
