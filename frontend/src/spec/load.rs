@@ -2,11 +2,13 @@
 
 use super::error::{SpecError, SpecErrors};
 use super::model::Spec;
-use super::validate;
+use super::{validate, yaml};
 
 /// Parses and validates spec text. `file` names the spec in error messages.
 pub fn load(file: &str, text: &str) -> Result<Spec, SpecErrors> {
-    let spec: Spec = serde_saphyr::from_str(text).map_err(|e| parse_error(file, text, &e))?;
+    let spec: Spec = yaml::parse(text)
+        .and_then(|node| yaml::from_node(&node))
+        .map_err(|e| parse_error(file, text, e))?;
     let mut errors = validate::spec(&spec, file, text);
     if errors.is_empty() {
         Ok(spec)
@@ -17,15 +19,9 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecErrors> {
     }
 }
 
-fn parse_error(file: &str, text: &str, e: &serde_saphyr::Error) -> SpecErrors {
-    let plain = e.without_snippet().to_string();
-    // The parser appends its own " at line L, column C"; we print the position ourselves.
-    let message = match plain.rfind(" at line ") {
-        Some(i) => plain[..i].to_string(),
-        None => plain,
-    };
-    match e.location() {
-        Some(loc) => SpecError::at(file, text, super::Pos::from_location(loc), message).into(),
-        None => SpecError::whole_file(file, message).into(),
+fn parse_error(file: &str, text: &str, e: yaml::Error) -> SpecErrors {
+    match e.pos {
+        Some(pos) => SpecError::at(file, text, pos, e.message).into(),
+        None => SpecError::whole_file(file, e.message).into(),
     }
 }

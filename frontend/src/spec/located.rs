@@ -1,7 +1,6 @@
 //! [`Located`]: a spec value together with the line and column it was written at.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_saphyr::Spanned;
 use std::ops::Deref;
 
 /// A position in the spec file: 1-based line and column; 0 means unknown.
@@ -14,14 +13,6 @@ pub struct Pos {
 }
 
 impl Pos {
-    /// A position from the parser's location.
-    pub fn from_location(loc: serde_saphyr::Location) -> Pos {
-        Pos {
-            line: loc.line() as u32,
-            column: loc.column() as u32,
-        }
-    }
-
     /// Whether the position is known.
     pub fn is_known(&self) -> bool {
         self.line > 0
@@ -62,10 +53,28 @@ impl<T> Deref for Located<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Spanned::<T>::deserialize(d)?;
+        d.deserialize_newtype_struct(
+            super::yaml::LOCATED,
+            LocatedVisitor(std::marker::PhantomData),
+        )
+    }
+}
+
+/// Reads the position the YAML deserializer recorded for this node, then the value.
+struct LocatedVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for LocatedVisitor<T> {
+    type Value = Located<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Located<T>, D::Error> {
+        let pos = super::yaml::current_pos();
         Ok(Located {
-            value: s.value,
-            pos: Pos::from_location(s.referenced),
+            value: T::deserialize(d)?,
+            pos,
         })
     }
 }

@@ -11,6 +11,7 @@ mod located;
 mod merge;
 mod model;
 mod validate;
+mod yaml;
 
 pub use args::{SubstituteOptions, substitute};
 pub use error::{SpecError, SpecErrors};
