@@ -11,7 +11,6 @@ use crate::sources::{self, SourceInputs};
 use crate::spec::{Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
-use std::fmt::Write;
 
 /// Where the package tree is mounted in the build container.
 const BUILD_ROOT: &str = "/build";
@@ -96,24 +95,30 @@ fn with_build_deps(worker: State, spec: &Spec, distro: &Distro) -> State {
     worker.run(exec).root()
 }
 
-/// The package directory: sources under their keys plus the generated `debian/`.
-fn source_tree(
-    spec: &Spec,
-    distro: &Distro,
-    pkg: &Package,
-    ctx: &Context,
-) -> Result<State, SpecErrors> {
-    let root = format!("/{}", pkg.source_dir());
-    let mut files = FileActions::new().mkdir(&root, 0o755, true);
+/// Every source placed under `<dir>/<key>` (`dir` empty: at the root), in one file op.
+///
+/// The state depends on the spec's sources only, not on the target.
+pub fn sources(spec: &Spec, dir: &str, ctx: &Context) -> Result<State, SpecErrors> {
+    let mut files = if dir.is_empty() {
+        FileActions::new()
+    } else {
+        FileActions::new().mkdir(dir, 0o755, true)
+    };
     let mut errors = Vec::new();
     for (key, src) in &spec.sources {
-        match sources::place(files.clone(), &root, key, src, &ctx.sources) {
+        match sources::place(files.clone(), dir, key, src, &ctx.sources) {
             Ok(f) => files = f,
             Err(e) => errors.push(e),
         }
     }
     ctx.errors(errors)?;
-    files = files
+    Ok(State::scratch().file(files, "[kiln] assemble sources"))
+}
+
+/// The package directory: the (patched) sources plus the generated `debian/`.
+fn with_debian_dir(tree: State, spec: &Spec, distro: &Distro, pkg: &Package) -> State {
+    let root = format!("/{}", pkg.source_dir());
+    let mut files = FileActions::new()
         .mkdir(&format!("{root}/debian/source"), 0o755, true)
         .mkdir(&format!("{root}/debian/kiln"), 0o755, true);
     for f in debian::debian_dir(spec, distro, pkg) {
@@ -123,26 +128,19 @@ fn source_tree(
             f.contents.into_bytes(),
         );
     }
-    Ok(State::scratch().file(
-        files,
-        &format!("[kiln {}] assemble sources and debian/", distro.key),
-    ))
+    tree.file(files, &format!("[kiln {}] write debian/", distro.key))
 }
 
-/// Applies the spec's patches, in order, with `patch` in the worker (no network).
-fn patched(
-    tree: State,
+/// Applies the spec's patches, in order, with `patch` in the worker (no network), one step
+/// per patch so that a patch that does not apply points at its own line. `dir` is where the
+/// sources are inside `tree`.
+pub fn patched(
+    mut tree: State,
     worker: &State,
     spec: &Spec,
-    pkg: &Package,
+    dir: &str,
     ctx: &Context,
 ) -> Result<State, SpecErrors> {
-    if spec.patches.is_empty() {
-        return Ok(tree);
-    }
-    let root = format!("{BUILD_ROOT}/{}", pkg.source_dir());
-    let mut script = String::from("set -e\n");
-    let mut mounts = Vec::new();
     let mut errors = Vec::new();
     for (target, list) in &spec.patches {
         for p in &list.value {
@@ -150,50 +148,41 @@ fn patched(
             let Some(src) = spec.sources.get(name) else {
                 continue;
             };
-            let dest = format!("{PATCH_MOUNT}/{name}");
-            match sources::fetch(name, src, &ctx.sources) {
-                Ok(f) => {
-                    let file = match (&f.file_name, &p.path) {
-                        (Some(file), _) => format!("{dest}/{file}"),
-                        (None, Some(path)) => {
-                            format!("{dest}/{}", path.value.trim_start_matches('/'))
-                        }
-                        (None, None) => dest.clone(),
-                    };
-                    mounts.push(Mount::bind(&dest, f.state).readonly());
-                    let strip = p.strip.unwrap_or(1);
-                    let _ = writeln!(
-                        script,
-                        "echo {}\npatch -d {} -p{strip} --forward --batch --input {}",
-                        quote(&format!("kiln: applying {name} to {target}")),
-                        quote(&format!("{root}/{target}")),
-                        quote(&file)
-                    );
+            let fetched = match sources::fetch(name, src, &ctx.sources) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
                 }
-                Err(e) => errors.push(e),
-            }
+            };
+            let mount = format!("{PATCH_MOUNT}/{name}");
+            let file = match (&fetched.file_name, &p.path) {
+                (Some(file), _) => format!("{mount}/{file}"),
+                (None, Some(path)) => format!("{mount}/{}", path.value.trim_start_matches('/')),
+                (None, None) => mount.clone(),
+            };
+            let script = format!(
+                "set -e\necho {}\npatch -d {} -p{} --forward --batch --input {}\n",
+                quote(&format!("kiln: applying {name} to {target}")),
+                quote(&format!("{BUILD_ROOT}{dir}/{target}")),
+                p.strip.unwrap_or(1),
+                quote(&file)
+            );
+            let exec = Exec::shell(script)
+                .network(NetMode::None)
+                .mount(Mount::bind(BUILD_ROOT, tree))
+                .mount(Mount::bind(&mount, fetched.state).readonly())
+                .name(format!("[kiln] patch {target} with {name}"));
+            let line = p.source.pos.line;
+            tree = worker
+                .run(exec)
+                .output(BUILD_ROOT)
+                .unwrap_or_default()
+                .with_location(line, line);
         }
     }
     ctx.errors(errors)?;
-    let exec = mounts.into_iter().fold(
-        Exec::shell(script)
-            .network(NetMode::None)
-            .mount(Mount::bind(BUILD_ROOT, tree))
-            .name(format!("[kiln] apply patches to {}", pkg.name)),
-        Exec::mount,
-    );
-    let first = spec.patches.values().map(|l| l.pos.line).min().unwrap_or(0);
-    let last = spec
-        .patches
-        .values()
-        .flat_map(|l| l.value.iter().map(|p| p.source.pos.line))
-        .max()
-        .unwrap_or(first);
-    Ok(worker
-        .run(exec)
-        .output(BUILD_ROOT)
-        .unwrap_or_default()
-        .with_location(first, last))
+    Ok(tree)
 }
 
 /// Checks the Debian rules, as located errors.
@@ -278,9 +267,10 @@ fn steps_lines(spec: &Spec) -> Option<(u32, u32)> {
 pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, SpecErrors> {
     check(spec, ctx)?;
     let pkg = Package::new(spec, distro, ctx.source_date_epoch);
-    let tree = source_tree(spec, distro, &pkg, ctx)?;
     let worker = worker(distro, ctx);
-    let tree = patched(tree, &worker, spec, &pkg, ctx)?;
+    let dir = format!("/{}", pkg.source_dir());
+    let tree = patched(sources(spec, &dir, ctx)?, &worker, spec, &dir, ctx)?;
+    let tree = with_debian_dir(tree, spec, distro, &pkg);
     let builder = with_build_deps(worker, spec, distro);
     let exec = Exec::new(["dpkg-buildpackage", "-b", "-uc", "-us"])
         .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))

@@ -7,7 +7,7 @@ use crate::sources::SourceInputs;
 use crate::spec::{self, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
 use crate::targets::{self, Route, Selected};
-use kiln_buildkit::llb::State;
+use kiln_buildkit::llb::{FileActions, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
 
@@ -76,10 +76,16 @@ pub fn resolve_spec(
 pub fn plan(file: &str, text: &str, opts: &BuildOpts) -> Result<Plan, PlanError> {
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
     let distro = selected.distro;
-    let spec = resolve_spec(file, text, Some(distro.key), opts).map_err(PlanError::Spec)?;
+    let debug = matches!(
+        selected.route,
+        Route::DebugResolve | Route::DebugSources | Route::DebugPatchedSources
+    );
+    // Debug routes show the root spec; distro routes see their target's overrides.
+    let key = if debug { None } else { Some(distro.key) };
+    let spec = resolve_spec(file, text, key, opts).map_err(PlanError::Spec)?;
     let container = selected.route == Route::Container;
     let mut warnings = Vec::new();
-    if selected.route != Route::Worker {
+    if !matches!(selected.route, Route::Worker | Route::DebugResolve) {
         warnings = support::gaps(&spec, container)
             .into_result(file, text)
             .map_err(PlanError::Spec)?;
@@ -124,6 +130,26 @@ pub fn plan(file: &str, text: &str, opts: &BuildOpts) -> Result<Plan, PlanError>
             (pipeline::container(&spec, distro, &ctx, debs), Some(image))
         }
         Route::Worker => (pipeline::worker(distro, &ctx), Some(ImageConfig::default())),
+        Route::DebugResolve => {
+            let yaml = crate::resolve::render(&spec).map_err(PlanError::Target)?;
+            let files = FileActions::new().mkfile("/spec.yml", 0o644, yaml.into_bytes());
+            (
+                State::scratch().file(files, "[kiln] write the resolved spec"),
+                None,
+            )
+        }
+        Route::DebugSources => (
+            pipeline::sources(&spec, "", &ctx).map_err(PlanError::Spec)?,
+            None,
+        ),
+        Route::DebugPatchedSources => {
+            let tree = pipeline::sources(&spec, "", &ctx).map_err(PlanError::Spec)?;
+            let worker = pipeline::worker(distro, &ctx);
+            (
+                pipeline::patched(tree, &worker, &spec, "", &ctx).map_err(PlanError::Spec)?,
+                None,
+            )
+        }
     };
     Ok(Plan {
         selected,

@@ -1,7 +1,7 @@
 //! Offline views of a spec: `lint` and `resolve`.
 
 use crate::plan::{self, PlanError};
-use crate::spec::{self, SpecErrors, SubstituteOptions};
+use crate::spec::{self, Spec, SpecErrors, SubstituteOptions};
 use crate::targets;
 use kiln_buildkit::options::BuildOpts;
 use serde_json::Value;
@@ -48,9 +48,12 @@ pub fn resolve_yaml(file: &str, text: &str, opts: &BuildOpts) -> Result<String, 
         t => Some(targets::select(t).map_err(PlanError::Target)?.distro.key),
     };
     let resolved = plan::resolve_spec(file, text, key, opts).map_err(PlanError::Spec)?;
-    let value = serde_json::to_value(&resolved)
-        .map_err(|e| PlanError::Target(format!("cannot render the spec: {e}")))?;
+    render(&resolved).map_err(PlanError::Target)
+}
+
+/// A spec as YAML, showing only what is set.
+pub fn render(spec: &Spec) -> Result<String, String> {
+    let value = serde_json::to_value(spec).map_err(|e| format!("cannot render the spec: {e}"))?;
     let value = prune(value).unwrap_or(Value::Object(Default::default()));
-    serde_saphyr::to_string(&value)
-        .map_err(|e| PlanError::Target(format!("cannot render the spec: {e}")))
+    serde_saphyr::to_string(&value).map_err(|e| format!("cannot render the spec: {e}"))
 }

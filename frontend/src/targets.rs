@@ -12,7 +12,32 @@ pub enum Route {
     Container,
     /// The build worker image (distro image plus build tooling).
     Worker,
+    /// `debug/resolve`: the spec with args substituted, as `spec.yml`.
+    DebugResolve,
+    /// `debug/sources`: every source as placed in the build root.
+    DebugSources,
+    /// `debug/patched-sources`: the sources after the patches.
+    DebugPatchedSources,
 }
+
+/// Routes that do not belong to a distro: (path, route, description).
+const DEBUG_ROUTES: &[(&str, Route, &str)] = &[
+    (
+        "debug/resolve",
+        Route::DebugResolve,
+        "The spec with build args substituted, as spec.yml",
+    ),
+    (
+        "debug/sources",
+        Route::DebugSources,
+        "Every source, as placed in the build root",
+    ),
+    (
+        "debug/patched-sources",
+        Route::DebugPatchedSources,
+        "The sources after the spec's patches",
+    ),
+];
 
 /// Routes of the deb family: (path, route, description). The first is the default.
 const DEB_ROUTES: &[(&str, Route, &str)] = &[
@@ -39,7 +64,7 @@ fn routes(family: Family) -> &'static [(&'static str, Route, &'static str)] {
 /// A resolved `--target`.
 #[derive(Debug, Clone, Copy)]
 pub struct Selected {
-    /// The distro.
+    /// The distro (for debug routes: the distro whose worker applies patches).
     pub distro: &'static Distro,
     /// The route.
     pub route: Route,
@@ -70,6 +95,11 @@ pub fn list() -> Vec<TargetInfo> {
                     default: i == 0,
                 })
         })
+        .chain(DEBUG_ROUTES.iter().map(|(path, _, desc)| TargetInfo {
+            name: path.to_string(),
+            description: desc.to_string(),
+            default: false,
+        }))
         .collect()
 }
 
@@ -91,6 +121,12 @@ pub fn select(target: &str) -> Result<Selected, String> {
             )
         }
     };
+    if let Some((_, route, _)) = DEBUG_ROUTES.iter().find(|(p, _, _)| *p == target) {
+        return Ok(Selected {
+            distro: &distro::DISTROS[0],
+            route: *route,
+        });
+    }
     let distro = distro::find(key).ok_or_else(unknown)?;
     let table = routes(distro.family);
     let route = if rest.is_empty() {
@@ -145,6 +181,11 @@ mod tests {
             Route::Container
         );
         assert_eq!(select("bookworm/worker").unwrap().route, Route::Worker);
+        assert_eq!(
+            select("debug/patched-sources").unwrap().route,
+            Route::DebugPatchedSources
+        );
+        assert!(select("debug").is_err());
     }
 
     #[test]
@@ -164,6 +205,6 @@ mod tests {
         let text = list_text();
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
-        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 8);
+        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 11);
     }
 }

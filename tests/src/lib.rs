@@ -130,3 +130,102 @@ pub fn spec_in_tempdir(text: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, text).expect("write spec");
     (dir, path)
 }
+
+/// A server process on loopback for the length of a test (killed on drop).
+pub struct Server {
+    child: std::process::Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("server on port {port} did not come up");
+}
+
+impl Server {
+    fn spawn(cmd: &mut Command, port: u16) -> Server {
+        let child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        wait_for_port(port);
+        Server { child, port }
+    }
+
+    /// Serves `dir` over plain HTTP on 127.0.0.1 (BuildKit fetches http sources from the
+    /// engine's host, so loopback is reachable).
+    pub fn http(dir: &Path) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new("python3");
+        cmd.args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir);
+        Server::spawn(&mut cmd, port)
+    }
+
+    /// Serves the git repositories under `base` with `git daemon` on 127.0.0.1.
+    pub fn git(base: &Path) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new("git");
+        cmd.arg("daemon")
+            .arg(format!("--base-path={}", base.display()))
+            .args(["--export-all", "--reuseaddr", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(base);
+        Server::spawn(&mut cmd, port)
+    }
+}
+
+/// Runs `git` in `dir` and returns its trimmed stdout; panics on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let o = run(Command::new("git")
+        .args([
+            "-c",
+            "user.name=kiln",
+            "-c",
+            "user.email=kiln@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir));
+    assert!(o.status.success(), "git {args:?} failed: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// The hex SHA-256 of a file.
+pub fn sha256_hex(path: &Path) -> String {
+    let o = run(Command::new("sha256sum").arg(path));
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}

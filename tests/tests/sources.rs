@@ -1,0 +1,115 @@
+//! Every source kind in a real build: context (main and named, with path and excludes),
+//! inline, http from a server on loopback, git from a `git daemon`, an image with cmd steps,
+//! and a patch; then a patch that does not apply.
+
+use kiln_e2e::*;
+use std::path::Path;
+use std::process::Command;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    _http: Server,
+    _git: Server,
+}
+
+/// Writes the contexts, starts the servers and writes the spec with their ports.
+fn fixture(patch: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("app/hello.sh", "#!/bin/sh\necho unpatched\n");
+    write("app/skip.txt", "must not be transferred\n");
+    write("extra/data.txt", "from-named-context\n");
+    write("www/greeting.txt", "from-http\n");
+    write("git/work/README", "from-git\n");
+
+    let work = root.join("git/work");
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "README"]);
+    git(&work, &["commit", "-q", "-m", "readme"]);
+    let commit = git(&work, &["rev-parse", "HEAD"]);
+    git(
+        &root.join("git"),
+        &["clone", "-q", "--bare", "work", "repo.git"],
+    );
+
+    let http = Server::http(&root.join("www"));
+    let gitd = Server::git(&root.join("git"));
+    let template = std::fs::read_to_string(repo_root().join("tests/fixtures/sources.yml"))
+        .expect("fixture spec");
+    let spec = template
+        .replace("@HTTP_PORT@", &http.port.to_string())
+        .replace("@GIT_PORT@", &gitd.port.to_string())
+        .replace("@DIGEST@", &sha256_hex(&root.join("www/greeting.txt")))
+        .replace("@COMMIT@", &commit)
+        .replace("-echo unpatched\n          +echo patched", patch);
+    write("spec.yml", &spec);
+    Fixture {
+        dir,
+        _http: http,
+        _git: gitd,
+    }
+}
+
+fn build_in(dir: &Path, out: &Path) -> std::process::Output {
+    let dest = format!("type=local,dest={}", out.display());
+    let extra = format!("extra={}", dir.join("extra").display());
+    build(
+        &dir.join("spec.yml"),
+        "bookworm/deb",
+        dir,
+        &["--build-context", &extra, "--output", &dest],
+    )
+}
+
+#[test]
+fn every_source_kind_reaches_the_package() {
+    if !engine_ready() {
+        return;
+    }
+    let f = fixture("-echo unpatched\n          +echo patched");
+    let out = f.dir.path().join("out");
+    let o = build_in(f.dir.path(), &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = "kiln-sources-demo_1.0-debian12u1_amd64.deb";
+    assert!(out.join(deb).exists(), "{:?}", file_names(&out));
+    let mount = format!("{}:/pkgs:ro", out.display());
+    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && kiln-sources-demo");
+    let o = run(Command::new("docker").args([
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "debian:bookworm",
+        "sh",
+        "-c",
+        &script,
+    ]));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "patched\nfrom-named-context\nfrom-http\nfrom-git\nfrom-image\n",
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_patch_that_does_not_apply_fails_with_its_output_and_line() {
+    if !engine_ready() {
+        return;
+    }
+    let f = fixture("-echo something else\n          +echo patched");
+    let o = build_in(f.dir.path(), &f.dir.path().join("out"));
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(log.contains("kiln: applying fix.patch to app"), "{log}");
+    assert!(log.contains("FAILED"), "patch's own message:\n{log}");
+    assert!(
+        log.contains(">>>     - source: fix.patch"),
+        "points at the patch:\n{log}"
+    );
+}
