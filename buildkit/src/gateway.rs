@@ -41,10 +41,13 @@ impl<T> Context<T> for Result<tonic::Response<T>, tonic::Status> {
 }
 
 /// A solved result: an opaque reference owned by BuildKit, valid until the frontend exits.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ref {
     /// The ref id ("" is the empty filesystem).
     pub id: String,
+    /// The LLB that produces it, when BuildKit sends it (cap `reference.output`); build on
+    /// top of it with [`crate::llb::State::from_definition`].
+    pub def: Option<pb::Definition>,
 }
 
 /// An image's resolved digest and config JSON.
@@ -132,7 +135,10 @@ impl Gateway {
             return Ok(FrontendResult::default());
         };
         let reference = match result.result {
-            Some(gw::result::Result::Ref(r)) => Some(Ref { id: r.id }),
+            Some(gw::result::Result::Ref(r)) => Some(Ref {
+                id: r.id,
+                def: r.def,
+            }),
             _ => None,
         };
         Ok(FrontendResult {

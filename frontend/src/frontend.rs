@@ -6,7 +6,7 @@ use crate::targets;
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError};
-use kiln_buildkit::llb::SourceFile;
+use kiln_buildkit::llb::{SourceFile, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
@@ -174,6 +174,26 @@ pub fn image_config(base: &[u8], image: &ImageConfig, platform: &pb::Platform) -
     cfg.to_string().into_bytes()
 }
 
+/// Runs a Dockerfile `build` source with BuildKit's own Dockerfile frontend and returns its
+/// result as a state to build on.
+async fn run_dockerfile_build(gw: &Gateway, b: plan::BuildSource) -> Result<State, FrontendError> {
+    let context = b.context.marshal();
+    let inputs: BTreeMap<String, pb::Definition> = [
+        ("context".to_string(), context.clone()),
+        ("dockerfile".to_string(), context),
+    ]
+    .into_iter()
+    .collect();
+    let result = gw
+        .solve_frontend("dockerfile.v0", b.frontend_opts, inputs)
+        .await?;
+    let def = result.reference.and_then(|r| r.def).unwrap_or_default();
+    State::from_definition(&def).map_err(|e| FrontendError::Request {
+        message: format!("source {:?}: the Dockerfile build returned {e}", b.key),
+        details: vec![],
+    })
+}
+
 /// Handles one request and returns what to hand back to BuildKit.
 pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, FrontendError> {
     if let Some(name) = opts.subrequest() {
@@ -186,7 +206,7 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     })?;
     let file = entrypoint::read_spec(gw, opts).await?;
     let text = String::from_utf8_lossy(&file.data).into_owned();
-    let plan = plan::plan(&file.name, &text, opts).map_err(|e| match e {
+    let plan_error = |e| match e {
         PlanError::Target(message) => FrontendError::Request {
             message,
             details: vec![],
@@ -195,7 +215,12 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
             errors,
             file: file.clone(),
         },
-    })?;
+    };
+    let mut built = BTreeMap::new();
+    for b in plan::build_sources(&file.name, &text, opts).map_err(plan_error)? {
+        built.insert(b.key.clone(), run_dockerfile_build(gw, b).await?);
+    }
+    let plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
     for w in &plan.warnings {
         gw.warn(w).await?;
     }

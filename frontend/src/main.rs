@@ -189,7 +189,9 @@ fn offline(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             offline_opts(Some(&target), &build_args)
-                .and_then(|opts| plan::plan(&name, &text, &opts).map_err(|e| e.to_string()))
+                .and_then(|opts| {
+                    plan::plan(&name, &text, &opts, &Default::default()).map_err(|e| e.to_string())
+                })
                 .map(|p| {
                     let json = definition_to_json(&p.state.marshal());
                     println!(

@@ -10,6 +10,7 @@ use crate::targets::{self, Route, Selected};
 use kiln_buildkit::llb::{FileActions, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
+use std::collections::BTreeMap;
 
 /// Why a target cannot be planned.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +74,15 @@ pub fn resolve_spec(
 }
 
 /// Plans the build of `opts.target()` for the spec in `text`.
-pub fn plan(file: &str, text: &str, opts: &BuildOpts) -> Result<Plan, PlanError> {
+///
+/// `built` holds the results of the spec's Dockerfile `build` sources by source key (see
+/// [`build_sources`]); offline it is empty and such sources are an error.
+pub fn plan(
+    file: &str,
+    text: &str,
+    opts: &BuildOpts,
+    built: &BTreeMap<String, State>,
+) -> Result<Plan, PlanError> {
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
     let distro = selected.distro;
     let debug = matches!(
@@ -112,6 +121,7 @@ pub fn plan(file: &str, text: &str, opts: &BuildOpts) -> Result<Plan, PlanError>
             file,
             text,
             platform: platform(opts),
+            built,
         },
         resolve_mode: opts.image_resolve_mode(),
         source_date_epoch: build_args
@@ -158,4 +168,81 @@ pub fn plan(file: &str, text: &str, opts: &BuildOpts) -> Result<Plan, PlanError>
         image,
         warnings,
     })
+}
+
+/// A Dockerfile build the frontend must run before planning: the `build` source `key`.
+pub struct BuildSource {
+    /// The source key.
+    pub key: String,
+    /// The Dockerfile build's context (its own source, lowered).
+    pub context: State,
+    /// Options for BuildKit's `dockerfile.v0` frontend (`filename`, `target`, `build-arg:*`).
+    pub frontend_opts: BTreeMap<String, String>,
+}
+
+/// The spec's top-level Dockerfile `build` sources for the request's target, with their
+/// contexts lowered to LLB.
+pub fn build_sources(
+    file: &str,
+    text: &str,
+    opts: &BuildOpts,
+) -> Result<Vec<BuildSource>, PlanError> {
+    let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
+    let spec =
+        resolve_spec(file, text, Some(selected.distro.key), opts).map_err(PlanError::Spec)?;
+    let none = BTreeMap::new();
+    let inp = SourceInputs {
+        opts,
+        file,
+        text,
+        platform: platform(opts),
+        built: &none,
+    };
+    let mut out = Vec::new();
+    for (key, src) in &spec.sources {
+        let Some(b) = &src.value.build else { continue };
+        let Some(inner) = &b.source else { continue };
+        let fetched =
+            crate::sources::fetch(key, inner, &inp).map_err(|e| PlanError::Spec(e.into()))?;
+        // The build's context is the inner source at its path.
+        let context = match inner
+            .value
+            .path
+            .as_ref()
+            .map(|p| p.value.trim_matches('/'))
+            .filter(|p| !p.is_empty())
+        {
+            Some(sub) => State::scratch().file(
+                FileActions::new().copy(
+                    &fetched.state,
+                    &format!("/{sub}"),
+                    "/",
+                    kiln_buildkit::llb::CopyOptions {
+                        dir_copy_contents: true,
+                        ..Default::default()
+                    },
+                ),
+                &format!("[kiln] context of build source {key}"),
+            ),
+            None => fetched.state,
+        };
+        let mut frontend_opts = BTreeMap::new();
+        let dockerfile = b
+            .dockerfile_path
+            .as_ref()
+            .map_or("Dockerfile", |d| d.value.as_str());
+        frontend_opts.insert("filename".to_string(), dockerfile.to_string());
+        if let Some(t) = &b.target {
+            frontend_opts.insert("target".to_string(), t.value.clone());
+        }
+        for (k, v) in &b.args {
+            frontend_opts.insert(format!("build-arg:{k}"), v.value.clone());
+        }
+        out.push(BuildSource {
+            key: key.clone(),
+            context,
+            frontend_opts,
+        });
+    }
+    Ok(out)
 }

@@ -14,6 +14,7 @@ use kiln_buildkit::llb::{
 };
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
+use std::collections::BTreeMap;
 
 /// What sources need from the request: the session, named contexts and the platform.
 pub struct SourceInputs<'a> {
@@ -25,6 +26,9 @@ pub struct SourceInputs<'a> {
     pub text: &'a str,
     /// The platform image sources are pulled for.
     pub platform: pb::Platform,
+    /// Results of the spec's Dockerfile `build` sources, by source key (the frontend runs
+    /// those builds before planning; offline there are none).
+    pub built: &'a BTreeMap<String, State>,
 }
 
 impl SourceInputs<'_> {
@@ -242,10 +246,13 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
         return dir(state);
     }
     if s.build.is_some() {
-        return Err(inp.error(
-            src.pos,
-            format!("source {key:?}: build sources are not supported yet"),
-        ));
+        return match inp.built.get(key) {
+            Some(state) => dir(state.clone()),
+            None => Err(inp.error(
+                src.pos,
+                format!("source {key:?} is a Dockerfile build: it needs a BuildKit engine (run it with docker build)"),
+            )),
+        };
     }
     Err(inp.error(src.pos, format!("source {key:?} has no kind")))
 }

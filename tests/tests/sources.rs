@@ -113,3 +113,37 @@ fn a_patch_that_does_not_apply_fails_with_its_output_and_line() {
         "points at the patch:\n{log}"
     );
 }
+
+#[test]
+fn dockerfile_build_source_is_built_and_used() {
+    if !engine_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("nested")).unwrap();
+    std::fs::write(
+        root.join("nested/Dockerfile"),
+        "FROM debian:bookworm AS make\nARG GREETING\nRUN echo \"$GREETING\" > /hello\nFROM scratch\nCOPY --from=make /hello /hello\n",
+    )
+    .unwrap();
+    let spec = "# syntax=kiln/frontend:dev\nname: nested-build\nversion: \"0.0.1\"\npackager: kiln <kiln@example.invalid>\n\
+description: A source built from a Dockerfile\nnoarch: true\nsources:\n  src:\n    build:\n      source:\n        path: nested\n        context: {}\n      args:\n        GREETING: hello world!\n\
+build:\n  steps:\n    - command: '[ \"$(cat src/hello)\" = \"hello world!\" ]'\nartifacts:\n  docs:\n    src/hello:\n";
+    std::fs::write(root.join("spec.yml"), spec).unwrap();
+    let out = root.join("out");
+    let dest = format!("type=local,dest={}", out.display());
+    let o = build(
+        &root.join("spec.yml"),
+        "bookworm/deb",
+        root,
+        &["--output", &dest],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = out.join("nested-build_0.0.1-debian12u1_all.deb");
+    let listing = text(&run(Command::new("dpkg-deb").arg("-c").arg(&deb)));
+    assert!(
+        listing.contains("./usr/share/doc/nested-build/hello"),
+        "{listing}"
+    );
+}

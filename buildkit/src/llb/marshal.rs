@@ -217,6 +217,24 @@ mod tests {
     }
 
     #[test]
+    fn a_definition_round_trips_through_from_definition() {
+        let def = sample().marshal();
+        let again = State::from_definition(&def).unwrap().marshal();
+        assert_eq!(def.def, again.def);
+        let on_top = State::from_definition(&def)
+            .unwrap()
+            .file(FileActions::new().mkdir("/x", 0o755, false), "x");
+        assert_eq!(on_top.marshal().def.len(), def.def.len() + 1);
+        assert!(
+            State::from_definition(&pb::Definition {
+                def: vec![vec![0xff]],
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
     fn scratch_marshals_to_the_empty_definition() {
         assert!(State::scratch().marshal().def.is_empty());
     }

@@ -103,3 +103,75 @@ impl State {
         }
     }
 }
+
+impl State {
+    /// The state an existing definition produces (e.g. the result of another frontend), so
+    /// new ops can build on it. The definition's ops are kept byte for byte.
+    pub fn from_definition(def: &pb::Definition) -> Result<State, String> {
+        use prost::Message;
+        use std::collections::BTreeMap;
+        let Some(last) = def.def.last() else {
+            return Ok(State::scratch());
+        };
+        let terminal =
+            pb::Op::decode(last.as_slice()).map_err(|e| format!("invalid definition: {e}"))?;
+        let head = terminal
+            .inputs
+            .first()
+            .ok_or("invalid definition: the last op has no input")?;
+        let mut ops: BTreeMap<String, (Vec<u8>, pb::Op)> = BTreeMap::new();
+        for bytes in &def.def[..def.def.len() - 1] {
+            let op =
+                pb::Op::decode(bytes.as_slice()).map_err(|e| format!("invalid definition: {e}"))?;
+            ops.insert(super::node::digest_of(bytes), (bytes.clone(), op));
+        }
+        let mut built: BTreeMap<String, std::sync::Arc<Node>> = BTreeMap::new();
+        let node = build_node(&head.digest, &ops, def, &mut built, 0)?;
+        let platform = ops
+            .get(&head.digest)
+            .and_then(|(_, op)| op.platform.clone());
+        Ok(State::from_output(
+            Output {
+                node,
+                index: head.index,
+            },
+            platform,
+        ))
+    }
+}
+
+/// Rebuilds the node for `digest` and its inputs, memoised, refusing cycles (depth bound).
+fn build_node(
+    digest: &str,
+    ops: &std::collections::BTreeMap<String, (Vec<u8>, pb::Op)>,
+    def: &pb::Definition,
+    built: &mut std::collections::BTreeMap<String, std::sync::Arc<Node>>,
+    depth: usize,
+) -> Result<std::sync::Arc<Node>, String> {
+    if let Some(n) = built.get(digest) {
+        return Ok(n.clone());
+    }
+    if depth > 10_000 {
+        return Err("invalid definition: too deep or cyclic".into());
+    }
+    let (bytes, op) = ops
+        .get(digest)
+        .ok_or_else(|| format!("invalid definition: missing op {digest}"))?;
+    let mut inputs = Vec::new();
+    for input in &op.inputs {
+        let n = build_node(&input.digest, ops, def, built, depth + 1)?;
+        inputs.push(Output {
+            node: n,
+            index: input.index,
+        });
+    }
+    let node = std::sync::Arc::new(Node {
+        digest: digest.to_string(),
+        bytes: bytes.clone(),
+        inputs,
+        metadata: def.metadata.get(digest).cloned().unwrap_or_default(),
+        location: None,
+    });
+    built.insert(digest.to_string(), node.clone());
+    Ok(node)
+}
