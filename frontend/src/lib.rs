@@ -15,6 +15,7 @@ pub mod date;
 pub mod debian;
 pub mod distro;
 pub mod frontend;
+pub mod generators;
 pub mod pipeline;
 pub mod plan;
 pub mod resolve;

@@ -6,6 +6,7 @@
 
 use crate::debian::{self, Package};
 use crate::distro::Distro;
+use crate::generators;
 use crate::shell::quote;
 use crate::sources::{self, SourceInputs};
 use crate::spec::{Spec, SpecError, SpecErrors};
@@ -270,8 +271,16 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
     let worker = worker(distro, ctx);
     let dir = format!("/{}", pkg.source_dir());
     let tree = patched(sources(spec, &dir, ctx)?, &worker, spec, &dir, ctx)?;
-    let tree = with_debian_dir(tree, spec, distro, &pkg);
     let builder = with_build_deps(worker, spec, distro);
+    let tree = generators::generate(
+        tree,
+        &builder,
+        spec,
+        &dir,
+        ctx.sources.file,
+        ctx.sources.text,
+    )?;
+    let tree = with_debian_dir(tree, spec, distro, &pkg);
     let exec = Exec::new(["dpkg-buildpackage", "-b", "-uc", "-us"])
         .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))
         .mount(Mount::bind(BUILD_ROOT, tree))

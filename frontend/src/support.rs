@@ -39,9 +39,9 @@ fn source(path: &str, s: &Source, pos: Pos, errors: &mut Vec<Gap>) {
             pos,
         ));
     }
-    if !s.generate.is_empty() {
+    if !s.generate.is_empty() && path.contains(".image.cmd.mounts") {
         errors.push((
-            format!("not supported yet: {path}.generate (dependency generators)"),
+            format!("not supported yet: {path}.generate (generators on mounted sources)"),
             "generate",
             pos,
         ));

@@ -45,7 +45,6 @@ const PARTIAL: &[&str] = &["source-inline.yml"];
 /// What kiln cannot build yet, per spec: the expected error (a prefix of the message).
 fn known_gap(name: &str) -> Option<&'static str> {
     match name {
-        "frontend.yml" | "go-md2man.yml" => Some("not supported yet: sources.src.generate"),
         "nested.yml" => Some("source \"src\" is a Dockerfile build: it needs a BuildKit engine"),
         _ => None,
     }

@@ -1,0 +1,176 @@
+//! Dependency generators (`gomod`, `cargohome`, `pip`, `nodemod`): fetch a source's
+//! dependencies with the network, in the build worker, before the build runs offline.
+//!
+//! Go modules, crates and Python packages land in `.kiln-deps/<kind>` of the package
+//! directory, and the build script points the tools there; `nodemod` installs
+//! `node_modules` into the source itself, as Dalec does.
+
+use crate::shell::quote;
+use crate::spec::{Located, Pos, SourceGenerator, Spec, SpecError, SpecErrors};
+use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
+
+/// The directory of the package tree that holds fetched dependencies.
+pub const DEPS_DIR: &str = ".kiln-deps";
+/// Where the package tree is mounted while generating.
+const ROOT: &str = "/build";
+/// Where a generator writes what it fetched.
+const OUT: &str = "/run/kiln/deps";
+
+/// The kinds of generators the spec uses anywhere, for the build environment.
+fn used(spec: &Spec) -> impl Iterator<Item = &SourceGenerator> {
+    spec.sources.values().flat_map(|s| s.value.generate.iter())
+}
+
+/// `export` lines for the build script: the tools find the fetched dependencies and do not
+/// reach for the network.
+pub fn build_env(spec: &Spec) -> String {
+    let mut out = String::new();
+    if used(spec).any(|g| g.gomod.is_some()) {
+        out.push_str(&format!(
+            "export GOMODCACHE=\"$PWD/{DEPS_DIR}/gomod\" GOPROXY=off GOFLAGS=-mod=mod\n"
+        ));
+    }
+    if used(spec).any(|g| g.cargohome.is_some()) {
+        out.push_str(&format!(
+            "export CARGO_HOME=\"$PWD/{DEPS_DIR}/cargohome\" CARGO_NET_OFFLINE=true\n"
+        ));
+    }
+    if used(spec).any(|g| g.pip.is_some()) {
+        out.push_str(&format!(
+            "export PIP_FIND_LINKS=\"$PWD/{DEPS_DIR}/pip\" PIP_NO_INDEX=1\n"
+        ));
+    }
+    out
+}
+
+fn paths(list: &[Located<String>]) -> Vec<String> {
+    if list.is_empty() {
+        vec![".".to_string()]
+    } else {
+        list.iter().map(|p| p.value.clone()).collect()
+    }
+}
+
+/// The script of one generator run in `src` (absolute), writing into [`OUT`].
+fn script(g: &SourceGenerator, src: &str) -> (String, &'static str) {
+    let mut s = String::from("set -e\n");
+    let dirs = |list: &[Located<String>]| {
+        paths(list)
+            .into_iter()
+            .map(|p| quote(&format!("{src}/{p}")))
+            .collect::<Vec<_>>()
+    };
+    let kind = if let Some(gomod) = &g.gomod {
+        for d in dirs(&gomod.paths) {
+            s.push_str(&format!(
+                "(cd {d} && GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod go mod download)\n"
+            ));
+        }
+        "gomod"
+    } else if let Some(cargo) = &g.cargohome {
+        for d in dirs(&cargo.paths) {
+            s.push_str(&format!(
+                "(cd {d} && CARGO_HOME={OUT}/cargohome cargo fetch)\n"
+            ));
+        }
+        "cargohome"
+    } else if let Some(pip) = &g.pip {
+        let req = pip
+            .requirements_file
+            .as_deref()
+            .unwrap_or("requirements.txt");
+        let mut index = String::new();
+        if let Some(url) = &pip.index_url {
+            index.push_str(&format!(" --index-url {}", quote(url)));
+        }
+        for url in &pip.extra_index_urls {
+            index.push_str(&format!(" --extra-index-url {}", quote(url)));
+        }
+        for d in dirs(&pip.paths) {
+            s.push_str(&format!(
+                "(cd {d} && pip download --no-binary=:all: --dest {OUT}/pip{index} -r {})\n",
+                quote(req)
+            ));
+        }
+        "pip"
+    } else {
+        let npm = g
+            .nodemod
+            .as_ref()
+            .map(|n| n.paths.as_slice())
+            .unwrap_or_default();
+        for d in dirs(npm) {
+            s.push_str(&format!("(cd {d} && npm install)\n"));
+        }
+        "nodemod"
+    };
+    (s, kind)
+}
+
+/// Runs every generator of the spec on `builder` (the worker with the build dependencies,
+/// so the spec's own toolchain is used) over the sources in `tree` under `dir`, and returns
+/// the tree with the fetched dependencies added.
+pub fn generate(
+    mut tree: State,
+    builder: &State,
+    spec: &Spec,
+    dir: &str,
+    file: &str,
+    text: &str,
+) -> Result<State, SpecErrors> {
+    let mut errors = Vec::new();
+    for (key, src) in &spec.sources {
+        for g in &src.value.generate {
+            if g.gomod.as_ref().is_some_and(|m| !m.auth.is_empty()) {
+                errors.push(SpecError::at_key(
+                    file,
+                    text,
+                    "auth",
+                    Pos::default(),
+                    "not supported yet: gomod auth (private module hosts)",
+                ));
+                continue;
+            }
+            let sub = g.subpath.as_ref().map_or("", |s| s.value.trim_matches('/'));
+            let src_dir = if sub.is_empty() {
+                format!("{ROOT}{dir}/{key}")
+            } else {
+                format!("{ROOT}{dir}/{key}/{sub}")
+            };
+            let (script, kind) = script(g, &src_dir);
+            let run = builder.run(
+                Exec::shell(script)
+                    .network(NetMode::Sandbox)
+                    .mount(Mount::bind(ROOT, tree.clone()))
+                    .mount(Mount::bind(OUT, State::scratch()))
+                    .name(format!("[kiln] {kind} generator for {key}")),
+            );
+            let line = src.pos.line;
+            if kind == "nodemod" {
+                tree = run
+                    .output(ROOT)
+                    .unwrap_or_default()
+                    .with_location(line, line);
+                continue;
+            }
+            let fetched = run
+                .output(OUT)
+                .unwrap_or_default()
+                .with_location(line, line);
+            let opts = CopyOptions {
+                dir_copy_contents: true,
+                create_dest_path: true,
+                ..Default::default()
+            };
+            tree = tree.file(
+                FileActions::new().copy(&fetched, "/", &format!("{dir}/{DEPS_DIR}"), opts),
+                &format!("[kiln] add {kind} dependencies of {key}"),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(tree)
+    } else {
+        Err(SpecErrors(errors))
+    }
+}
