@@ -147,3 +147,45 @@ build:\n  steps:\n    - command: '[ \"$(cat src/hello)\" = \"hello world!\" ]'\n
         "{listing}"
     );
 }
+
+#[test]
+fn debug_routes_show_resolved_spec_sources_and_patched_sources() {
+    if !engine_ready() {
+        return;
+    }
+    let f = fixture("-echo unpatched\n          +echo patched");
+    let extra = format!("extra={}", f.dir.path().join("extra").display());
+    let out = |target: &str| {
+        let dir = f.dir.path().join(target.replace('/', "-"));
+        let dest = format!("type=local,dest={}", dir.display());
+        let o = build(
+            &f.dir.path().join("spec.yml"),
+            target,
+            f.dir.path(),
+            &["--build-context", &extra, "--output", &dest],
+        );
+        assert!(o.status.success(), "{target}: {}", text(&o));
+        dir
+    };
+    let resolved = std::fs::read_to_string(out("debug/resolve").join("spec.yml")).unwrap();
+    assert!(resolved.contains("name: kiln-sources-demo"), "{resolved}");
+    assert!(!resolved.contains("@HTTP_PORT@"), "{resolved}");
+
+    let sources = out("debug/sources");
+    let hello = |dir: &Path| std::fs::read_to_string(dir.join("app/hello.sh")).unwrap();
+    assert_eq!(hello(&sources), "#!/bin/sh\necho unpatched\n");
+    assert!(!sources.join("app/skip.txt").exists(), "excluded");
+    assert_eq!(
+        std::fs::read_to_string(sources.join("repo/README")).unwrap(),
+        "from-git\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sources.join("fromimage/marker")).unwrap(),
+        "from-image\n"
+    );
+
+    assert_eq!(
+        hello(&out("debug/patched-sources")),
+        "#!/bin/sh\necho patched\n"
+    );
+}
