@@ -190,6 +190,18 @@ impl Server {
         Server::spawn(&mut cmd, port)
     }
 
+    /// Serves the git repositories under `base` over smart HTTP on 127.0.0.1, requiring basic
+    /// auth with password `token`.
+    pub fn git_http_with_token(base: &Path, token: &str) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new("python3");
+        cmd.arg(repo_root().join("tests/fixtures/git_http_server.py"))
+            .arg(base)
+            .arg(port.to_string())
+            .arg(token);
+        Server::spawn(&mut cmd, port)
+    }
+
     /// Serves the git repositories under `base` with `git daemon` on 127.0.0.1.
     pub fn git(base: &Path) -> Server {
         let port = free_port();

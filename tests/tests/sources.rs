@@ -189,3 +189,53 @@ fn debug_routes_show_resolved_spec_sources_and_patched_sources() {
         "#!/bin/sh\necho patched\n"
     );
 }
+
+#[test]
+fn git_source_authenticates_with_a_secret() {
+    if !engine_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("git/work")).unwrap();
+    std::fs::write(root.join("git/work/README"), "private\n").unwrap();
+    let work = root.join("git/work");
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "README"]);
+    git(&work, &["commit", "-q", "-m", "readme"]);
+    git(
+        &root.join("git"),
+        &["clone", "-q", "--bare", "work", "private.git"],
+    );
+    let token = "s3cret-token";
+    let server = Server::git_http_with_token(&root.join("git"), token);
+    let spec = format!(
+        "# syntax=kiln/frontend:dev\nname: private-src\nversion: \"1.0\"\npackager: kiln <kiln@example.invalid>\n\
+description: A source from an authenticated git server\nnoarch: true\nsources:\n  src:\n    git:\n      url: http://127.0.0.1:{}/private.git\n      commit: main\n      auth:\n        token: MY_GIT_TOKEN\n\
+build:\n  steps:\n    - command: grep -q private src/README\n",
+        server.port
+    );
+    std::fs::write(root.join("spec.yml"), spec).unwrap();
+    std::fs::write(root.join("token"), token).unwrap();
+    let secret = format!("id=MY_GIT_TOKEN,src={}", root.join("token").display());
+    let o = build(
+        &root.join("spec.yml"),
+        "bookworm/deb",
+        root,
+        &["--secret", &secret],
+    );
+    assert!(o.status.success(), "with the secret: {}", text(&o));
+
+    std::fs::write(root.join("token"), "wrong").unwrap();
+    let o = build(
+        &root.join("spec.yml"),
+        "bookworm/deb",
+        root,
+        &["--secret", &secret, "--no-cache"],
+    );
+    assert!(
+        !o.status.success(),
+        "a wrong token must fail:\n{}",
+        text(&o)
+    );
+}
