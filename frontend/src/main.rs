@@ -136,76 +136,63 @@ fn offline_opts(target: Option<&str>, build_args: &[String]) -> Result<BuildOpts
     Ok(opts)
 }
 
-fn read(path: &PathBuf) -> Result<(String, String), ExitCode> {
+/// Reads the spec at `path` and runs `f` on its name and text: exit 0 when `f` succeeds, 1
+/// with its message when it fails, 2 when the file cannot be read.
+fn with_spec(path: &PathBuf, f: impl FnOnce(&str, &str) -> Result<(), String>) -> ExitCode {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok((name, t)),
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("{name}: cannot read: {e}");
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
-fn offline(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Targets => {
-            print!("{}", targets::list_text());
-            Ok(())
-        }
-        Command::Schema => {
-            print!("{}", kiln_frontend::SCHEMA);
-            Ok(())
-        }
-        Command::Lint { spec } => {
-            let (name, text) = match read(&spec) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            resolve::lint(&name, &text).map_err(|e| e.to_string())
-        }
-        Command::Resolve {
-            spec,
-            target,
-            build_args,
-        } => {
-            let (name, text) = match read(&spec) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            offline_opts(target.as_deref(), &build_args)
-                .and_then(|opts| {
-                    resolve::resolve_yaml(&name, &text, &opts).map_err(|e| e.to_string())
-                })
-                .map(|yaml| print!("{yaml}"))
-        }
-        Command::Llb {
-            spec,
-            target,
-            build_args,
-        } => {
-            let (name, text) = match read(&spec) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            offline_opts(Some(&target), &build_args)
-                .and_then(|opts| {
-                    plan::plan(&name, &text, &opts, &Default::default()).map_err(|e| e.to_string())
-                })
-                .map(|p| {
-                    let json = definition_to_json(&p.state.marshal());
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&json).unwrap_or_default()
-                    );
-                })
+            return ExitCode::from(2);
         }
     };
-    match result {
+    match f(&name, &text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn offline(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Targets => {
+            print!("{}", targets::list_text());
+            ExitCode::SUCCESS
+        }
+        Command::Schema => {
+            print!("{}", kiln_frontend::SCHEMA);
+            ExitCode::SUCCESS
+        }
+        Command::Lint { spec } => with_spec(&spec, |name, text| {
+            resolve::lint(name, text).map_err(|e| e.to_string())
+        }),
+        Command::Resolve {
+            spec,
+            target,
+            build_args,
+        } => with_spec(&spec, |name, text| {
+            let opts = offline_opts(target.as_deref(), &build_args)?;
+            let yaml = resolve::resolve_yaml(name, text, &opts).map_err(|e| e.to_string())?;
+            print!("{yaml}");
+            Ok(())
+        }),
+        Command::Llb {
+            spec,
+            target,
+            build_args,
+        } => with_spec(&spec, |name, text| {
+            let opts = offline_opts(Some(&target), &build_args)?;
+            let plan =
+                plan::plan(name, text, &opts, &Default::default()).map_err(|e| e.to_string())?;
+            let json = definition_to_json(&plan.state.marshal());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+            Ok(())
+        }),
     }
 }

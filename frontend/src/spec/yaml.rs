@@ -275,6 +275,13 @@ thread_local! {
     static CURRENT_POS: Cell<Pos> = const { Cell::new(Pos { line: 0, column: 0 }) };
 }
 
+/// Records `pos` for the `Located` value being deserialized (other newtypes are ignored).
+fn record_pos(name: &str, pos: Pos) {
+    if name == LOCATED {
+        CURRENT_POS.with(|c| c.set(pos));
+    }
+}
+
 /// The position of the node being deserialized as a `Located` value.
 pub fn current_pos() -> Pos {
     CURRENT_POS.with(Cell::get)
@@ -417,9 +424,7 @@ impl<'de> Deserializer<'de> for De<'_> {
         name: &'static str,
         v: V,
     ) -> Result<V::Value, Error> {
-        if name == LOCATED {
-            CURRENT_POS.with(|c| c.set(self.0.pos));
-        }
+        record_pos(name, self.0.pos);
         v.visit_newtype_struct(self)
     }
 
@@ -573,9 +578,7 @@ impl<'de> Deserializer<'de> for Key<'_> {
         name: &'static str,
         v: V,
     ) -> Result<V::Value, Error> {
-        if name == LOCATED {
-            CURRENT_POS.with(|c| c.set(self.0.pos));
-        }
+        record_pos(name, self.0.pos);
         v.visit_newtype_struct(self)
     }
 
