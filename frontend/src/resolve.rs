@@ -43,11 +43,21 @@ fn prune(v: Value) -> Option<Value> {
 /// The spec as a target sees it (overrides merged, args substituted), as YAML. Without a
 /// target in `opts`, the root spec with args substituted.
 pub fn resolve_yaml(file: &str, text: &str, opts: &BuildOpts) -> Result<String, PlanError> {
-    let key = match opts.target() {
-        "" => None,
-        t => Some(targets::select(t).map_err(PlanError::Target)?.distro.key),
+    // A kiln target, or any key of the spec's `targets` (e.g. a distro kiln does not build).
+    let target = opts.target();
+    let key = match targets::select(target) {
+        _ if target.is_empty() => None,
+        Ok(selected) => Some(selected.distro.key.to_string()),
+        Err(unknown) => {
+            let key = target.split('/').next().unwrap_or(target);
+            let spec = spec::load(file, text).map_err(PlanError::Spec)?;
+            if !spec.targets.contains_key(key) {
+                return Err(PlanError::Target(unknown));
+            }
+            Some(key.to_string())
+        }
     };
-    let resolved = plan::resolve_spec(file, text, key, opts).map_err(PlanError::Spec)?;
+    let resolved = plan::resolve_spec(file, text, key.as_deref(), opts).map_err(PlanError::Spec)?;
     render(&resolved).map_err(PlanError::Target)
 }
 

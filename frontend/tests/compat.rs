@@ -142,3 +142,26 @@ fn sources_do_not_depend_on_the_target() {
     assert_eq!(bookworm.len(), 2, "http-src.yml has two http sources");
     assert_eq!(bookworm, source_digests("trixie/deb"));
 }
+
+#[test]
+fn resolve_merges_any_spec_target_key() {
+    let text = std::fs::read_to_string(compat_dir().join("moby-runc.yml")).unwrap();
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "jammy".into());
+    opts.opts
+        .insert("build-arg:VERSION".into(), "1.1.12".into());
+    let yaml = resolve::resolve_yaml("moby-runc.yml", &text, &opts).unwrap();
+    assert!(
+        yaml.contains("libseccomp2:"),
+        "jammy's runtime dependencies:\n{yaml}"
+    );
+    assert!(yaml.contains("version: \"1.1.12\""), "{yaml}");
+    assert!(!yaml.contains("targets:"), "{yaml}");
+    opts.opts.insert("target".into(), "nosuch".into());
+    assert!(
+        resolve::resolve_yaml("moby-runc.yml", &text, &opts)
+            .unwrap_err()
+            .to_string()
+            .starts_with("unknown target")
+    );
+}
