@@ -138,9 +138,11 @@ pub fn generate(
                 format!("{ROOT}{dir}/{key}/{sub}")
             };
             let (script, kind) = script(g, &src_dir);
+            // The build's environment applies (proxies, GOPRIVATE, registries, ...).
+            let env = spec.build.iter().flat_map(|b| b.env.iter());
+            let exec = env.fold(Exec::shell(script), |e, (k, v)| e.env(k, &v.value));
             let run = builder.run(
-                Exec::shell(script)
-                    .network(NetMode::Sandbox)
+                exec.network(NetMode::Sandbox)
                     .mount(Mount::bind(ROOT, tree.clone()))
                     .mount(Mount::bind(OUT, State::scratch()))
                     .name(format!("[kiln] {kind} generator for {key}")),

@@ -152,9 +152,9 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn wait_for_port(port: u16) {
+fn wait_for_port(address: &str, port: u16) {
     for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if std::net::TcpStream::connect((address, port)).is_ok() {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -164,13 +164,17 @@ fn wait_for_port(port: u16) {
 
 impl Server {
     fn spawn(cmd: &mut Command, port: u16) -> Server {
+        Server::spawn_at(cmd, "127.0.0.1", port)
+    }
+
+    fn spawn_at(cmd: &mut Command, address: &str, port: u16) -> Server {
         let child = cmd
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-        wait_for_port(port);
+        wait_for_port(address, port);
         Server { child, port }
     }
 
@@ -193,13 +197,19 @@ impl Server {
     /// Serves the git repositories under `base` over smart HTTP on 127.0.0.1, requiring basic
     /// auth with password `token`.
     pub fn git_http_with_token(base: &Path, token: &str) -> Server {
-        let port = free_port();
+        Server::git_http(base, "127.0.0.1", free_port(), token)
+    }
+
+    /// Serves the git repositories under `base` over smart HTTP on `address:port` (token `-`:
+    /// no auth), also answering Go's `?go-get=1` discovery.
+    pub fn git_http(base: &Path, address: &str, port: u16, token: &str) -> Server {
         let mut cmd = Command::new("python3");
         cmd.arg(repo_root().join("tests/fixtures/git_http_server.py"))
             .arg(base)
+            .arg(address)
             .arg(port.to_string())
             .arg(token);
-        Server::spawn(&mut cmd, port)
+        Server::spawn_at(&mut cmd, address, port)
     }
 
     /// Serves the git repositories under `base` with `git daemon` on 127.0.0.1.
@@ -240,4 +250,18 @@ pub fn sha256_hex(path: &Path) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// The engine's bridge gateway address: how build containers reach this machine.
+pub fn bridge_gateway() -> String {
+    let o = run(Command::new("docker").args([
+        "network",
+        "inspect",
+        "bridge",
+        "-f",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ]));
+    let ip = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(!ip.is_empty(), "no bridge gateway: {}", text(&o));
+    ip
 }

@@ -56,3 +56,63 @@ fn pip_generator_feeds_an_offline_pip_install() {
         "{listing}"
     );
 }
+
+#[test]
+fn gomod_generator_fetches_a_module_from_a_git_server() {
+    if !engine_ready() {
+        return;
+    }
+    // Build containers reach this machine at the bridge gateway; Go module paths cannot
+    // carry a port, so the server listens on port 80 there.
+    let host = bridge_gateway();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("go.mod"),
+        format!("module {host}/greeting\n\ngo 1.19\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        work.join("greeting.go"),
+        "package greeting\n\nfunc Hello() string { return \"hello from a module\" }\n",
+    )
+    .unwrap();
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "greeting"]);
+    git(&work, &["tag", "v1.0.0"]);
+    git(
+        dir.path(),
+        &["clone", "-q", "--bare", "work", "greeting.git"],
+    );
+    let _server = Server::git_http(dir.path(), &host, 80, "-");
+
+    let template =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/gomod-generator.yml")).unwrap();
+    let spec = dir.path().join("spec.yml");
+    std::fs::write(&spec, template.replace("@HOST@", &host)).unwrap();
+    let out = dir.path().join("out");
+    let dest = format!("type=local,dest={}", out.display());
+    let o = build(&spec, "bookworm/deb", dir.path(), &["--output", &dest]);
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
+    let mount = format!("{}:/pkgs:ro", out.display());
+    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && kiln-gomod-demo");
+    let o = run(Command::new("docker").args([
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "debian:bookworm",
+        "sh",
+        "-c",
+        &script,
+    ]));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "hello from a module\n",
+        "{}",
+        text(&o)
+    );
+}
