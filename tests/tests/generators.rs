@@ -116,3 +116,22 @@ fn gomod_generator_fetches_a_module_from_a_git_server() {
         text(&o)
     );
 }
+
+#[test]
+fn nodemod_generator_installs_node_modules_into_the_source() {
+    if !engine_ready() {
+        return;
+    }
+    let out = build_to_dir(
+        &repo_root().join("tests/fixtures/nodemod-generator.yml"),
+        "bookworm/deb",
+    );
+    let deb = out.path().join("kiln-nodemod-demo_1.0-debian12u1_all.deb");
+    let extracted = out.path().join("x");
+    let o = run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&extracted));
+    assert!(o.status.success(), "{}", text(&o));
+    let result =
+        std::fs::read_to_string(extracted.join("usr/share/doc/kiln-nodemod-demo/result.txt"))
+            .unwrap();
+    assert_eq!(result, "is-number says true\n");
+}
