@@ -20,6 +20,24 @@ macro_rules! strict {
     };
 }
 
+/// A string that may be written as a number or a boolean (`CGO_ENABLED: 1`, `revision: 2`);
+/// only for the JSON Schema, the model reads it as text.
+#[cfg(test)]
+pub struct Scalar;
+
+#[cfg(test)]
+impl schemars::JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Text; numbers and booleans are taken as written.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
 /// A map of strings to strings whose values may be written as numbers or booleans
 /// (`CGO_ENABLED: 1`); each value keeps its position.
 pub type EnvMap = BTreeMap<String, Located<String>>;
@@ -39,9 +57,11 @@ pub struct Spec {
     pub website: Option<String>,
     /// Upstream version (args are substituted).
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Option<Scalar>"))]
     pub version: Option<Located<String>>,
     /// Package revision, a string or a number (args are substituted).
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Option<Scalar>"))]
     pub revision: Option<Located<String>>,
     /// Architecture-independent package.
     #[serde(default)]
@@ -57,6 +77,7 @@ pub struct Spec {
     pub packager: Option<Located<String>>,
     /// Declared build args and their defaults (`${NAME}` in expandable fields).
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, Option<Scalar>>"))]
     pub args: BTreeMap<String, Option<Located<String>>>,
     /// Named inputs of the build, placed in the build root under their keys.
     #[serde(default)]
@@ -209,6 +230,7 @@ strict! {
         pub target: Option<Located<String>>,
         /// Build args of the Dockerfile build.
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub args: EnvMap,
     }
 }
@@ -281,6 +303,7 @@ strict! {
         pub dir: Option<Located<String>>,
         /// Environment of every step.
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub env: EnvMap,
         /// Sources mounted into every step.
         #[serde(default)]
@@ -407,6 +430,7 @@ strict! {
     pub struct Build {
         /// Environment of every step (values are arg-substituted).
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub env: EnvMap,
         /// Shell steps run in order in the build root.
         #[serde(default)]
@@ -427,6 +451,7 @@ strict! {
         pub command: Located<String>,
         /// Extra environment for this step.
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub env: EnvMap,
         /// Sources mounted for this step (honoured in image-source commands only, as in Dalec).
         #[serde(default)]
@@ -956,6 +981,7 @@ strict! {
         pub dir: Option<String>,
         /// Environment of the steps.
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub env: EnvMap,
         /// Sources mounted into every step.
         #[serde(default)]
@@ -976,6 +1002,7 @@ strict! {
         pub command: Located<String>,
         /// Extra environment.
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub env: EnvMap,
         /// Standard input.
         #[serde(default)]
@@ -1066,6 +1093,7 @@ strict! {
         pub cmdline: Option<String>,
         /// Build args passed to it (args are substituted).
         #[serde(default)]
+        #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
         pub args: EnvMap,
     }
 }
