@@ -65,10 +65,19 @@ fn one_line(text: &str) -> String {
         .replace('|', "\\|")
 }
 
+/// The example of a section, from `docs/examples/<name>.yml` (each is loaded by a test).
+fn example(name: &str) -> Option<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
+    std::fs::read_to_string(dir.join(format!("{name}.yml"))).ok()
+}
+
 fn section(out: &mut String, name: &str, def: &Value) {
     let _ = writeln!(out, "## {name}\n");
     if let Some(d) = def.get("description").and_then(Value::as_str) {
         let _ = writeln!(out, "{}\n", one_line(d));
+    }
+    if let Some(e) = example(name) {
+        let _ = writeln!(out, "Example:\n\n```yaml\n{}```\n", e);
     }
     let Some(props) = def.get("properties").and_then(Value::as_object) else {
         let _ = writeln!(out, "Type: {}\n", type_of(def));
@@ -149,6 +158,22 @@ mod tests {
     #[test]
     fn reference_is_current() {
         check_or_update("docs/spec-reference.md", &reference(&generate()));
+    }
+
+    #[test]
+    fn every_example_is_a_valid_spec() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            if let Err(e) = crate::resolve::lint(&name, &text) {
+                panic!("{name}:\n{e}");
+            }
+            n += 1;
+        }
+        assert!(n >= 10, "examples missing");
     }
 
     #[test]
