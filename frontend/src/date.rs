@@ -2,7 +2,19 @@
 
 /// Parses `YYYY-MM-DD` into seconds since the Unix epoch (midnight UTC).
 pub fn parse_ymd(text: &str) -> Option<i64> {
-    let mut parts = text.trim().splitn(3, '-');
+    let text = text.trim();
+    let shape_ok = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shape_ok {
+        return None;
+    }
+    let mut parts = text.splitn(3, '-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.parse().ok()?;
@@ -92,5 +104,6 @@ mod tests {
         assert_eq!(parse_ymd("2023-02-29"), None);
         assert_eq!(parse_ymd("2023-13-01"), None);
         assert_eq!(parse_ymd("yesterday"), None);
+        assert_eq!(parse_ymd("2024-1-5"), None);
     }
 }

@@ -70,6 +70,11 @@ pub fn resolve_spec(
         allow_any_arg: false,
     };
     spec::substitute(&mut merged, file, text, &o)?;
+    // Arg values are checked like written values (a digest or network mode from an arg).
+    let errors = spec::validate(&merged, file, text);
+    if !errors.is_empty() {
+        return Err(SpecErrors(errors));
+    }
     Ok(merged)
 }
 

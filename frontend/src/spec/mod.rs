@@ -19,3 +19,4 @@ pub use load::load;
 pub use located::{Located, Pos};
 pub use merge::for_target;
 pub use model::*;
+pub use validate::spec as validate;

@@ -1104,7 +1104,7 @@ strict! {
         /// `YYYY-MM-DD`.
         pub date: Located<String>,
         /// `Name <email>`.
-        pub author: String,
+        pub author: Located<String>,
         /// What changed.
         #[serde(default)]
         pub changes: Vec<String>,

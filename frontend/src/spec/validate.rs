@@ -35,10 +35,12 @@ fn valid_version_constraint(c: &str) -> bool {
     let c = c.trim();
     let split = c.find(|ch: char| !"<>=!".contains(ch)).unwrap_or(c.len());
     let (op, ver) = c.split_at(split);
+    let ver = ver.trim();
     matches!(
         op,
         "" | "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "<<" | ">>"
-    ) && !ver.trim().is_empty()
+    ) && !ver.is_empty()
+        && !ver.contains(|ch: char| ch.is_whitespace() || "<>=!~^,".contains(ch))
 }
 
 impl Checker<'_> {
@@ -121,8 +123,8 @@ impl Checker<'_> {
                     ),
                 );
             }
-            if entry.author.trim().is_empty() {
-                self.at(entry.date.pos, "changelog author must not be empty");
+            if entry.author.value.trim().is_empty() {
+                self.at(entry.author.pos, "changelog author must not be empty");
             }
         }
     }
@@ -211,7 +213,7 @@ impl Checker<'_> {
                 (Some(_), None) => {}
                 (None, Some(d)) => {
                     for file in d.files.keys() {
-                        if file.is_empty() || file.contains('/') {
+                        if file.is_empty() || file.contains('/') || file == "." || file == ".." {
                             self.at_key(
                                 file,
                                 Pos::default(),

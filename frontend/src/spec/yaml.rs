@@ -250,7 +250,12 @@ pub fn parse(text: &str) -> Result<Node, Error> {
                 b.nodes += count(&node);
                 b.emit(Node { pos, ..node }, 0)?;
             }
-            Event::DocumentEnd if b.root.is_some() => break,
+            Event::DocumentStart(..) if b.root.is_some() => {
+                return Err(Error::at(
+                    pos,
+                    "a spec is one YAML document; remove the second one (`---`)",
+                ));
+            }
             _ => {}
         }
         if b.nodes > MAX_NODES {
