@@ -165,3 +165,18 @@ fn resolve_merges_any_spec_target_key() {
             .starts_with("unknown target")
     );
 }
+
+#[test]
+fn arg_values_are_checked_when_a_target_is_planned() {
+    let text = "name: a\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nargs:\n  D: md5:abc\nsources:\n  f:\n    http:\n      url: http://x/y\n      digest: ${D}\n";
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    let e = plan::plan("spec.yml", text, &opts, &Default::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("spec.yml:11:15: invalid digest \"md5:abc\""),
+        "{e}"
+    );
+}
