@@ -2,8 +2,10 @@
 //! clean and lowers to LLB for every kiln target, except for the features kiln cannot build
 //! yet, which must fail with a located "not supported yet" error (never a silent skip).
 
+use kiln_buildkit::llb::State;
 use kiln_buildkit::options::BuildOpts;
 use kiln_frontend::{plan, resolve, targets};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 fn compat_dir() -> PathBuf {
@@ -42,14 +44,6 @@ fn args_for(name: &str) -> Vec<(&'static str, &'static str)> {
 /// Specs that are deliberately partial (no name/version): lint only.
 const PARTIAL: &[&str] = &["source-inline.yml"];
 
-/// What kiln cannot build yet, per spec: the expected error (a prefix of the message).
-fn known_gap(name: &str) -> Option<&'static str> {
-    match name {
-        "nested.yml" => Some("source \"src\" is a Dockerfile build: it needs a BuildKit engine"),
-        _ => None,
-    }
-}
-
 #[test]
 fn every_compat_spec_lints_clean() {
     let specs = specs();
@@ -73,45 +67,44 @@ fn every_compat_spec_lowers_to_llb_for_every_target() {
             for (k, v) in args_for(&name) {
                 opts.opts.insert(format!("build-arg:{k}"), v.into());
             }
-            match (
-                plan::plan(&name, &text, &opts, &Default::default()),
-                known_gap(&name),
-            ) {
-                (Ok(p), None) => {
-                    let def = p.state.marshal();
-                    // A spec without sources has nothing to show in debug/sources.
-                    if !t.name.starts_with("debug/") {
-                        assert!(def.def.len() >= 2, "{name} {}: empty definition", t.name);
-                    }
-                    let again = plan::plan(&name, &text, &opts, &Default::default())
-                        .unwrap()
-                        .state
-                        .marshal();
-                    assert_eq!(def, again, "{name} {}: LLB is not deterministic", t.name);
-                }
-                (Ok(_), Some(gap)) if t.name.ends_with("/worker") || t.name == "debug/resolve" => {
-                    let _ = gap; // the worker does not need the spec's sources
-                }
-                (Ok(_), Some(gap)) => panic!(
-                    "{name} {}: expected the gap {gap:?}, but it lowered",
-                    t.name
-                ),
-                (Err(e), Some(gap)) => {
-                    let text = e.to_string();
-                    assert!(
-                        text.contains(gap),
-                        "{name} {}: expected {gap:?}, got:\n{text}",
-                        t.name
-                    );
-                    assert!(
-                        text.starts_with(&format!("{name}:")),
-                        "{name}: the error must be located:\n{text}"
-                    );
-                }
-                (Err(e), None) => panic!("{name} {}: does not lower:\n{e}", t.name),
+            // Dockerfile build sources are solved by BuildKit's Dockerfile frontend before
+            // planning; their contexts stand in for the results here.
+            let built: BTreeMap<String, State> = plan::build_sources(&name, &text, &opts)
+                .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name))
+                .into_iter()
+                .map(|b| (b.key, b.context))
+                .collect();
+            let def = match plan::plan(&name, &text, &opts, &built) {
+                Ok(p) => p.state.marshal(),
+                Err(e) => panic!("{name} {}: does not lower:\n{e}", t.name),
+            };
+            // A spec without sources has nothing to show in debug/sources.
+            if !t.name.starts_with("debug/") {
+                assert!(def.def.len() >= 2, "{name} {}: empty definition", t.name);
             }
+            let again = plan::plan(&name, &text, &opts, &built)
+                .unwrap()
+                .state
+                .marshal();
+            assert_eq!(def, again, "{name} {}: LLB is not deterministic", t.name);
         }
     }
+}
+
+#[test]
+fn offline_a_dockerfile_build_source_is_a_located_error() {
+    let text = std::fs::read_to_string(compat_dir().join("nested.yml")).unwrap();
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    let e = plan::plan("nested.yml", &text, &opts, &Default::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.starts_with("nested.yml:15:5: "), "{e}");
+    assert!(
+        e.contains("is a Dockerfile build: it needs a BuildKit engine"),
+        "{e}"
+    );
 }
 
 #[test]

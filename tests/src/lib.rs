@@ -61,8 +61,16 @@ pub fn engine_ready() -> bool {
     }
 }
 
+/// One build at a time per test binary: BuildKit may not keep in its cache a step that
+/// several concurrent builds shared (seen on a cold engine), which would make "a second build
+/// is fully cached" flaky; serial builds also keep the 2-core machine from thrashing.
+static BUILDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// `docker buildx build` of `spec` for `target` in `context`, with extra arguments.
 pub fn build(spec: &Path, target: &str, context: &Path, extra: &[&str]) -> Output {
+    let _one_at_a_time = BUILDS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut cmd = Command::new("docker");
     cmd.args(["buildx", "build", "--progress=plain", "-f"])
         .arg(spec)
