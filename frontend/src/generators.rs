@@ -18,7 +18,9 @@ const OUT: &str = "/run/kiln/deps";
 
 /// The kinds of generators the spec uses anywhere, for the build environment.
 fn used(spec: &Spec) -> impl Iterator<Item = &SourceGenerator> {
-    spec.sources.values().flat_map(|s| s.value.generate.iter())
+    spec.sources
+        .values()
+        .flat_map(|s| s.value.generate.iter().map(|g| &g.value))
 }
 
 /// `export` lines for the build script: the tools find the fetched dependencies and do not

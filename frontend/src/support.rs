@@ -77,7 +77,7 @@ pub fn gaps(spec: &Spec, container: bool) -> Gaps {
             errors.push((
                 "not supported yet: build.caches rustsccache and bazel".into(),
                 "caches",
-                Pos::default(),
+                b.pos,
             ));
         }
         if let Some(m) = b.steps.iter().flat_map(|s| &s.mounts).next() {
@@ -96,15 +96,11 @@ pub fn gaps(spec: &Spec, container: bool) -> Gaps {
             Pos::default(),
         ));
     }
-    if spec
-        .package_config
-        .as_ref()
-        .is_some_and(|p| p.signer.is_some())
-    {
+    if let Some(signer) = spec.package_config.as_ref().and_then(|p| p.signer.as_ref()) {
         errors.push((
             "not supported yet: package_config.signer (signing)".into(),
             "signer",
-            Pos::default(),
+            signer.pos,
         ));
     }
     if container && let Some(i) = &spec.image {

@@ -138,6 +138,7 @@ pub fn substitute(
         [&mut spec.conflicts, &mut spec.replaces, &mut spec.provides],
     );
     for t in spec.targets.values_mut() {
+        let t = &mut t.value;
         x.common(
             &mut t.dependencies,
             &mut t.artifacts,
@@ -254,7 +255,7 @@ impl Expander<'_> {
         deps: &mut Option<Dependencies>,
         artifacts: &mut Option<Artifacts>,
         image: &mut Option<ImageConfig>,
-        tests: &mut [TestSpec],
+        tests: &mut [Located<TestSpec>],
         package_config: &mut Option<PackageConfig>,
         relations: [&mut Option<DependencyList>; 3],
     ) {
@@ -312,7 +313,7 @@ impl Expander<'_> {
                 }
             }
             for check in t.files.values_mut() {
-                let pos = Pos::default();
+                let pos = check.pos;
                 if let Some(c) = check.as_mut() {
                     for s in [&mut c.equals, &mut c.starts_with, &mut c.ends_with]
                         .into_iter()

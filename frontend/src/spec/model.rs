@@ -87,7 +87,7 @@ pub struct Spec {
     pub patches: BTreeMap<String, Located<Vec<PatchSpec>>>,
     /// How to build.
     #[serde(default)]
-    pub build: Option<Build>,
+    pub build: Option<Located<Build>>,
     /// What the package installs.
     #[serde(default)]
     pub artifacts: Option<Artifacts>,
@@ -105,13 +105,13 @@ pub struct Spec {
     pub provides: Option<DependencyList>,
     /// Per-distro overrides, by target key (`bookworm`, `azlinux3`, ...).
     #[serde(default)]
-    pub targets: BTreeMap<String, Target>,
+    pub targets: BTreeMap<String, Located<Target>>,
     /// Container image settings.
     #[serde(default)]
     pub image: Option<ImageConfig>,
     /// Tests run in a container with the package installed.
     #[serde(default)]
-    pub tests: Vec<TestSpec>,
+    pub tests: Vec<Located<TestSpec>>,
     /// Signing configuration.
     #[serde(default)]
     pub package_config: Option<PackageConfig>,
@@ -139,7 +139,7 @@ strict! {
         pub excludes: Vec<Located<String>>,
         /// Dependency generators run on this source.
         #[serde(default)]
-        pub generate: Vec<SourceGenerator>,
+        pub generate: Vec<Located<SourceGenerator>>,
         /// A git repository.
         #[serde(default)]
         pub git: Option<SourceGit>,
@@ -291,7 +291,7 @@ strict! {
         pub reference: Located<String>,
         /// Commands to run in the image first.
         #[serde(default)]
-        pub cmd: Option<Command>,
+        pub cmd: Option<Located<Command>>,
     }
 }
 
@@ -440,7 +440,7 @@ strict! {
         pub network_mode: Option<Located<String>>,
         /// Persistent cache mounts.
         #[serde(default)]
-        pub caches: Vec<CacheConfig>,
+        pub caches: Vec<Located<CacheConfig>>,
     }
 }
 
@@ -862,7 +862,7 @@ strict! {
         pub artifacts: Option<Artifacts>,
         /// Appended to the root tests.
         #[serde(default)]
-        pub tests: Vec<TestSpec>,
+        pub tests: Vec<Located<TestSpec>>,
         /// Replaces the root signing configuration.
         #[serde(default)]
         pub package_config: Option<PackageConfig>,
@@ -949,7 +949,7 @@ strict! {
     pub struct PostInstall {
         /// Symlinks to create, by target path.
         #[serde(default)]
-        pub symlinks: BTreeMap<String, SymlinkTarget>,
+        pub symlinks: BTreeMap<String, Located<SymlinkTarget>>,
     }
 }
 
@@ -991,7 +991,7 @@ strict! {
         pub steps: Vec<TestStep>,
         /// Files to check, by absolute path (`null` means "must exist").
         #[serde(default)]
-        pub files: BTreeMap<String, Option<FileCheck>>,
+        pub files: BTreeMap<String, Located<Option<FileCheck>>>,
     }
 }
 
@@ -1078,7 +1078,7 @@ strict! {
     pub struct PackageConfig {
         /// The signer frontend.
         #[serde(default)]
-        pub signer: Option<PackageSigner>,
+        pub signer: Option<Located<PackageSigner>>,
     }
 }
 

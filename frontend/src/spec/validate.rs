@@ -100,7 +100,7 @@ impl Checker<'_> {
             if key.is_empty() || key.contains('/') {
                 self.at_key(
                     key,
-                    Pos::default(),
+                    t.pos,
                     format!("invalid target key {key:?}: it must be a distro key such as bookworm"),
                 );
             }
@@ -200,7 +200,7 @@ impl Checker<'_> {
             }
             if let Some(cmd) = &img.cmd {
                 if cmd.steps.is_empty() {
-                    self.at(img.reference.pos, "cmd needs at least one step");
+                    self.at_key("cmd", cmd.pos, "cmd needs at least one step");
                 }
                 self.mounts(&cmd.mounts);
                 for step in &cmd.steps {
@@ -244,7 +244,7 @@ impl Checker<'_> {
         for g in &s.generate {
             if is_file_source(s) {
                 self.at(
-                    src.pos,
+                    g.pos,
                     format!("generators need a directory source; {name:?} is a single file"),
                 );
             }
@@ -256,7 +256,7 @@ impl Checker<'_> {
             ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 self.at(
-                    src.pos,
+                    g.pos,
                     "a generator needs exactly one of gomod, cargohome, pip, nodemod",
                 );
             }
@@ -323,14 +323,14 @@ impl Checker<'_> {
         }
     }
 
-    fn build(&mut self, b: &Build) {
+    fn build(&mut self, b: &Located<Build>) {
         let b_ = &b;
         if b_.steps.is_empty()
             && (!b_.env.is_empty() || b_.network_mode.is_some() || !b_.caches.is_empty())
         {
             self.at_key(
                 "build",
-                Pos::default(),
+                b.pos,
                 "build needs steps when env, network_mode or caches are set",
             );
         }
@@ -361,7 +361,7 @@ impl Checker<'_> {
             if kinds.iter().filter(|k| **k).count() != 1 {
                 self.at_key(
                     "caches",
-                    Pos::default(),
+                    c.pos,
                     "a cache needs exactly one of dir, gobuild, rustsccache, bazel",
                 );
             }
@@ -556,7 +556,7 @@ impl Checker<'_> {
                 if links.path.is_none() && links.paths.is_empty() {
                     self.at_key(
                         target,
-                        Pos::default(),
+                        links.pos,
                         format!("symlink to {target:?} needs paths"),
                     );
                 }
@@ -572,7 +572,7 @@ impl Checker<'_> {
         }
     }
 
-    fn tests(&mut self, tests: &[TestSpec]) {
+    fn tests(&mut self, tests: &[Located<TestSpec>]) {
         let mut names: BTreeMap<&str, Pos> = BTreeMap::new();
         for t in tests {
             let name = t.name.value.as_str();
@@ -596,11 +596,11 @@ impl Checker<'_> {
                     Some(_) => {}
                 }
             }
-            for path in t.files.keys() {
+            for (path, check) in &t.files {
                 if !path.starts_with('/') {
                     self.at_key(
                         path,
-                        Pos::default(),
+                        check.pos,
                         format!("test file {path:?} must be an absolute path"),
                     );
                 }
@@ -617,7 +617,7 @@ impl Checker<'_> {
         {
             self.at_key(
                 "signer",
-                Pos::default(),
+                signer.pos,
                 "signer needs an image (the signer frontend)",
             );
         }
