@@ -6,7 +6,7 @@ use crate::targets;
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError};
-use kiln_buildkit::llb::{SourceFile, State};
+use kiln_buildkit::llb::{MarshalOptions, SourceFile, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
@@ -176,8 +176,16 @@ pub fn image_config(base: &[u8], image: &ImageConfig, platform: &pb::Platform) -
 
 /// Runs a Dockerfile `build` source with BuildKit's own Dockerfile frontend and returns its
 /// result as a state to build on.
-async fn run_dockerfile_build(gw: &Gateway, b: plan::BuildSource) -> Result<State, FrontendError> {
+async fn run_dockerfile_build(
+    gw: &Gateway,
+    b: plan::BuildSource,
+    no_cache: Option<&str>,
+) -> Result<State, FrontendError> {
     let context = b.context.marshal();
+    let mut frontend_opts = b.frontend_opts;
+    if let Some(filter) = no_cache {
+        frontend_opts.insert("no-cache".to_string(), filter.to_string());
+    }
     let inputs: BTreeMap<String, pb::Definition> = [
         ("context".to_string(), context.clone()),
         ("dockerfile".to_string(), context),
@@ -185,7 +193,7 @@ async fn run_dockerfile_build(gw: &Gateway, b: plan::BuildSource) -> Result<Stat
     .into_iter()
     .collect();
     let result = gw
-        .solve_frontend("dockerfile.v0", b.frontend_opts, inputs)
+        .solve_frontend("dockerfile.v0", frontend_opts, inputs)
         .await?;
     let def = result.reference.and_then(|r| r.def).unwrap_or_default();
     State::from_definition(&def).map_err(|e| FrontendError::Request {
@@ -218,7 +226,10 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     };
     let mut built = BTreeMap::new();
     for b in plan::build_sources(&file.name, &text, opts).map_err(plan_error)? {
-        built.insert(b.key.clone(), run_dockerfile_build(gw, b).await?);
+        built.insert(
+            b.key.clone(),
+            run_dockerfile_build(gw, b, opts.get("no-cache")).await?,
+        );
     }
     let plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
     for w in &plan.warnings {
@@ -229,7 +240,16 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         data: file.data.clone(),
         language: "YAML".into(),
     };
-    let definition = plan.state.marshal_with_source(Some(&source));
+    // `--no-cache` (option `no-cache`): run every step again. Filters name Dockerfile stages,
+    // which kiln does not have, so any filter applies to the whole build.
+    let ignore_cache = opts.get("no-cache").is_some();
+    if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
+        gw.warn("--no-cache-filter: kiln has no stages to filter; the whole build runs without the cache").await?;
+    }
+    let definition = plan.state.marshal_with(&MarshalOptions {
+        source: Some(&source),
+        ignore_cache,
+    });
     tracing::debug!("built {} ops", definition.def.len());
     let reference = gw.solve(definition).await?;
     tracing::debug!("solved");

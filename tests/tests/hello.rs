@@ -139,3 +139,32 @@ fn worker_target_has_the_packaging_tools() {
     );
     run(Command::new("docker").args(["image", "rm", "-f", "kiln-e2e/worker:trixie"]));
 }
+
+#[test]
+fn a_no_cache_rebuild_gives_byte_identical_packages() {
+    if !engine_ready() {
+        return;
+    }
+    let first = build_to_dir(&hello_spec(), "bookworm/deb");
+    let again = tempfile::tempdir().expect("temporary directory");
+    let dest = format!("type=local,dest={}", again.path().display());
+    let o = build(
+        &hello_spec(),
+        "bookworm/deb",
+        &repo_root(),
+        &["--no-cache", "--output", &dest],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(
+        log.contains("dpkg-buildpackage: info: source package hello"),
+        "--no-cache must rebuild:\n{log}"
+    );
+    for name in file_names(first.path()) {
+        assert_eq!(
+            sha256_hex(&first.path().join(&name)),
+            sha256_hex(&again.path().join(&name)),
+            "{name} is not reproducible"
+        );
+    }
+}

@@ -8,6 +8,16 @@ use prost::Message;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// How to marshal a state beyond the ops themselves.
+#[derive(Debug, Clone, Default)]
+pub struct MarshalOptions<'a> {
+    /// The spec the ops' locations refer to; recorded in `Definition.source` so a failing op
+    /// points at its lines.
+    pub source: Option<&'a SourceFile>,
+    /// Run every op again instead of using the cache (`docker build --no-cache`).
+    pub ignore_cache: bool,
+}
+
 /// The file the ops' locations refer to (the spec), so BuildKit can show its lines on errors.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -22,12 +32,12 @@ pub struct SourceFile {
 impl State {
     /// The LLB definition whose result is this state. Scratch gives the empty definition.
     pub fn marshal(&self) -> pb::Definition {
-        self.marshal_with_source(None)
+        self.marshal_with(&MarshalOptions::default())
     }
 
-    /// Like [`State::marshal`], and records `source` and the ops' locations in it
-    /// (`Definition.source`), so a failing op points at its lines.
-    pub fn marshal_with_source(&self, source: Option<&SourceFile>) -> pb::Definition {
+    /// Like [`State::marshal`], with the options' source locations and cache setting.
+    pub fn marshal_with(&self, options: &MarshalOptions) -> pb::Definition {
+        let source = options.source;
         let Some(out) = &self.output else {
             return pb::Definition::default();
         };
@@ -35,6 +45,16 @@ impl State {
         let mut seen = BTreeSet::new();
         let mut locations = Vec::new();
         visit(&out.node, &mut seen, &mut def, &mut locations);
+        if options.ignore_cache {
+            for bytes in &def.def {
+                let meta = def
+                    .metadata
+                    .entry(super::node::digest_of(bytes))
+                    .or_default();
+                meta.ignore_cache = true;
+                meta.caps.insert("meta.ignorecache".to_string(), true);
+            }
+        }
         if let Some(src) = source
             && !locations.is_empty()
         {
@@ -78,7 +98,7 @@ impl State {
         };
         let bytes = terminal.encode_to_vec();
         // A metadata entry for the terminal op: Go consumers treat empty metadata as a nil definition.
-        let meta = pb::OpMetadata {
+        let mut meta = pb::OpMetadata {
             caps: [
                 ("constraints".to_string(), true),
                 ("platform".to_string(), true),
@@ -87,6 +107,9 @@ impl State {
             .collect(),
             ..Default::default()
         };
+        if options.ignore_cache {
+            meta.caps.insert("meta.ignorecache".to_string(), true);
+        }
         def.metadata.insert(super::node::digest_of(&bytes), meta);
         def.def.push(bytes);
         def
@@ -231,6 +254,27 @@ mod tests {
                 ..Default::default()
             })
             .is_err()
+        );
+    }
+
+    #[test]
+    fn ignore_cache_marks_every_op() {
+        let def = sample().marshal_with(&super::MarshalOptions {
+            ignore_cache: true,
+            ..Default::default()
+        });
+        assert_eq!(def.metadata.len(), def.def.len());
+        // Every op but the terminal one (which only names the result).
+        assert_eq!(
+            def.metadata.values().filter(|m| m.ignore_cache).count(),
+            def.def.len() - 1
+        );
+        assert!(
+            sample()
+                .marshal()
+                .metadata
+                .values()
+                .all(|m| !m.ignore_cache)
         );
     }
 

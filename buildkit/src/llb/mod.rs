@@ -16,6 +16,6 @@ mod state;
 pub use exec::{Exec, ExecResult, Mount, NetMode, Sharing};
 pub use file::{CopyOptions, FileActions, Owner};
 pub use json::definition_to_json;
-pub use marshal::SourceFile;
+pub use marshal::{MarshalOptions, SourceFile};
 pub use source::{GitOptions, HttpOptions, LocalOptions, normalize_image_ref};
 pub use state::State;
