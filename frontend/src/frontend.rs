@@ -66,7 +66,17 @@ impl FrontendError {
                 (message, details)
             }
             FrontendError::Request { message, details } => (message.clone(), details.clone()),
-            FrontendError::Gateway(e) => (e.to_string(), vec![]),
+            // Keep BuildKit's own error details (source locations, the failing step) so
+            // `docker build` shows them as it would for a Dockerfile.
+            FrontendError::Gateway(e) => {
+                let details =
+                    <kiln_buildkit::proto::google::rpc::Status as prost::Message>::decode(
+                        e.status.details(),
+                    )
+                    .map(|s| s.details)
+                    .unwrap_or_default();
+                (e.status.message().to_string(), details)
+            }
         }
     }
 }
@@ -252,6 +262,15 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     });
     tracing::debug!("built {} ops", definition.def.len());
     let reference = gw.solve(definition).await?;
+    for test in &plan.tests {
+        let test_ref = gw
+            .solve(test.marshal_with(&MarshalOptions {
+                source: Some(&source),
+                ignore_cache,
+            }))
+            .await?;
+        gw.evaluate(&test_ref).await?;
+    }
     tracing::debug!("solved");
     let mut metadata = BTreeMap::new();
     if let Some(image) = &plan.image {

@@ -24,6 +24,7 @@ mod schema;
 pub mod shell;
 pub mod sources;
 pub mod spec;
+pub mod spectests;
 pub mod support;
 pub mod targets;
 

@@ -319,3 +319,49 @@ pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State) -> St
         ));
     base_image(distro, ctx).run(exec).root()
 }
+
+/// One state per spec test: the test's script run in its own copy of `image` (the package
+/// installed) with `dependencies.test` added. Evaluating a state runs its test.
+pub fn tests(
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+    image: State,
+) -> Result<Vec<State>, SpecErrors> {
+    if spec.tests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let deps = debian::relations(spec.dependencies.as_ref().and_then(|d| d.test.as_ref()));
+    let image = if deps.is_empty() {
+        image
+    } else {
+        let script = format!(
+            "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
+            quote(&deps.join(", "))
+        );
+        let exec = apt_caches(Exec::shell(script), distro)
+            .name(format!("[kiln {}] install test dependencies", distro.key));
+        image.run(exec).root()
+    };
+    let mut states = Vec::new();
+    let mut errors = Vec::new();
+    for t in &spec.tests {
+        // The script is a file, so a failure names `/run/kiln/test/run.sh`, not its text.
+        let script = State::scratch().file(
+            FileActions::new().mkfile("/run.sh", 0o755, crate::spectests::script(t).into_bytes()),
+            &format!("[kiln] write test {}", t.name.value),
+        );
+        let mut exec = Exec::new(["/bin/sh", "/run/kiln/test/run.sh"])
+            .mount(Mount::bind("/run/kiln/test", script).readonly())
+            .network(NetMode::None)
+            .name(format!("[kiln {}] test {}", distro.key, t.name.value));
+        match sources::mounts(&t.mounts, &ctx.sources) {
+            Ok(mounts) => exec = mounts.into_iter().fold(exec, Exec::mount),
+            Err(e) => errors.push(e),
+        }
+        let (first, last) = crate::spectests::lines(t);
+        states.push(image.run(exec).root().with_location(first, last));
+    }
+    ctx.errors(errors)?;
+    Ok(states)
+}

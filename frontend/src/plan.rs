@@ -33,6 +33,8 @@ pub struct Plan {
     pub state: State,
     /// Image settings when the result is an image (its base config comes from the distro image).
     pub image: Option<ImageConfig>,
+    /// The spec's tests: evaluating each state runs one test against the built package.
+    pub tests: Vec<State>,
     /// Things the user should know (shown as build warnings).
     pub warnings: Vec<String>,
 }
@@ -100,7 +102,7 @@ pub fn plan(
     let container = selected.route == Route::Container;
     let mut warnings = Vec::new();
     if !matches!(selected.route, Route::Worker | Route::DebugResolve) {
-        warnings = support::gaps(&spec, container)
+        support::gaps(&spec, container)
             .into_result(file, text)
             .map_err(PlanError::Spec)?;
     }
@@ -134,15 +136,29 @@ pub fn plan(
             .and_then(|v| v.trim().parse().ok()),
     };
     let Family::Deb = distro.family;
+    let skip_tests = ["DALEC_SKIP_TESTS", "KILN_SKIP_TESTS"].iter().any(|k| {
+        build_args
+            .get(*k)
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true"))
+    });
+    let mut tests = Vec::new();
     let (state, image) = match selected.route {
-        Route::Package => (
-            pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?,
-            None,
-        ),
-        Route::Container => {
+        Route::Package | Route::Container => {
             let debs = pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
-            let image = spec.image.clone().unwrap_or_default();
-            (pipeline::container(&spec, distro, &ctx, debs), Some(image))
+            let installed = pipeline::container(&spec, distro, &ctx, debs.clone());
+            if skip_tests && !spec.tests.is_empty() {
+                warnings.push(format!(
+                    "{} spec test(s) skipped by build arg",
+                    spec.tests.len()
+                ));
+            } else {
+                tests = pipeline::tests(&spec, distro, &ctx, installed.clone())
+                    .map_err(PlanError::Spec)?;
+            }
+            match selected.route {
+                Route::Package => (debs, None),
+                _ => (installed, Some(spec.image.clone().unwrap_or_default())),
+            }
         }
         Route::Worker => (pipeline::worker(distro, &ctx), Some(ImageConfig::default())),
         Route::DebugResolve => {
@@ -171,6 +187,7 @@ pub fn plan(
         spec,
         state,
         image,
+        tests,
         warnings,
     })
 }

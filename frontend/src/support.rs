@@ -1,5 +1,5 @@
-//! What kiln can parse but not build yet: each use is an error at its line (never a silent
-//! skip), or a warning when the package itself is still right (tests that are not run).
+//! What kiln can parse but not build yet: each use is an error at its line, never a silent
+//! skip.
 
 use crate::spec::{Pos, Source, Spec, SpecError, SpecErrors};
 
@@ -11,15 +11,13 @@ type Gap = (String, &'static str, Pos);
 pub struct Gaps {
     /// Features the build would need: the build must not go on.
     pub errors: Vec<Gap>,
-    /// Features skipped with a visible warning.
-    pub warnings: Vec<String>,
 }
 
 impl Gaps {
-    /// The warnings, or the errors as located spec errors.
-    pub fn into_result(self, file: &str, text: &str) -> Result<Vec<String>, SpecErrors> {
+    /// The errors as located spec errors.
+    pub fn into_result(self, file: &str, text: &str) -> Result<(), SpecErrors> {
         if self.errors.is_empty() {
-            return Ok(self.warnings);
+            return Ok(());
         }
         let errors = self
             .errors
@@ -65,7 +63,6 @@ fn source(path: &str, s: &Source, pos: Pos, errors: &mut Vec<Gap>) {
 /// Lists the gaps for building `spec` into a package and, when `container` is set, an image.
 pub fn gaps(spec: &Spec, container: bool) -> Gaps {
     let mut errors = Vec::new();
-    let mut warnings = Vec::new();
     for (key, s) in &spec.sources {
         source(&format!("sources.{key}"), &s.value, s.pos, &mut errors);
     }
@@ -122,11 +119,5 @@ pub fn gaps(spec: &Spec, container: bool) -> Gaps {
             ));
         }
     }
-    if !spec.tests.is_empty() {
-        warnings.push(format!(
-            "kiln does not run spec tests yet: {} test(s) skipped",
-            spec.tests.len()
-        ));
-    }
-    Gaps { errors, warnings }
+    Gaps { errors }
 }

@@ -102,3 +102,26 @@ description: A package whose build fails\nbuild:\n  steps:\n    - command: echo 
     assert!(log.contains(">>>     - command: echo building"), "{log}");
     assert!(log.contains(">>>         exit 3"), "{log}");
 }
+
+#[test]
+fn a_failing_spec_test_names_the_check_and_points_at_the_test() {
+    if !engine_ready() {
+        return;
+    }
+    let spec =
+        std::fs::read_to_string(repo_root().join("specs/hello.yml")).expect("read hello.yml");
+    assert!(spec.contains("equals: \"hi\\n\""));
+    let (dir, path) = spec_in_tempdir(&spec.replace("equals: \"hi\\n\"", "equals: \"howdy\\n\""));
+    let o = build(&path, "bookworm/deb", dir.path(), &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("kiln test greets the world: step 2 stdout is not \"howdy\\n\""),
+        "{log}"
+    );
+    assert!(log.contains(">>>   - name: greets the world"), "{log}");
+    assert!(
+        log.contains("process \"/bin/sh /run/kiln/test/run.sh\" did not complete successfully"),
+        "{log}"
+    );
+}

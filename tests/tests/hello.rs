@@ -168,3 +168,25 @@ fn a_no_cache_rebuild_gives_byte_identical_packages() {
         );
     }
 }
+
+#[test]
+fn dalecs_own_test_framework_fixture_builds_and_its_tests_pass() {
+    if !engine_ready() {
+        return;
+    }
+    // Dalec's fixture as it is, `# syntax=` line included: BUILDKIT_SYNTAX picks kiln.
+    let spec = repo_root().join("tests/compat/dalec/test-framework.yml");
+    let o = build(
+        &spec,
+        "bookworm/deb",
+        &repo_root(),
+        &["--build-arg", "BUILDKIT_SYNTAX=kiln/frontend:dev"],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("kiln test Check stdin: passed"), "{log}");
+    assert!(
+        log.contains("kiln test Check multi-argument command: passed"),
+        "{log}"
+    );
+}
