@@ -273,3 +273,49 @@ pub fn bridge_gateway() -> String {
     assert!(!ip.is_empty(), "no bridge gateway: {}", text(&o));
     ip
 }
+
+/// Makes `<dir>/<name>.git`, a bare repository whose one commit holds `files` (tagged `tag`
+/// when given), and returns the commit id.
+pub fn bare_repo(dir: &Path, name: &str, files: &[(&str, &str)], tag: Option<&str>) -> String {
+    let work = dir.join(format!("{name}.work"));
+    for (path, text) in files {
+        let p = work.join(path);
+        std::fs::create_dir_all(p.parent().unwrap_or(&work)).expect("create directory");
+        std::fs::write(p, text).expect("write file");
+    }
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "fixture"]);
+    if let Some(tag) = tag {
+        git(&work, &["tag", tag]);
+    }
+    let commit = git(&work, &["rev-parse", "HEAD"]);
+    git(
+        dir,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &format!("{name}.work"),
+            &format!("{name}.git"),
+        ],
+    );
+    commit
+}
+
+/// Installs the package `deb` found in `out` with dpkg in a clean `debian:<distro>` container
+/// and runs the shell line `command` there.
+pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Output {
+    let mount = format!("{}:/pkgs:ro", out.display());
+    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && {command}");
+    run(Command::new("docker").args([
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        &format!("debian:{distro}"),
+        "sh",
+        "-c",
+        &script,
+    ]))
+}

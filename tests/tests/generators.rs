@@ -20,18 +20,7 @@ fn cargohome_generator_feeds_an_offline_cargo_build() {
         "{:?}",
         file_names(out.path())
     );
-    let mount = format!("{}:/pkgs:ro", out.path().display());
-    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && kiln-cargo-demo");
-    let o = run(Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
-        "debian:trixie",
-        "sh",
-        "-c",
-        &script,
-    ]));
+    let o = install_and_run(out.path(), "trixie", deb, "kiln-cargo-demo");
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "itoa formats 42\n",
@@ -66,25 +55,21 @@ fn gomod_generator_fetches_a_module_from_a_git_server() {
     // carry a port, so the server listens on port 80 there.
     let host = bridge_gateway();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("go.mod"),
-        format!("module {host}/greeting\n\ngo 1.19\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        work.join("greeting.go"),
-        "package greeting\n\nfunc Hello() string { return \"hello from a module\" }\n",
-    )
-    .unwrap();
-    git(&work, &["init", "-q"]);
-    git(&work, &["add", "."]);
-    git(&work, &["commit", "-q", "-m", "greeting"]);
-    git(&work, &["tag", "v1.0.0"]);
-    git(
+    let go_mod = format!(
+        "module {host}/greeting
+
+go 1.19
+"
+    );
+    let greeting = "package greeting
+
+func Hello() string { return \"hello from a module\" }
+";
+    bare_repo(
         dir.path(),
-        &["clone", "-q", "--bare", "work", "greeting.git"],
+        "greeting",
+        &[("go.mod", &go_mod), ("greeting.go", greeting)],
+        Some("v1.0.0"),
     );
     let _server = Server::git_http(dir.path(), &host, 80, "-");
 
@@ -97,18 +82,7 @@ fn gomod_generator_fetches_a_module_from_a_git_server() {
     let o = build(&spec, "bookworm/deb", dir.path(), &["--output", &dest]);
     assert!(o.status.success(), "{}", text(&o));
     let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
-    let mount = format!("{}:/pkgs:ro", out.display());
-    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && kiln-gomod-demo");
-    let o = run(Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
-        "debian:bookworm",
-        "sh",
-        "-c",
-        &script,
-    ]));
+    let o = install_and_run(&out, "bookworm", deb, "kiln-gomod-demo");
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "hello from a module\n",

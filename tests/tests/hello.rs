@@ -35,20 +35,12 @@ fn deb_installs_and_runs(distro: &str, version_id: &str) {
         "shlibs dependency missing:\n{info}"
     );
 
-    let mount = format!("{}:/pkgs:ro", out.path().display());
-    let script = format!(
-        "dpkg -i /pkgs/{deb} >/dev/null && hello && hello --version | head -1 && test -f /usr/share/man/man1/hello.1.gz"
+    let o = install_and_run(
+        out.path(),
+        distro,
+        &deb,
+        "hello && hello --version | head -1 && test -f /usr/share/man/man1/hello.1.gz",
     );
-    let o = run(Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
-        &format!("debian:{distro}"),
-        "sh",
-        "-c",
-        &script,
-    ]));
     let shown = text(&o);
     assert!(o.status.success(), "install or run failed:\n{shown}");
     assert!(shown.contains("Hello, world!"), "{shown}");

@@ -25,16 +25,16 @@ fn fixture(patch: &str) -> Fixture {
     write("app/skip.txt", "must not be transferred\n");
     write("extra/data.txt", "from-named-context\n");
     write("www/greeting.txt", "from-http\n");
-    write("git/work/README", "from-git\n");
-
-    let work = root.join("git/work");
-    git(&work, &["init", "-q"]);
-    git(&work, &["add", "README"]);
-    git(&work, &["commit", "-q", "-m", "readme"]);
-    let commit = git(&work, &["rev-parse", "HEAD"]);
-    git(
+    std::fs::create_dir_all(root.join("git")).unwrap();
+    let commit = bare_repo(
         &root.join("git"),
-        &["clone", "-q", "--bare", "work", "repo.git"],
+        "repo",
+        &[(
+            "README",
+            "from-git
+",
+        )],
+        None,
     );
 
     let http = Server::http(&root.join("www"));
@@ -77,18 +77,7 @@ fn every_source_kind_reaches_the_package() {
     assert!(o.status.success(), "{}", text(&o));
     let deb = "kiln-sources-demo_1.0-debian12u1_amd64.deb";
     assert!(out.join(deb).exists(), "{:?}", file_names(&out));
-    let mount = format!("{}:/pkgs:ro", out.display());
-    let script = format!("dpkg -i /pkgs/{deb} >/dev/null && kiln-sources-demo");
-    let o = run(Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
-        "debian:bookworm",
-        "sh",
-        "-c",
-        &script,
-    ]));
+    let o = install_and_run(&out, "bookworm", deb, "kiln-sources-demo");
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "patched\nfrom-named-context\nfrom-http\nfrom-git\nfrom-image\n",
@@ -197,15 +186,15 @@ fn git_source_authenticates_with_a_secret() {
     }
     let dir = tempfile::tempdir().expect("temporary directory");
     let root = dir.path();
-    std::fs::create_dir_all(root.join("git/work")).unwrap();
-    std::fs::write(root.join("git/work/README"), "private\n").unwrap();
-    let work = root.join("git/work");
-    git(&work, &["init", "-q"]);
-    git(&work, &["add", "README"]);
-    git(&work, &["commit", "-q", "-m", "readme"]);
-    git(
+    std::fs::create_dir_all(root.join("git")).unwrap();
+    bare_repo(
         &root.join("git"),
-        &["clone", "-q", "--bare", "work", "private.git"],
+        "private",
+        &[(
+            "README", "private
+",
+        )],
+        None,
     );
     let token = "s3cret-token";
     let server = Server::git_http_with_token(&root.join("git"), token);
