@@ -317,7 +317,51 @@ pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State) -> St
             "[kiln {}] install {} into the image",
             distro.key, pkg.name
         ));
-    base_image(distro, ctx).run(exec).root()
+    let installed = base_image(distro, ctx).run(exec).root();
+    match post_install_script(spec) {
+        Some(script) => installed
+            .run(
+                Exec::shell(script)
+                    .network(NetMode::None)
+                    .name(format!("[kiln {}] image.post symlinks", distro.key)),
+            )
+            .root(),
+        None => installed,
+    }
+}
+
+/// The script for `image.post.symlinks`: each link path points at its target (parents created,
+/// an existing link replaced), owned as asked.
+fn post_install_script(spec: &Spec) -> Option<String> {
+    let post = spec.image.as_ref()?.post.as_ref()?;
+    if post.symlinks.is_empty() {
+        return None;
+    }
+    let mut script = String::from("set -e\n");
+    for (target, links) in &post.symlinks {
+        for path in links.path.iter().chain(&links.paths) {
+            let p = quote(&path.value);
+            let parent = quote(
+                path.value
+                    .rsplit_once('/')
+                    .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d }),
+            );
+            script.push_str(&format!(
+                "mkdir -p {parent}\nln -sfn {} {p}\n",
+                quote(target)
+            ));
+            let owner = match (&links.user, &links.group) {
+                (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+                (Some(u), None) => Some(u.clone()),
+                (None, Some(g)) => Some(format!(":{g}")),
+                (None, None) => None,
+            };
+            if let Some(o) = owner {
+                script.push_str(&format!("chown -h {} {p}\n", quote(&o)));
+            }
+        }
+    }
+    Some(script)
 }
 
 /// One state per spec test: the test's script run in its own copy of `image` (the package

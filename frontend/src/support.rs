@@ -111,13 +111,6 @@ pub fn gaps(spec: &Spec, container: bool) -> Gaps {
                 Pos::default(),
             ));
         }
-        if i.post.is_some() {
-            errors.push((
-                "not supported yet: image.post".into(),
-                "post",
-                Pos::default(),
-            ));
-        }
     }
     Gaps { errors }
 }

@@ -77,6 +77,20 @@ fn container_target_runs_the_program() {
             "{}",
             text(&o)
         );
+        // image.post.symlinks
+        let o = run(Command::new("docker").args([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "/usr/local/bin/hi",
+            &tag,
+        ]));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "Hello, world!\n",
+            "{}",
+            text(&o)
+        );
         run(Command::new("docker").args(["image", "rm", "-f", &tag]));
     }
 }
