@@ -80,12 +80,28 @@ pub fn build(spec: &Path, target: &str, context: &Path, extra: &[&str]) -> Outpu
     run(&mut cmd)
 }
 
+/// Builds `spec` for `target` (context: the repository) into a fresh directory, with extra
+/// arguments; returns the directory and the build's output, successful or not.
+pub fn build_into_tempdir(
+    spec: &Path,
+    target: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, Output) {
+    let out = tempfile::tempdir().expect("temporary directory");
+    let dest = format!("type=local,dest={}", out.path().display());
+    let args: Vec<&str> = extra
+        .iter()
+        .copied()
+        .chain(["--output", dest.as_str()])
+        .collect();
+    let o = build(spec, target, &repo_root(), &args);
+    (out, o)
+}
+
 /// Builds `spec` for `target` into a fresh directory and returns it; panics with the build
 /// log on failure.
 pub fn build_to_dir(spec: &Path, target: &str) -> tempfile::TempDir {
-    let out = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", out.path().display());
-    let o = build(spec, target, &repo_root(), &["--output", &dest]);
+    let (out, o) = build_into_tempdir(spec, target, &[]);
     assert!(
         o.status.success(),
         "build of {target} failed:\n{}",

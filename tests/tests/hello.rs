@@ -101,14 +101,7 @@ fn second_unchanged_build_is_fully_cached() {
         return;
     }
     let first = build_to_dir(&hello_spec(), "bookworm/deb");
-    let again = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", again.path().display());
-    let o = build(
-        &hello_spec(),
-        "bookworm/deb",
-        &repo_root(),
-        &["--output", &dest],
-    );
+    let (again, o) = build_into_tempdir(&hello_spec(), "bookworm/deb", &[]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
     assert_eq!(
@@ -152,14 +145,7 @@ fn a_no_cache_rebuild_gives_byte_identical_packages() {
         return;
     }
     let first = build_to_dir(&hello_spec(), "bookworm/deb");
-    let again = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", again.path().display());
-    let o = build(
-        &hello_spec(),
-        "bookworm/deb",
-        &repo_root(),
-        &["--no-cache", "--output", &dest],
-    );
+    let (again, o) = build_into_tempdir(&hello_spec(), "bookworm/deb", &["--no-cache"]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
     assert!(
