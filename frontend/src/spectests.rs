@@ -36,28 +36,29 @@ fn check_text(out: &mut String, what: &str, file: &str, c: &CheckOutput) {
             quote(&format!("{what} is not {eq:?}"))
         );
     }
-    for s in &c.contains {
+    let mut case = |pattern: String, failure: String| {
         let _ = writeln!(
             out,
-            "case \"$v\" in *{}*) ;; *) fail {} ;; esac",
-            quote(s),
-            quote(&format!("{what} does not contain {s:?}"))
+            "case \"$v\" in {pattern}) ;; *) fail {} ;; esac",
+            quote(&failure)
+        );
+    };
+    for s in &c.contains {
+        case(
+            format!("*{}*", quote(s)),
+            format!("{what} does not contain {s:?}"),
         );
     }
     if let Some(s) = &c.starts_with {
-        let _ = writeln!(
-            out,
-            "case \"$v\" in {}*) ;; *) fail {} ;; esac",
-            quote(s),
-            quote(&format!("{what} does not start with {s:?}"))
+        case(
+            format!("{}*", quote(s)),
+            format!("{what} does not start with {s:?}"),
         );
     }
     if let Some(s) = &c.ends_with {
-        let _ = writeln!(
-            out,
-            "case \"$v\" in *{}) ;; *) fail {} ;; esac",
-            quote(s),
-            quote(&format!("{what} does not end with {s:?}"))
+        case(
+            format!("*{}", quote(s)),
+            format!("{what} does not end with {s:?}"),
         );
     }
     for re in &c.matches {

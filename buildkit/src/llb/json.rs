@@ -219,26 +219,25 @@ fn cache_opt(c: &pb::CacheOpt) -> Value {
         .build()
 }
 
+/// The fields secret and SSH mounts share: the id, and the file's owner, mode and optionality.
+fn id_owner_mode(id: &str, uid: u32, gid: u32, file_mode: u32, optional: bool) -> Value {
+    Obj::new()
+        .text("ID", id)
+        .num("uid", uid)
+        .num("gid", gid)
+        .always("mode", mode(file_mode.into()))
+        .flag("optional", optional)
+        .build()
+}
+
 /// `SecretOpt`: which secret a secret mount holds, and the file's owner and mode.
 fn secret_opt(s: &pb::SecretOpt) -> Value {
-    Obj::new()
-        .text("ID", &s.id)
-        .num("uid", s.uid)
-        .num("gid", s.gid)
-        .always("mode", mode(s.mode.into()))
-        .flag("optional", s.optional)
-        .build()
+    id_owner_mode(&s.id, s.uid, s.gid, s.mode, s.optional)
 }
 
 /// `SSHOpt`: which SSH agent an ssh mount forwards, and the socket's owner and mode.
 fn ssh_opt(s: &pb::SshOpt) -> Value {
-    Obj::new()
-        .text("ID", &s.id)
-        .num("uid", s.uid)
-        .num("gid", s.gid)
-        .always("mode", mode(s.mode.into()))
-        .flag("optional", s.optional)
-        .build()
+    id_owner_mode(&s.id, s.uid, s.gid, s.mode, s.optional)
 }
 
 /// A `SourceOp`: the identifier (`docker-image://…`, `local://…`, …) and its attributes.
