@@ -23,26 +23,72 @@ pub async fn read_spec(gateway: &Gateway, opts: &BuildOpts) -> Result<SpecFile, 
     let inputs = gateway.inputs().await?;
     let definition = match inputs.get(DOCKERFILE_KEY) {
         Some(def) if opts.get("dockerfilekey").is_none() => def.clone(),
-        _ => {
-            let key = opts
-                .get("dockerfilekey")
-                .unwrap_or(DOCKERFILE_KEY)
-                .to_string();
-            let local = State::local(
-                &key,
-                LocalOptions {
-                    session_id: opts.session_for_local(&key),
-                    follow_paths: vec![name.clone()],
-                    shared_key_hint: Some(key.clone()),
-                    differ_none: true,
-                    ..Default::default()
-                },
-            )
-            .with_custom_name(format!("[kiln] load spec from {name}"));
-            local.marshal()
-        }
+        _ => local_spec_source(opts, &name).marshal(),
     };
     let r: Ref = gateway.solve(definition).await?;
     let data = gateway.read_file(&r, &name).await?;
     Ok(SpecFile { name, data })
+}
+
+/// The local source that holds the spec file.
+///
+/// When a `# syntax=` line brought the request here, BuildKit's Dockerfile frontend has already
+/// loaded the file in this build through the same local directory. This op is spelled exactly as
+/// that frontend spells its own (the same follow paths, shared key and differ), so it
+/// has the same digest and BuildKit's solver hands back the transfer it already made instead of
+/// asking the client again. Were the spelling ever to differ, the file is simply transferred a
+/// second time: the result is the same.
+fn local_spec_source(opts: &BuildOpts, name: &str) -> State {
+    let key = opts
+        .get("dockerfilekey")
+        .unwrap_or(DOCKERFILE_KEY)
+        .to_string();
+    let mut follow_paths = vec![name.to_string(), format!("{name}.dockerignore")];
+    // The Dockerfile frontend also accepts a lower-case `dockerfile` (moby/moby#10858).
+    if let Some(dir) = name.strip_suffix("Dockerfile")
+        && (dir.is_empty() || dir.ends_with('/'))
+    {
+        follow_paths.push(format!("{dir}dockerfile"));
+    }
+    State::local(
+        &key,
+        LocalOptions {
+            session_id: opts.session_for_local(&key),
+            follow_paths,
+            shared_key_hint: Some(key.clone()),
+            differ_none: true,
+            ..Default::default()
+        },
+    )
+    .with_custom_name(format!("[kiln] load spec from {name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    /// The digest BuildKit 0.13 (dockerd 26.1) gave its Dockerfile frontend's "load build
+    /// definition from trace.yml" op in a build whose session was `qhsda6nsu25r2w98kn5vvrv0m`.
+    const DOCKERFILE_FRONTEND_DIGEST: &str =
+        "3fc6a5acfa0bde74775f823f0a9686e6534364b11f021c3e933e7e23a032a634";
+
+    #[test]
+    fn the_spec_source_is_the_dockerfile_frontends_own_op() {
+        let opts = BuildOpts {
+            session_id: "qhsda6nsu25r2w98kn5vvrv0m".into(),
+            opts: [("filename".to_string(), "trace.yml".to_string())].into(),
+            ..Default::default()
+        };
+        let def = local_spec_source(&opts, opts.filename()).marshal();
+        let digests: Vec<String> = def
+            .def
+            .iter()
+            .map(|op| hex::encode(Sha256::digest(op)))
+            .collect();
+        assert!(
+            digests.iter().any(|d| d == DOCKERFILE_FRONTEND_DIGEST),
+            "{digests:?}"
+        );
+    }
 }

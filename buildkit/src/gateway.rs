@@ -147,6 +147,23 @@ impl Gateway {
         })
     }
 
+    /// Solves an LLB definition and builds it at once (build errors surface here), in one call
+    /// when BuildKit supports it.
+    pub async fn solve_evaluated(&self, definition: pb::Definition) -> GatewayResult<Ref> {
+        if !self.caps.gateway("gateway.solve.evaluate") {
+            let r = self.solve(definition).await?;
+            self.evaluate(&r).await?;
+            return Ok(r);
+        }
+        self.solve_request(gw::SolveRequest {
+            definition: Some(definition),
+            evaluate: true,
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.reference.unwrap_or_default())
+    }
+
     /// Forces a ref to be built; build errors surface here.
     pub async fn evaluate(&self, r: &Ref) -> GatewayResult<()> {
         self.client

@@ -223,6 +223,7 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         details: vec![],
     })?;
     let file = entrypoint::read_spec(gw, opts).await?;
+    tracing::debug!("read {} ({} bytes)", file.name, file.data.len());
     let text = String::from_utf8_lossy(&file.data).into_owned();
     let plan_error = |e| match e {
         PlanError::Target(message) => FrontendError::Request {
@@ -260,18 +261,21 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         source: Some(&source),
         ignore_cache,
     });
-    tracing::debug!("built {} ops", definition.def.len());
-    let reference = gw.solve(definition).await?;
-    for test in &plan.tests {
-        let test_ref = gw
-            .solve(test.marshal_with(&MarshalOptions {
-                source: Some(&source),
-                ignore_cache,
-            }))
-            .await?;
-        gw.evaluate(&test_ref).await?;
-    }
-    tracing::debug!("solved");
+    tracing::debug!("planned: {} ops", definition.def.len());
+    // The result and the spec's tests are solved side by side; each test is built at once, so
+    // a failing test fails the request.
+    let tests = plan.tests.iter().map(|test| {
+        gw.solve_evaluated(test.marshal_with(&MarshalOptions {
+            source: Some(&source),
+            ignore_cache,
+        }))
+    });
+    let (reference, _) = futures_util::future::try_join(
+        gw.solve(definition),
+        futures_util::future::try_join_all(tests),
+    )
+    .await?;
+    tracing::debug!("evaluated {} test(s)", plan.tests.len());
     let mut metadata = BTreeMap::new();
     if let Some(image) = &plan.image {
         let platform = plan::platform(opts);

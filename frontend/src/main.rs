@@ -58,14 +58,24 @@ enum Command {
 
 fn main() -> ExitCode {
     // Logs go to stderr: stdout is BuildKit's gRPC channel. KILN_LOG sets the level.
+    // KILN_LOG sets the level of kiln's own events; libraries (h2, tonic) log warnings only.
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
     let level = std::env::var("KILN_LOG")
         .ok()
         .and_then(|l| l.parse().ok())
-        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_ansi(false)
+        .unwrap_or(LevelFilter::INFO);
+    let filter = Targets::new()
+        .with_default(LevelFilter::WARN.min(level))
+        .with_target("kiln_frontend", level)
+        .with_target("kiln_buildkit", level);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .with(filter)
         .init();
     if std::env::args_os().len() > 1 {
         return offline(Cli::parse());
