@@ -1,10 +1,15 @@
 //! Build options, session id and workers, as BuildKit hands them to a frontend process.
 
+use crate::pb;
+use prost::Message;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Prefix of the environment variables that carry frontend options (`key=value`).
 const OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
+
+/// Where BuildKit mounts the LLB definition of the frontend's own image.
+const FRONTEND_DEFINITION: &str = "/run/config/buildkit/metadata/frontend.bin";
 
 /// Everything the frontend learns from its environment at start-up.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +20,8 @@ pub struct BuildOpts {
     pub session_id: String,
     /// The workers of the daemon.
     pub workers: Vec<WorkerInfo>,
+    /// The LLB of the frontend's own image (pinned by digest), when BuildKit provides it.
+    pub frontend_definition: Option<pb::Definition>,
 }
 
 /// One BuildKit worker as described in `BUILDKIT_WORKERS`.
@@ -43,9 +50,19 @@ pub struct WorkerPlatform {
 }
 
 impl BuildOpts {
-    /// Reads the options from this process's environment.
+    /// Reads the options from this process's environment (and the frontend metadata file).
     pub fn from_env() -> Self {
-        Self::from_vars(std::env::vars())
+        let mut opts = Self::from_vars(std::env::vars());
+        opts.frontend_definition = std::fs::read(FRONTEND_DEFINITION).ok().and_then(|data| {
+            match pb::Definition::decode(data.as_slice()) {
+                Ok(def) => Some(def),
+                Err(e) => {
+                    tracing::warn!("ignoring unreadable {FRONTEND_DEFINITION}: {e}");
+                    None
+                }
+            }
+        });
+        opts
     }
 
     /// Reads the options from a list of environment variables.

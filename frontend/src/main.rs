@@ -43,6 +43,15 @@ enum Command {
     },
     /// List the build targets.
     Targets,
+    /// Exit 0 when FILE's content matches REGEX (Go's syntax), 1 when not. Spec tests run it in
+    /// the test container for `matches` checks.
+    #[command(hide = true)]
+    Match {
+        /// The regular expression.
+        regex: String,
+        /// The file whose whole content is matched.
+        file: PathBuf,
+    },
     /// Print the LLB definition of a target as JSON (for debugging and buildctl).
     Llb {
         /// The spec file.
@@ -175,6 +184,16 @@ fn offline(cli: Cli) -> ExitCode {
         Command::Schema => {
             print!("{}", kiln_frontend::SCHEMA);
             ExitCode::SUCCESS
+        }
+        Command::Match { regex, file } => {
+            match kiln_frontend::spectests::file_matches(&regex, &file) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("kiln-frontend match: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Lint { spec } => with_spec(&spec, |name, text| {
             resolve::lint(name, text).map_err(|e| e.to_string())

@@ -30,6 +30,8 @@ pub struct Context<'a> {
     pub resolve_mode: Option<&'a str>,
     /// `SOURCE_DATE_EPOCH` from the build args, when given.
     pub source_date_epoch: Option<i64>,
+    /// The frontend's own image, mounted into test containers that need its `match` command.
+    pub frontend_image: State,
 }
 
 impl Context<'_> {
@@ -399,6 +401,12 @@ pub fn tests(
             .mount(Mount::bind("/run/kiln/test", script).readonly())
             .network(NetMode::None)
             .name(format!("[kiln {}] test {}", distro.key, t.name.value));
+        if crate::spectests::uses_matches(t) {
+            exec = exec.mount(
+                Mount::bind(crate::spectests::FRONTEND_MOUNT, ctx.frontend_image.clone())
+                    .readonly(),
+            );
+        }
         match sources::mounts(&t.mounts, &ctx.sources) {
             Ok(mounts) => exec = mounts.into_iter().fold(exec, Exec::mount),
             Err(e) => errors.push(e),

@@ -50,6 +50,27 @@ pub fn platform(opts: &BuildOpts) -> pb::Platform {
     }
 }
 
+/// The image the frontend runs from when BuildKit does not say (offline, or an old BuildKit
+/// without the `source` option).
+const DEFAULT_FRONTEND_IMAGE: &str = "kiln/frontend:dev";
+
+/// The frontend's own image: as BuildKit pinned it (the metadata definition), else the image the
+/// `# syntax=` line or `BUILDKIT_SYNTAX` named.
+fn frontend_image(opts: &BuildOpts) -> State {
+    if let Some(state) = opts
+        .frontend_definition
+        .as_ref()
+        .and_then(|def| State::from_definition(def).ok())
+    {
+        return state;
+    }
+    let image = opts
+        .get("source")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_FRONTEND_IMAGE);
+    State::image(image, platform(opts), opts.image_resolve_mode())
+}
+
 /// Loads the spec and resolves it for `target_key`: target overrides merged, args substituted.
 pub fn resolve_spec(
     file: &str,
@@ -134,6 +155,7 @@ pub fn plan(
         source_date_epoch: build_args
             .get("SOURCE_DATE_EPOCH")
             .and_then(|v| v.trim().parse().ok()),
+        frontend_image: frontend_image(opts),
     };
     let Family::Deb = distro.family;
     let skip_tests = ["DALEC_SKIP_TESTS", "KILN_SKIP_TESTS"].iter().any(|k| {

@@ -173,3 +173,18 @@ fn arg_values_are_checked_when_a_target_is_planned() {
         "{e}"
     );
 }
+
+#[test]
+fn regular_expressions_from_args_are_checked_when_a_target_is_planned() {
+    let text = "name: a\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nargs:\n  V: \"1.0\"\ntests:\n  - name: t\n    files:\n      /etc/v:\n        matches: [\"^v1\", \"[${V}\"]\n";
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    let e = plan::plan("spec.yml", text, &opts, &Default::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("spec.yml:11:26: invalid regular expression \"[1.0\""),
+        "{e}"
+    );
+}

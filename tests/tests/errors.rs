@@ -125,3 +125,25 @@ fn a_failing_spec_test_names_the_check_and_points_at_the_test() {
         "{log}"
     );
 }
+
+#[test]
+fn matches_checks_follow_go_regular_expressions() {
+    if !engine_ready() {
+        return;
+    }
+    // In Go (and so in Dalec) `$` without (?m) is the end of the whole output, which goes on
+    // after the first line: this check must fail, where a per-line grep would pass it.
+    let spec =
+        std::fs::read_to_string(repo_root().join("specs/hello.yml")).expect("read hello.yml");
+    let passing = r#""^hello \\(GNU Hello\\) \\d+\\.\\d+\\n""#;
+    assert!(spec.contains(passing), "hello.yml has changed");
+    let failing = r#""^hello \\(GNU Hello\\) \\d+\\.\\d+$""#;
+    let (dir, path) = spec_in_tempdir(&spec.replace(passing, failing));
+    let o = build(&path, "bookworm/deb", dir.path(), &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains(r#"kiln test greets the world: step 3 stdout does not match "^hello \\(GNU Hello\\) \\d+\\.\\d+$""#),
+        "{log}"
+    );
+}

@@ -1025,7 +1025,7 @@ strict! {
         /// Contains each of these.
         #[serde(default)]
         pub contains: Vec<String>,
-        /// Matches each of these regular expressions.
+        /// Matches each of these regular expressions (Go syntax, anywhere in the whole text).
         #[serde(default)]
         pub matches: Vec<Located<String>>,
         /// Starts with this.
@@ -1049,7 +1049,7 @@ strict! {
         /// Contains each of these.
         #[serde(default)]
         pub contains: Vec<String>,
-        /// Matches each of these regular expressions.
+        /// Matches each of these regular expressions (Go syntax, anywhere in the whole text).
         #[serde(default)]
         pub matches: Vec<Located<String>>,
         /// Starts with this.

@@ -595,6 +595,12 @@ impl Checker<'_> {
                     }
                     Some(_) => {}
                 }
+                for check in [&step.stdout, &step.stderr].into_iter().flatten() {
+                    self.regexes(&check.matches);
+                }
+            }
+            for check in t.files.values().filter_map(|c| c.value.as_ref()) {
+                self.regexes(&check.matches);
             }
             for (path, check) in &t.files {
                 if !path.starts_with('/') {
@@ -604,6 +610,23 @@ impl Checker<'_> {
                         format!("test file {path:?} must be an absolute path"),
                     );
                 }
+            }
+        }
+    }
+
+    /// `matches` checks: regular expressions in Go's syntax (RE2), which the test runner
+    /// evaluates with the same rules. One that still holds a build-arg reference is checked
+    /// once the args are substituted.
+    fn regexes(&mut self, list: &[Located<String>]) {
+        for re in list {
+            if crate::spectests::has_arg_reference(&re.value) {
+                continue;
+            }
+            if let Err(e) = crate::spectests::compile_regex(&re.value) {
+                self.at(
+                    re.pos,
+                    format!("invalid regular expression {:?}: {e}", re.value),
+                );
             }
         }
     }
