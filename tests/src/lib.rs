@@ -80,6 +80,26 @@ pub fn build(spec: &Path, target: &str, context: &Path, extra: &[&str]) -> Outpu
     run(&mut cmd)
 }
 
+/// `docker buildx bake` with the repository's `docker-bake.hcl` (run from the repository root),
+/// the given bake variables set in its environment, and extra arguments (targets, `--set`).
+pub fn bake(vars: &[(&str, &str)], extra: &[&str]) -> Output {
+    let _one_at_a_time = BUILDS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cmd = Command::new("docker");
+    cmd.current_dir(repo_root())
+        .args([
+            "buildx",
+            "bake",
+            "--progress=plain",
+            "-f",
+            "docker-bake.hcl",
+        ])
+        .args(extra)
+        .envs(vars.iter().copied());
+    run(&mut cmd)
+}
+
 /// Builds `spec` for `target` (context: the repository) into a fresh directory, with extra
 /// arguments; returns the directory and the build's output, successful or not.
 pub fn build_into_tempdir(
