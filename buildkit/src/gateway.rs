@@ -64,6 +64,9 @@ pub struct ImageConfig {
 pub struct FrontendResult {
     /// The single result ref (`None` for metadata-only answers such as subrequests).
     pub reference: Option<Ref>,
+    /// One ref per platform (`linux/amd64`, ...) for a multi-platform result; when not empty it
+    /// is returned instead of `reference`, and `metadata` carries `refs.platforms`.
+    pub refs: BTreeMap<String, Ref>,
     /// Result metadata (`containerimage.config`, `result.json`, ...).
     pub metadata: BTreeMap<String, Vec<u8>>,
 }
@@ -144,6 +147,7 @@ impl Gateway {
         Ok(FrontendResult {
             reference,
             metadata: result.metadata.into_iter().collect(),
+            ..Default::default()
         })
     }
 
@@ -304,14 +308,24 @@ impl Gateway {
 
     /// Returns the frontend's result. Call exactly once, then exit.
     pub async fn return_result(&self, result: FrontendResult) -> GatewayResult<()> {
+        let as_ref = |r: Ref| gw::Ref {
+            id: r.id,
+            def: None,
+        };
+        let refs = if result.refs.is_empty() {
+            result.reference.map(|r| gw::result::Result::Ref(as_ref(r)))
+        } else {
+            Some(gw::result::Result::Refs(gw::RefMap {
+                refs: result
+                    .refs
+                    .into_iter()
+                    .map(|(platform, r)| (platform, as_ref(r)))
+                    .collect(),
+            }))
+        };
         let result = gw::Result {
             metadata: result.metadata.into_iter().collect::<HashMap<_, _>>(),
-            result: result.reference.map(|r| {
-                gw::result::Result::Ref(gw::Ref {
-                    id: r.id,
-                    def: None,
-                })
-            }),
+            result: refs,
             ..Default::default()
         };
         self.r#return(gw::ReturnRequest {

@@ -151,9 +151,116 @@ impl BuildOpts {
     }
 }
 
+impl BuildOpts {
+    /// The platforms to build for: `--platform` (a comma-separated list), else the default
+    /// platform. Each is normalized (`linux/arm64/v8` is `linux/arm64`, `x86_64` is `amd64`);
+    /// duplicates are dropped, the order is kept.
+    pub fn target_platforms(&self) -> Result<Vec<WorkerPlatform>, String> {
+        let Some(list) = self.get("platform").filter(|p| !p.trim().is_empty()) else {
+            return Ok(vec![self.default_platform()]);
+        };
+        let mut out: Vec<WorkerPlatform> = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let p = if item == "local" {
+                self.default_platform()
+            } else {
+                WorkerPlatform::parse(item)?
+            };
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        if out.is_empty() {
+            return Ok(vec![self.default_platform()]);
+        }
+        Ok(out)
+    }
+}
+
+impl WorkerPlatform {
+    /// Parses `os/arch[/variant]` (or a bare `arch`, meaning linux) the way BuildKit's clients
+    /// do, normalizing architecture aliases and redundant variants.
+    pub fn parse(text: &str) -> Result<WorkerPlatform, String> {
+        let parts: Vec<&str> = text.split('/').map(str::trim).collect();
+        let (os, arch, variant) = match parts.as_slice() {
+            [arch] => ("linux", *arch, ""),
+            [os, arch] => (*os, *arch, ""),
+            [os, arch, variant] => (*os, *arch, *variant),
+            _ => {
+                return Err(format!(
+                    "invalid platform {text:?}: expected os/arch[/variant]"
+                ));
+            }
+        };
+        if os.is_empty() || arch.is_empty() {
+            return Err(format!(
+                "invalid platform {text:?}: expected os/arch[/variant]"
+            ));
+        }
+        let os = os.to_ascii_lowercase();
+        let (arch, variant) = match (arch.to_ascii_lowercase().as_str(), variant) {
+            ("x86_64" | "x86-64" | "amd64", v) => ("amd64", if v == "v1" { "" } else { v }),
+            ("aarch64" | "arm64", v) => ("arm64", if v == "v8" || v == "8" { "" } else { v }),
+            ("i386" | "i486" | "i586" | "i686" | "386", v) => ("386", v),
+            ("armhf" | "armv7l", "") => ("arm", "v7"),
+            ("armel", "") => ("arm", "v6"),
+            ("arm", "") => ("arm", "v7"),
+            (other, v) => {
+                return Ok(WorkerPlatform {
+                    os,
+                    architecture: other.to_string(),
+                    variant: v.to_string(),
+                });
+            }
+        };
+        Ok(WorkerPlatform {
+            os,
+            architecture: arch.to_string(),
+            variant: variant.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for WorkerPlatform {
+    /// `os/arch[/variant]`, as BuildKit names a platform in results (`linux/arm/v7`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if !self.variant.is_empty() {
+            write!(f, "/{}", self.variant)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn platforms_come_from_the_platform_option() {
+        let mut o = BuildOpts::default();
+        assert_eq!(o.target_platforms().unwrap(), vec![o.default_platform()]);
+        o.opts.insert(
+            "platform".into(),
+            "linux/386, linux/arm64/v8,x86_64,linux/arm/v7,linux/386".into(),
+        );
+        let names: Vec<String> = o
+            .target_platforms()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            names,
+            ["linux/386", "linux/arm64", "linux/amd64", "linux/arm/v7"]
+        );
+        o.opts.insert("platform".into(), "linux/amd64/v2/x".into());
+        assert!(
+            o.target_platforms()
+                .unwrap_err()
+                .contains("linux/amd64/v2/x")
+        );
+    }
 
     #[test]
     fn parses_options_session_and_workers() {

@@ -5,7 +5,7 @@ use crate::spec::{ImageConfig, SpecErrors};
 use crate::targets;
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
-use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError};
+use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError, Ref};
 use kiln_buildkit::llb::{MarshalOptions, SourceFile, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
@@ -104,8 +104,8 @@ fn subrequest(name: &str) -> Result<FrontendResult, FrontendError> {
     metadata.insert("result.txt".to_string(), text.into_bytes());
     metadata.insert("version".to_string(), b"1.0.0".to_vec());
     Ok(FrontendResult {
-        reference: None,
         metadata,
+        ..Default::default()
     })
 }
 
@@ -217,13 +217,92 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     if let Some(name) = opts.subrequest() {
         return subrequest(name);
     }
-    // An unknown target is reported before the spec is even read.
-    targets::select(opts.target()).map_err(|message| FrontendError::Request {
+    let request_error = |message| FrontendError::Request {
         message,
         details: vec![],
-    })?;
+    };
+    // An unknown target or platform is reported before the spec is even read.
+    targets::select(opts.target()).map_err(request_error)?;
+    let platforms = plan::check_platforms(opts).map_err(request_error)?;
     let file = entrypoint::read_spec(gw, opts).await?;
     tracing::debug!("read {} ({} bytes)", file.name, file.data.len());
+    // `--no-cache` (option `no-cache`): run every step again. Filters name Dockerfile stages,
+    // which kiln does not have, so any filter applies to the whole build.
+    if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
+        gw.warn("--no-cache-filter: kiln has no stages to filter; the whole build runs without the cache").await?;
+    }
+    if let [platform] = platforms.as_slice() {
+        let mut single = opts.clone();
+        if opts.get("platform").is_some() {
+            single.opts.insert("platform".into(), platform.to_string());
+        }
+        let built = build_for_platform(gw, &single, &file, true).await?;
+        let mut metadata = BTreeMap::new();
+        if let Some(config) = built.image_config {
+            metadata.insert("containerimage.config".to_string(), config);
+        }
+        return Ok(FrontendResult {
+            reference: Some(built.reference),
+            metadata,
+            ..Default::default()
+        });
+    }
+    // Several platforms: one build each, side by side, returned as a multi-platform result.
+    let per_platform: Vec<BuildOpts> = platforms
+        .iter()
+        .map(|p| {
+            let mut o = opts.clone();
+            o.opts.insert("platform".into(), p.to_string());
+            o
+        })
+        .collect();
+    let builds = per_platform
+        .iter()
+        .enumerate()
+        .map(|(i, o)| build_for_platform(gw, o, &file, i == 0));
+    let results = futures_util::future::try_join_all(builds).await?;
+    let mut result = FrontendResult::default();
+    let mut listed = Vec::new();
+    for (platform, built) in platforms.iter().zip(results) {
+        let id = platform.to_string();
+        if let Some(config) = built.image_config {
+            result
+                .metadata
+                .insert(format!("containerimage.config/{id}"), config);
+        }
+        listed.push(json!({
+            "ID": id,
+            "Platform": {
+                "os": platform.os,
+                "architecture": platform.architecture,
+                "variant": (!platform.variant.is_empty()).then_some(&platform.variant),
+            },
+        }));
+        result.refs.insert(id, built.reference);
+    }
+    result.metadata.insert(
+        "refs.platforms".to_string(),
+        json!({ "Platforms": listed }).to_string().into_bytes(),
+    );
+    Ok(result)
+}
+
+/// The outcome of one platform's build.
+struct PlatformBuild {
+    /// The result (packages, or the image's root filesystem).
+    reference: Ref,
+    /// The image config, for container routes.
+    image_config: Option<Vec<u8>>,
+}
+
+/// Plans, solves and tests the build for the one platform `opts` names; `warn` sends the
+/// plan's warnings (once per request, not once per platform).
+async fn build_for_platform(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    file: &SpecFile,
+    warn: bool,
+) -> Result<PlatformBuild, FrontendError> {
     let text = String::from_utf8_lossy(&file.data).into_owned();
     let plan_error = |e| match e {
         PlanError::Target(message) => FrontendError::Request {
@@ -243,57 +322,53 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         );
     }
     let plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
-    for w in &plan.warnings {
-        gw.warn(w).await?;
+    if warn {
+        for w in &plan.warnings {
+            gw.warn(w).await?;
+        }
     }
     let source = SourceFile {
         filename: file.name.clone(),
         data: file.data.clone(),
         language: "YAML".into(),
     };
-    // `--no-cache` (option `no-cache`): run every step again. Filters name Dockerfile stages,
-    // which kiln does not have, so any filter applies to the whole build.
-    let ignore_cache = opts.get("no-cache").is_some();
-    if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
-        gw.warn("--no-cache-filter: kiln has no stages to filter; the whole build runs without the cache").await?;
-    }
-    let definition = plan.state.marshal_with(&MarshalOptions {
-        source: Some(&source),
-        ignore_cache,
-    });
+    let marshal = |state: &State| {
+        state.marshal_with(&MarshalOptions {
+            source: Some(&source),
+            ignore_cache: opts.get("no-cache").is_some(),
+        })
+    };
+    let definition = marshal(&plan.state);
     tracing::debug!("planned: {} ops", definition.def.len());
     // The result and the spec's tests are solved side by side; each test is built at once, so
     // a failing test fails the request.
-    let tests = plan.tests.iter().map(|test| {
-        gw.solve_evaluated(test.marshal_with(&MarshalOptions {
-            source: Some(&source),
-            ignore_cache,
-        }))
-    });
+    let tests = plan
+        .tests
+        .iter()
+        .map(|test| gw.solve_evaluated(marshal(test)));
     let (reference, _) = futures_util::future::try_join(
         gw.solve(definition),
         futures_util::future::try_join_all(tests),
     )
     .await?;
     tracing::debug!("evaluated {} test(s)", plan.tests.len());
-    let mut metadata = BTreeMap::new();
-    if let Some(image) = &plan.image {
-        let platform = plan::platform(opts);
-        let base = gw
-            .resolve_image_config(
-                plan.selected.distro.image,
-                &platform,
-                opts.image_resolve_mode(),
-            )
-            .await?;
-        metadata.insert(
-            "containerimage.config".to_string(),
-            image_config(&base.config, image, &platform),
-        );
-    }
-    Ok(FrontendResult {
-        reference: Some(reference),
-        metadata,
+    let image_config = match &plan.image {
+        Some(image) => {
+            let platform = plan::platform(opts);
+            let base = gw
+                .resolve_image_config(
+                    plan.selected.distro.image,
+                    &platform,
+                    opts.image_resolve_mode(),
+                )
+                .await?;
+            Some(image_config(&base.config, image, &platform))
+        }
+        None => None,
+    };
+    Ok(PlatformBuild {
+        reference,
+        image_config,
     })
 }
 

@@ -40,6 +40,9 @@ enum Command {
         /// A build arg, `KEY=VALUE` (repeatable).
         #[arg(long = "build-arg", value_name = "KEY=VALUE")]
         build_args: Vec<String>,
+        /// The target platform (`linux/arm64`, ...); sets TARGETOS, TARGETARCH, ...
+        #[arg(long)]
+        platform: Option<String>,
     },
     /// List the build targets.
     Targets,
@@ -62,6 +65,9 @@ enum Command {
         /// A build arg, `KEY=VALUE` (repeatable).
         #[arg(long = "build-arg", value_name = "KEY=VALUE")]
         build_args: Vec<String>,
+        /// The platform to build for (`linux/arm64`, ...).
+        #[arg(long)]
+        platform: Option<String>,
     },
 }
 
@@ -141,10 +147,24 @@ async fn serve() -> ExitCode {
 }
 
 /// Options as BuildKit would pass them for an offline run.
-fn offline_opts(target: Option<&str>, build_args: &[String]) -> Result<BuildOpts, String> {
+fn offline_opts(
+    target: Option<&str>,
+    build_args: &[String],
+    platform: Option<&str>,
+) -> Result<BuildOpts, String> {
     let mut opts = BuildOpts::default();
     if let Some(t) = target {
         opts.opts.insert("target".into(), t.to_string());
+    }
+    if let Some(p) = platform {
+        let platforms = opts_with_platform(p)?;
+        if platforms.len() != 1 {
+            return Err(format!(
+                "--platform {p:?}: name one platform (BuildKit builds each of a list separately)"
+            ));
+        }
+        opts.opts
+            .insert("platform".into(), platforms[0].to_string());
     }
     for kv in build_args {
         let (k, v) = kv
@@ -153,6 +173,13 @@ fn offline_opts(target: Option<&str>, build_args: &[String]) -> Result<BuildOpts
         opts.opts.insert(format!("build-arg:{k}"), v.to_string());
     }
     Ok(opts)
+}
+
+/// The platforms a `--platform` value names.
+fn opts_with_platform(value: &str) -> Result<Vec<kiln_buildkit::options::WorkerPlatform>, String> {
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("platform".into(), value.to_string());
+    plan::check_platforms(&opts)
 }
 
 /// Reads the spec at `path` and runs `f` on its name and text: exit 0 when `f` succeeds, 1
@@ -202,8 +229,9 @@ fn offline(cli: Cli) -> ExitCode {
             spec,
             target,
             build_args,
+            platform,
         } => with_spec(&spec, |name, text| {
-            let opts = offline_opts(target.as_deref(), &build_args)?;
+            let opts = offline_opts(target.as_deref(), &build_args, platform.as_deref())?;
             let yaml = resolve::resolve_yaml(name, text, &opts).map_err(|e| e.to_string())?;
             print!("{yaml}");
             Ok(())
@@ -212,8 +240,9 @@ fn offline(cli: Cli) -> ExitCode {
             spec,
             target,
             build_args,
+            platform,
         } => with_spec(&spec, |name, text| {
-            let opts = offline_opts(Some(&target), &build_args)?;
+            let opts = offline_opts(Some(&target), &build_args, platform.as_deref())?;
             let plan =
                 plan::plan(name, text, &opts, &Default::default()).map_err(|e| e.to_string())?;
             let json = definition_to_json(&plan.state.marshal());

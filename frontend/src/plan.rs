@@ -8,7 +8,7 @@ use crate::spec::{self, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
 use crate::targets::{self, Route, Selected};
 use kiln_buildkit::llb::{FileActions, State};
-use kiln_buildkit::options::BuildOpts;
+use kiln_buildkit::options::{BuildOpts, WorkerPlatform};
 use kiln_buildkit::pb;
 use std::collections::BTreeMap;
 
@@ -39,15 +39,40 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// The platform of the request as an LLB platform.
-pub fn platform(opts: &BuildOpts) -> pb::Platform {
-    let p = opts.default_platform();
+fn llb_platform(p: WorkerPlatform) -> pb::Platform {
     pb::Platform {
         architecture: p.architecture,
         os: p.os,
         variant: p.variant,
         ..Default::default()
     }
+}
+
+/// The platform the request builds for, as an LLB platform: the first `--platform` (the
+/// frontend plans one platform at a time), else the worker's own.
+pub fn platform(opts: &BuildOpts) -> pb::Platform {
+    llb_platform(
+        opts.target_platforms()
+            .ok()
+            .and_then(|p| p.into_iter().next())
+            .unwrap_or_else(|| opts.default_platform()),
+    )
+}
+
+/// The platform of the worker itself (`BUILDPLATFORM`).
+pub fn build_platform(opts: &BuildOpts) -> pb::Platform {
+    llb_platform(opts.default_platform())
+}
+
+/// Checks `--platform`: well formed, and Linux (kiln builds Linux packages).
+pub fn check_platforms(opts: &BuildOpts) -> Result<Vec<WorkerPlatform>, String> {
+    let platforms = opts.target_platforms()?;
+    if let Some(p) = platforms.iter().find(|p| p.os != "linux") {
+        return Err(format!(
+            "platform {p} is not supported: kiln builds Linux packages (use linux/<arch>)"
+        ));
+    }
+    Ok(platforms)
 }
 
 /// The image the frontend runs from when BuildKit does not say (offline, or an old BuildKit
@@ -68,7 +93,7 @@ fn frontend_image(opts: &BuildOpts) -> State {
         .get("source")
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_FRONTEND_IMAGE);
-    State::image(image, platform(opts), opts.image_resolve_mode())
+    State::image(image, build_platform(opts), opts.image_resolve_mode())
 }
 
 /// Loads the spec and resolves it for `target_key`: target overrides merged, args substituted.
@@ -83,13 +108,12 @@ pub fn resolve_spec(
         Some(key) => spec::for_target(&loaded, key),
         None => loaded,
     };
-    let p = platform(opts);
-    let triple = (p.os.clone(), p.architecture.clone(), p.variant.clone());
+    let triple = |p: pb::Platform| (p.os, p.architecture, p.variant);
     let o = SubstituteOptions {
         build_args: opts.build_args(),
         target_key: target_key.unwrap_or_default().to_string(),
-        target_platform: triple.clone(),
-        build_platform: triple,
+        target_platform: triple(platform(opts)),
+        build_platform: triple(build_platform(opts)),
         allow_any_arg: false,
     };
     spec::substitute(&mut merged, file, text, &o)?;
@@ -112,6 +136,7 @@ pub fn plan(
     built: &BTreeMap<String, State>,
 ) -> Result<Plan, PlanError> {
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
+    check_platforms(opts).map_err(PlanError::Target)?;
     let distro = selected.distro;
     let debug = matches!(
         selected.route,
@@ -276,6 +301,9 @@ pub fn build_sources(
             .as_ref()
             .map_or("Dockerfile", |d| d.value.as_str());
         frontend_opts.insert("filename".to_string(), dockerfile.to_string());
+        if let Some(p) = opts.get("platform") {
+            frontend_opts.insert("platform".to_string(), p.to_string());
+        }
         if let Some(t) = &b.target {
             frontend_opts.insert("target".to_string(), t.value.clone());
         }
