@@ -20,7 +20,11 @@
 # .debs downloaded with a private apt configuration and unpacked with `dpkg -x`
 # into a private prefix (never installed into the system); base images
 # debian:bookworm and debian:trixie made with debootstrap (with the host's CA
-# certificates added) and imported with `docker import`.
+# certificates added) and imported with `docker import`. A private registry
+# (trixie's docker-registry, on 127.0.0.1) is dockerd's mirror for docker.io:
+# it serves debian:<suite> as a multi-platform image (the native image plus
+# i386, made with debootstrap --arch=i386; i386 runs natively on x86_64), so
+# `--platform linux/386` builds work without reaching Docker Hub.
 #
 # Environment:
 #   KILN_ENGINE_DIR           all state (default /var/tmp/kiln-engine); socket
@@ -31,6 +35,9 @@
 #   KILN_DEBIAN_MIRROR        Debian archive (default http://deb.debian.org/debian)
 #   KILN_BASE_SUITES          suites to import as debian:<suite>
 #                             (default "bookworm trixie")
+#   KILN_FOREIGN_BASES        <suite>:<arch> images the mirror serves besides
+#                             the native ones (default "bookworm:i386")
+#   KILN_REGISTRY_ADDR        the mirror's address (default 127.0.0.1:5055)
 #
 # All progress goes to stderr; `up` and `env` print only the export line on
 # stdout. Logs are under $KILN_ENGINE_DIR/logs/.
@@ -56,6 +63,12 @@ IMAGE_DIR="$ENGINE_DIR/images"
 ROOTFS_DIR="$ENGINE_DIR/rootfs"
 MIRROR="${KILN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 read -r -a SUITES <<<"${KILN_BASE_SUITES:-bookworm trixie}"
+# Base images for other platforms, as <suite>:<debian arch>; they go into the
+# mirror next to the native image, so that `--platform` builds find them.
+read -r -a FOREIGN <<<"${KILN_FOREIGN_BASES:-bookworm:i386}"
+REGISTRY_DIR="$ENGINE_DIR/registry"
+REGISTRY_ADDR=${KILN_REGISTRY_ADDR:-127.0.0.1:5055}
+REGISTRY_PIDFILE="$ENGINE_DIR/registry.pid"
 TRIXIE_DEBS=(docker.io containerd docker-buildx docker-cli tini)
 SYSTEM_PKGS=(runc iptables debootstrap)
 IMPORT_PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -142,6 +155,35 @@ ensure_system_packages() {
     fi
 }
 
+# apt-get with a private configuration that lists trixie only (the system's
+# sources and state are untouched).
+private_apt() {
+    apt-get \
+        -o "Dir::Etc::SourceList=$APT_DIR/sources.list" \
+        -o Dir::Etc::SourceParts=/dev/null \
+        -o "Dir::State::Lists=$APT_DIR/lists" \
+        -o "Dir::Cache=$APT_DIR/cache" \
+        -o Dir::Etc::Preferences=/dev/null \
+        -o Dir::Etc::PreferencesParts=/dev/null \
+        -o APT::Sandbox::User=root \
+        -o Acquire::Languages=none \
+        -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons-large::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons-large-hidpi::DefaultEnabled=false \
+        "$@"
+}
+
+private_apt_update() {
+    local aptlog=$1
+    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+    printf 'deb %s trixie main\n' "$MIRROR" >"$APT_DIR/sources.list"
+    run_logged "$aptlog" private_apt update -q ||
+        die "apt-get update of the private trixie list failed (log: $aptlog)"
+}
+
 # Download trixie's docker packages with a private apt configuration (the
 # system's sources and state are untouched) and unpack them into $PREFIX.
 ensure_prefix() {
@@ -152,29 +194,10 @@ ensure_prefix() {
     fi
     log "downloading trixie's ${TRIXIE_DEBS[*]} (private apt configuration)"
     local aptlog="$LOG_DIR/apt-trixie.log"
-    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-    printf 'deb %s trixie main\n' "$MIRROR" >"$APT_DIR/sources.list"
-    local opts=(
-        -o "Dir::Etc::SourceList=$APT_DIR/sources.list"
-        -o Dir::Etc::SourceParts=/dev/null
-        -o "Dir::State::Lists=$APT_DIR/lists"
-        -o "Dir::Cache=$APT_DIR/cache"
-        -o Dir::Etc::Preferences=/dev/null
-        -o Dir::Etc::PreferencesParts=/dev/null
-        -o APT::Sandbox::User=root
-        -o Acquire::Languages=none
-        -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false
-        -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false
-        -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false
-        -o Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled=false
-        -o Acquire::IndexTargets::deb::DEP-11-icons-large::DefaultEnabled=false
-        -o Acquire::IndexTargets::deb::DEP-11-icons-large-hidpi::DefaultEnabled=false
-    )
-    run_logged "$aptlog" apt-get "${opts[@]}" update -q ||
-        die "apt-get update of the private trixie list failed (log: $aptlog)"
+    private_apt_update "$aptlog"
     rm -rf -- "$DEB_DIR"
     mkdir -p "$DEB_DIR"
-    (cd "$DEB_DIR" && run_logged "$aptlog" apt-get "${opts[@]}" download "${TRIXIE_DEBS[@]}") ||
+    (cd "$DEB_DIR" && run_logged "$aptlog" private_apt download "${TRIXIE_DEBS[@]}") ||
         die "apt-get download of ${TRIXIE_DEBS[*]} failed (log: $aptlog)"
 
     log "unpacking into $PREFIX"
@@ -340,16 +363,24 @@ remove_tree() {
     rm -rf --one-file-system -- "$dir"
 }
 
-# Background job: debootstrap SUITE and cache its rootfs as a tarball.
+# The rootfs tarball of a job: a suite (native) or <suite>-<arch>.
+tarball_of() {
+    printf '%s/debian-%s.tar\n' "$IMAGE_DIR" "$1"
+}
+
+# Background job: debootstrap a suite (job name SUITE, or SUITE-ARCH for a
+# foreign architecture) and cache its rootfs as a tarball.
 build_rootfs_tarball() {
-    local suite=$1
-    local root="$ROOTFS_DIR/$suite" tarball="$IMAGE_DIR/debian-$suite.tar"
-    local blog="$LOG_DIR/debootstrap-$suite.log"
+    local job=$1 suite=${1%%-*} arch_opts=()
+    [[ $job == *-* ]] && arch_opts=(--arch="${job#*-}")
+    local root="$ROOTFS_DIR/$job" tarball
+    tarball=$(tarball_of "$job")
+    local blog="$LOG_DIR/debootstrap-$job.log"
     : >"$blog"
     remove_tree "$root"
     mkdir -p "$ROOTFS_DIR" "$IMAGE_DIR"
     run_logged "$blog" debootstrap --variant=minbase --include=ca-certificates \
-        "$suite" "$root" "$MIRROR"
+        "${arch_opts[@]}" "$suite" "$root" "$MIRROR"
     local crts=(/usr/local/share/ca-certificates/*.crt)
     if [[ -e ${crts[0]} ]]; then
         mkdir -p "$root/usr/local/share/ca-certificates"
@@ -388,13 +419,18 @@ image_present() {
 # already answers, only for missing images; otherwise (engine not started yet)
 # for every suite whose tarball is not cached.
 start_needed_rootfs_jobs() {
-    local engine_up=$1 suite
+    local engine_up=$1 suite item
     for suite in "${SUITES[@]}"; do
         [[ -f $IMAGE_DIR/debian-$suite.tar ]] && continue
         if [[ $engine_up == 1 ]] && image_present "$suite"; then
             continue
         fi
         start_rootfs_job "$suite"
+    done
+    for item in "${FOREIGN[@]}"; do
+        [[ -f $(tarball_of "${item/:/-}") ]] && continue
+        mirror_has "${item%%:*}" "${item#*:}" && continue
+        start_rootfs_job "${item/:/-}"
     done
 }
 
@@ -428,6 +464,136 @@ import_missing_images() {
     done
 }
 
+# ---------------------------------------------------------------- mirror
+
+# Docker's name for a Debian architecture.
+docker_arch() {
+    case $1 in
+        i386) printf '386\n' ;;
+        armhf) printf 'arm\n' ;;
+        *) printf '%s\n' "$1" ;;
+    esac
+}
+
+# mirror_has SUITE [ARCH]: whether the mirror serves debian:SUITE (for ARCH).
+mirror_has() {
+    local index
+    index=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+        "http://$REGISTRY_ADDR/v2/library/debian/manifests/$1" 2>/dev/null) || return 1
+    [[ -z ${2:-} ]] || grep -q "\"architecture\": *\"$(docker_arch "$2")\"" <<<"$index"
+}
+
+ensure_registry_binary() {
+    [[ -x $REGISTRY_DIR/bin/docker-registry ]] && return 0
+    log "downloading trixie's docker-registry (private apt configuration)"
+    local aptlog="$LOG_DIR/apt-registry.log" tmp="$REGISTRY_DIR/download"
+    private_apt_update "$aptlog"
+    rm -rf -- "$tmp"
+    mkdir -p "$tmp"
+    (cd "$tmp" && run_logged "$aptlog" private_apt download docker-registry) ||
+        die "apt-get download of docker-registry failed (log: $aptlog)"
+    dpkg -x "$tmp"/docker-registry_*.deb "$tmp/root" || die "dpkg -x docker-registry failed"
+    mkdir -p "$REGISTRY_DIR/bin"
+    mv -f -- "$tmp/root/usr/bin/docker-registry" "$REGISTRY_DIR/bin/docker-registry"
+    rm -rf -- "$tmp"
+}
+
+our_registry_pid() {
+    local pid
+    [[ -f $REGISTRY_PIDFILE ]] || return 1
+    pid=$(tr -dc '0-9' <"$REGISTRY_PIDFILE")
+    [[ -n $pid ]] && alive "$pid" || return 1
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -Fxq -- "$REGISTRY_DIR/config.yml" || return 1
+    printf '%s\n' "$pid"
+}
+
+start_registry() {
+    our_registry_pid >/dev/null && return 0
+    ensure_registry_binary
+    mkdir -p "$REGISTRY_DIR/data"
+    printf '%s\n' \
+        'version: 0.1' \
+        'log:' \
+        '  level: warn' \
+        'storage:' \
+        '  filesystem:' \
+        "    rootdirectory: $REGISTRY_DIR/data" \
+        'http:' \
+        "  addr: $REGISTRY_ADDR" >"$REGISTRY_DIR/config.yml"
+    log "starting the mirror registry on $REGISTRY_ADDR (log $LOG_DIR/registry.log)"
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if ((fd > 2)); then
+                eval "exec $fd>&-" 2>/dev/null || true
+            fi
+        done
+        exec setsid "$REGISTRY_DIR/bin/docker-registry" serve "$REGISTRY_DIR/config.yml" \
+            </dev/null >>"$LOG_DIR/registry.log" 2>&1
+    ) &
+    local pid=$! i
+    printf '%s\n' "$pid" >"$REGISTRY_PIDFILE"
+    for ((i = 0; i < 100; i++)); do
+        curl -sf -o /dev/null "http://$REGISTRY_ADDR/v2/" && return 0
+        alive "$pid" || break
+        sleep 0.1
+    done
+    show_log "$LOG_DIR/registry.log"
+    die "the mirror registry did not start on $REGISTRY_ADDR (log: $LOG_DIR/registry.log)"
+}
+
+stop_registry() {
+    local pid
+    pid=$(our_registry_pid) || return 0
+    log "stopping the mirror registry (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+    rm -f -- "$REGISTRY_PIDFILE"
+}
+
+# dockerd's configuration: the registry is its mirror for docker.io. Returns 0
+# when the file changed.
+write_daemon_json() {
+    local want
+    want=$(printf '{\n  "registry-mirrors": ["http://%s"]\n}' "$REGISTRY_ADDR")
+    [[ -f $DAEMON_JSON && "$(cat "$DAEMON_JSON")" == "$want" ]] && return 1
+    printf '%s\n' "$want" >"$DAEMON_JSON"
+    return 0
+}
+
+# Push debian:<suite> for the native and each foreign architecture to the
+# mirror as one multi-platform image.
+populate_mirror() {
+    local item suite arch job tarball native ref
+    for item in "${FOREIGN[@]}"; do
+        suite=${item%%:*} arch=${item#*:} job=${item/:/-}
+        mirror_has "$suite" "$arch" && continue
+        image_present "$suite" || die "debian:$suite is missing; cannot fill the mirror"
+        tarball=$(tarball_of "$job")
+        if [[ -z ${JOBS[$job]:-} && ! -f $tarball ]]; then
+            start_rootfs_job "$job"
+        fi
+        wait_rootfs_job "$job"
+        [[ -f $tarball ]] || die "no rootfs tarball for $job at $tarball"
+        log "putting debian:$suite (native and $arch) into the mirror"
+        local mlog="$LOG_DIR/mirror-$job.log" repo="$REGISTRY_ADDR/library/debian"
+        native="$repo:$suite-$(docker version --format '{{.Server.Arch}}')"
+        local refs=("$native" "$repo:$suite-$arch")
+        run_logged "$mlog" docker tag "debian:$suite" "$native" || die "docker tag failed (log: $mlog)"
+        run_logged "$mlog" docker import --platform "linux/$(docker_arch "$arch")" \
+            --change "$IMPORT_PATH_ENV" --change 'CMD ["bash"]' "$tarball" "${refs[1]}" ||
+            die "docker import of $job failed (log: $mlog)"
+        for ref in "${refs[@]}"; do
+            run_logged "$mlog" docker push -q "$ref" || die "docker push $ref failed (log: $mlog)"
+        done
+        run_logged "$mlog" docker manifest create --insecure --amend "$repo:$suite" "${refs[@]}" ||
+            die "docker manifest create failed (log: $mlog)"
+        run_logged "$mlog" docker manifest push --insecure --purge "$repo:$suite" ||
+            die "docker manifest push failed (log: $mlog)"
+        run_logged "$mlog" docker rmi "${refs[@]}" || true
+    done
+}
+
 # ---------------------------------------------------------------- commands
 
 take_lock() {
@@ -444,6 +610,8 @@ cmd_up() {
         timeout 20 docker version >/dev/null 2>&1 &&
         timeout 20 docker buildx version >/dev/null 2>&1; then
         log "using the existing Docker engine (${DOCKER_HOST:-default socket})"
+        # Its registry configuration is the user's: no mirror, no foreign bases.
+        FOREIGN=()
         take_lock
         if ! image_present bookworm || ! image_present trixie; then
             ensure_system_packages debootstrap
@@ -471,8 +639,16 @@ cmd_up() {
     if ((engine_up == 0)); then
         ensure_system_packages "${SYSTEM_PKGS[@]}"
     fi
+    start_registry
     start_needed_rootfs_jobs "$engine_up"
     ensure_prefix
+    if write_daemon_json && ((engine_up == 1)); then
+        local dpid
+        if dpid=$(our_dockerd_pid); then
+            log "dockerd's configuration changed (mirror $REGISTRY_ADDR); reloading it"
+            kill -HUP "$dpid"
+        fi
+    fi
     if ((engine_up == 0)); then
         local pid
         if pid=$(our_dockerd_pid); then
@@ -495,11 +671,13 @@ cmd_up() {
         fi
     fi
     import_missing_images
+    populate_mirror
     print_exports "$started"
 }
 
 cmd_down() {
     take_lock
+    stop_registry
     if stop_dockerd; then
         log "dockerd stopped"
     else

@@ -7,7 +7,7 @@ use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError, Ref};
 use kiln_buildkit::llb::{MarshalOptions, SourceFile, State};
-use kiln_buildkit::options::BuildOpts;
+use kiln_buildkit::options::{BuildOpts, WorkerPlatform};
 use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
 use serde_json::{Value, json};
@@ -261,6 +261,16 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         .enumerate()
         .map(|(i, o)| build_for_platform(gw, o, &file, i == 0));
     let results = futures_util::future::try_join_all(builds).await?;
+    Ok(multi_platform_result(&platforms, results))
+}
+
+/// The multi-platform result: a ref and image config per platform, and `refs.platforms`
+/// listing them in the requested order (the local exporter writes a directory per platform,
+/// image exporters an index).
+fn multi_platform_result(
+    platforms: &[WorkerPlatform],
+    results: Vec<PlatformBuild>,
+) -> FrontendResult {
     let mut result = FrontendResult::default();
     let mut listed = Vec::new();
     for (platform, built) in platforms.iter().zip(results) {
@@ -270,21 +280,18 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
                 .metadata
                 .insert(format!("containerimage.config/{id}"), config);
         }
-        listed.push(json!({
-            "ID": id,
-            "Platform": {
-                "os": platform.os,
-                "architecture": platform.architecture,
-                "variant": (!platform.variant.is_empty()).then_some(&platform.variant),
-            },
-        }));
+        let mut oci = json!({"os": platform.os, "architecture": platform.architecture});
+        if !platform.variant.is_empty() {
+            oci["variant"] = json!(platform.variant);
+        }
+        listed.push(json!({"ID": id, "Platform": oci}));
         result.refs.insert(id, built.reference);
     }
     result.metadata.insert(
         "refs.platforms".to_string(),
         json!({ "Platforms": listed }).to_string().into_bytes(),
     );
-    Ok(result)
+    result
 }
 
 /// The outcome of one platform's build.
@@ -402,6 +409,39 @@ mod tests {
         assert_eq!(out["config"]["Env"], json!(["PATH=/bin", "A=2"]));
         assert_eq!(out["config"]["Labels"]["l"], "v");
         assert_eq!(out["config"]["Volumes"]["/data"], json!({}));
+    }
+
+    #[test]
+    fn several_platforms_make_a_multi_platform_result() {
+        let platforms = ["linux/amd64", "linux/arm/v7"]
+            .map(|p| WorkerPlatform::parse(p).unwrap())
+            .to_vec();
+        let built = |id: &str, config: Option<&str>| PlatformBuild {
+            reference: Ref {
+                id: id.into(),
+                def: None,
+            },
+            image_config: config.map(|c| c.as_bytes().to_vec()),
+        };
+        let r = multi_platform_result(
+            &platforms,
+            vec![built("r1", Some("{}")), built("r2", Some("{\"a\":1}"))],
+        );
+        assert!(r.reference.is_none());
+        assert_eq!(r.refs["linux/amd64"].id, "r1");
+        assert_eq!(r.refs["linux/arm/v7"].id, "r2");
+        assert_eq!(
+            r.metadata["containerimage.config/linux/arm/v7"],
+            b"{\"a\":1}"
+        );
+        let listed: Value = serde_json::from_slice(&r.metadata["refs.platforms"]).unwrap();
+        assert_eq!(
+            listed,
+            json!({"Platforms": [
+                {"ID": "linux/amd64", "Platform": {"os": "linux", "architecture": "amd64"}},
+                {"ID": "linux/arm/v7", "Platform": {"os": "linux", "architecture": "arm", "variant": "v7"}},
+            ]})
+        );
     }
 
     #[test]
