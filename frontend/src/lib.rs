@@ -5,12 +5,14 @@
 //! - [`targets`]: `--target` routing and the target list.
 //! - [`debian`]: the generated `debian/` directory (pure text functions).
 //! - [`sources`]: spec sources to LLB states.
+//! - [`contexts`]: named build contexts that replace the build worker.
 //! - [`pipeline`]: worker → sources → package → container, as LLB.
 //! - [`plan`]: spec text and options to the LLB of one target (pure).
 //! - [`resolve`]: the offline `lint` and `resolve` views.
 //! - [`support`]: what parses but cannot be built yet (errors, never silent skips).
 //! - [`frontend`]: one BuildKit request, end to end.
 
+pub mod contexts;
 pub mod date;
 pub mod debian;
 pub mod distro;

@@ -4,6 +4,7 @@
 //! **Architecture Invariant:** this module does no I/O; the same spec and options give the
 //! same definitions (BuildKit's cache depends on it).
 
+use crate::contexts::Worker;
 use crate::debian::{self, Package};
 use crate::distro::Distro;
 use crate::generators;
@@ -32,6 +33,8 @@ pub struct Context<'a> {
     pub source_date_epoch: Option<i64>,
     /// The frontend's own image, mounted into test containers that need its `match` command.
     pub frontend_image: State,
+    /// A worker (or the image to make it from) given as a named build context.
+    pub worker: Option<Worker>,
 }
 
 impl Context<'_> {
@@ -67,7 +70,8 @@ pub fn base_image(distro: &Distro, ctx: &Context) -> State {
     State::image(distro.image, ctx.platform().clone(), ctx.resolve_mode)
 }
 
-/// The build worker: the distro image with the packaging tools installed.
+/// The build worker: the distro image with the packaging tools installed, unless the request
+/// gives one (see [`crate::contexts`]).
 pub fn worker(distro: &Distro, ctx: &Context) -> State {
     let script = format!(
         "set -e\n\
@@ -79,7 +83,11 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
     );
     let exec = apt_caches(Exec::shell(script), distro)
         .name(format!("[kiln {}] prepare build worker", distro.key));
-    base_image(distro, ctx).run(exec).root()
+    match &ctx.worker {
+        Some(Worker::Complete(worker)) => worker.clone(),
+        Some(Worker::Base(base)) => base.clone().run(exec).root(),
+        None => base_image(distro, ctx).run(exec).root(),
+    }
 }
 
 /// The worker with the spec's build dependencies installed (`apt-get satisfy`, which takes

@@ -181,6 +181,8 @@ pub fn plan(
             .get("SOURCE_DATE_EPOCH")
             .and_then(|v| v.trim().parse().ok()),
         frontend_image: frontend_image(opts),
+        worker: crate::contexts::worker(opts, distro, &platform(opts), opts.image_resolve_mode())
+            .map_err(PlanError::Target)?,
     };
     let Family::Deb = distro.family;
     let skip_tests = ["DALEC_SKIP_TESTS", "KILN_SKIP_TESTS"].iter().any(|k| {

@@ -1,0 +1,195 @@
+//! Named build contexts (`--build-context NAME=VALUE`) that stand in for images kiln would
+//! otherwise pull, under Dalec's names:
+//!
+//! - `dalec-<key>-worker` (e.g. `dalec-bookworm-worker`): a complete build worker, used as it
+//!   is (the packaging tools are not installed again);
+//! - the distro image's name (`debian:bookworm`, or in full `docker.io/library/debian:bookworm`):
+//!   the image the worker is made from (the packaging tools are installed on top).
+//!
+//! As in Dalec (and BuildKit's Dockerfile frontend), `NAME::os/arch` is looked up before `NAME`,
+//! so a multi-platform build can take a context per platform. The container route's base
+//! stays the distro image, as in Dalec.
+
+use crate::distro::Distro;
+use kiln_buildkit::llb::State;
+use kiln_buildkit::options::BuildOpts;
+use kiln_buildkit::pb;
+
+/// A replacement for the build worker.
+#[derive(Debug, Clone)]
+pub enum Worker {
+    /// A complete worker, used as it is.
+    Complete(State),
+    /// The image to make the worker from.
+    Base(State),
+}
+
+/// Docker's short name of an image reference: `docker.io/library/debian:bookworm` is
+/// `debian:bookworm`, `docker.io/org/x:1` is `org/x:1`.
+pub fn familiar(reference: &str) -> &str {
+    let short = reference.strip_prefix("docker.io/").unwrap_or(reference);
+    short.strip_prefix("library/").unwrap_or(short)
+}
+
+/// The named context `name` for `platform`: its option key (for messages) and value.
+fn lookup<'a>(
+    opts: &'a BuildOpts,
+    name: &str,
+    platform: &pb::Platform,
+) -> Option<(String, &'a str)> {
+    let mut id = format!("{}/{}", platform.os, platform.architecture);
+    if !platform.variant.is_empty() {
+        id = format!("{id}/{}", platform.variant);
+    }
+    [format!("{name}::{id}"), name.to_string()]
+        .into_iter()
+        .find_map(|key| opts.named_context(&key).map(|v| (key, v)))
+}
+
+/// The image a named context names (`docker-image://REF`), when it is given.
+fn image(
+    opts: &BuildOpts,
+    name: &str,
+    platform: &pb::Platform,
+    resolve_mode: Option<&str>,
+    role: &str,
+) -> Result<Option<State>, String> {
+    let Some((key, value)) = lookup(opts, name, platform) else {
+        return Ok(None);
+    };
+    let Some(reference) = value.strip_prefix("docker-image://") else {
+        return Err(format!(
+            "--build-context {key}={value}: {role} must be an image (docker-image://REF)"
+        ));
+    };
+    if reference.trim().is_empty() {
+        return Err(format!(
+            "--build-context {key}={value}: the image reference is empty"
+        ));
+    }
+    Ok(Some(
+        State::image(reference, platform.clone(), resolve_mode)
+            .with_custom_name(format!("[kiln] {role} from --build-context {key}")),
+    ))
+}
+
+/// The worker replacement the request gives for `distro`, if any.
+pub fn worker(
+    opts: &BuildOpts,
+    distro: &Distro,
+    platform: &pb::Platform,
+    resolve_mode: Option<&str>,
+) -> Result<Option<Worker>, String> {
+    let complete = format!("dalec-{}-worker", distro.key);
+    if let Some(state) = image(opts, &complete, platform, resolve_mode, "the worker")? {
+        return Ok(Some(Worker::Complete(state)));
+    }
+    for name in [familiar(distro.image), distro.image] {
+        if let Some(state) = image(opts, name, platform, resolve_mode, "the worker's base")? {
+            return Ok(Some(Worker::Base(state)));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_buildkit::llb::definition_to_json;
+
+    fn opts(contexts: &[(&str, &str)]) -> BuildOpts {
+        let mut o = BuildOpts::default();
+        for (k, v) in contexts {
+            o.opts.insert(format!("context:{k}"), v.to_string());
+        }
+        o
+    }
+
+    fn platform(arch: &str) -> pb::Platform {
+        pb::Platform {
+            os: "linux".into(),
+            architecture: arch.into(),
+            ..Default::default()
+        }
+    }
+
+    fn identifier(state: &State) -> String {
+        let json = definition_to_json(&state.marshal()).to_string();
+        let start = json.find("docker-image://").unwrap_or(0);
+        json[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn short_names() {
+        assert_eq!(
+            familiar("docker.io/library/debian:bookworm"),
+            "debian:bookworm"
+        );
+        assert_eq!(familiar("docker.io/org/x:1"), "org/x:1");
+        assert_eq!(familiar("ghcr.io/org/x:1"), "ghcr.io/org/x:1");
+    }
+
+    #[test]
+    fn workers_come_from_dalecs_context_names() {
+        let bookworm = crate::distro::find("bookworm").unwrap();
+        let amd64 = platform("amd64");
+        assert!(
+            worker(&opts(&[]), bookworm, &amd64, None)
+                .unwrap()
+                .is_none()
+        );
+
+        let o = opts(&[("debian:bookworm", "docker-image://example.org/debian:12")]);
+        match worker(&o, bookworm, &amd64, None).unwrap() {
+            Some(Worker::Base(s)) => {
+                assert_eq!(identifier(&s), "docker-image://example.org/debian:12")
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // The complete worker wins; a per-platform context wins over the plain one.
+        let o = opts(&[
+            ("debian:bookworm", "docker-image://example.org/debian:12"),
+            (
+                "dalec-bookworm-worker",
+                "docker-image://example.org/worker:any",
+            ),
+            (
+                "dalec-bookworm-worker::linux/386",
+                "docker-image://example.org/worker:386",
+            ),
+        ]);
+        match worker(&o, bookworm, &amd64, None).unwrap() {
+            Some(Worker::Complete(s)) => {
+                assert_eq!(identifier(&s), "docker-image://example.org/worker:any")
+            }
+            other => panic!("{other:?}"),
+        }
+        match worker(&o, bookworm, &platform("386"), None).unwrap() {
+            Some(Worker::Complete(s)) => {
+                assert_eq!(identifier(&s), "docker-image://example.org/worker:386")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_worker_must_be_an_image() {
+        let bookworm = crate::distro::find("bookworm").unwrap();
+        let e = worker(
+            &opts(&[("dalec-bookworm-worker", "local:worker")]),
+            bookworm,
+            &platform("amd64"),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "--build-context dalec-bookworm-worker=local:worker: the worker must be an image (docker-image://REF)"
+        );
+    }
+}
