@@ -6,12 +6,15 @@
 //! - the distro image's name (`debian:bookworm`, or in full `docker.io/library/debian:bookworm`):
 //!   the image the worker is made from (the packaging tools are installed on top).
 //!
+//! - `<key>-pkg`, then `pkg` (e.g. `--build-context bookworm-pkg=out/`): packages built (and
+//!   perhaps signed) earlier, which the container route installs instead of building them.
+//!
 //! As in Dalec (and BuildKit's Dockerfile frontend), `NAME::os/arch` is looked up before `NAME`,
 //! so a multi-platform build can take a context per platform. The container route's base
 //! stays the distro image, as in Dalec.
 
 use crate::distro::Distro;
-use kiln_buildkit::llb::State;
+use kiln_buildkit::llb::{LocalOptions, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
 
@@ -70,6 +73,37 @@ fn image(
     Ok(Some(
         State::image(reference, platform.clone(), resolve_mode)
             .with_custom_name(format!("[kiln] {role} from --build-context {key}")),
+    ))
+}
+
+/// The prebuilt packages the request gives for `distro`'s container route, if any: a directory
+/// of the client (`--build-context bookworm-pkg=out/`) or an image's root (`docker-image://`).
+pub fn prebuilt_packages(
+    opts: &BuildOpts,
+    distro: &Distro,
+    platform: &pb::Platform,
+    resolve_mode: Option<&str>,
+) -> Result<Option<State>, String> {
+    let names = [format!("{}-pkg", distro.key), "pkg".to_string()];
+    let Some((key, value)) = names.iter().find_map(|n| lookup(opts, n, platform)) else {
+        return Ok(None);
+    };
+    let name = format!("[kiln] prebuilt packages from --build-context {key}");
+    if let Some(dir) = value.strip_prefix("local:") {
+        let o = LocalOptions {
+            session_id: opts.session_for_local(dir),
+            shared_key_hint: Some(format!("kiln-context-{key}")),
+            ..Default::default()
+        };
+        return Ok(Some(State::local(dir, o).with_custom_name(name)));
+    }
+    if let Some(reference) = value.strip_prefix("docker-image://") {
+        return Ok(Some(
+            State::image(reference, platform.clone(), resolve_mode).with_custom_name(name),
+        ));
+    }
+    Err(format!(
+        "--build-context {key}={value}: prebuilt packages must be a directory or an image (docker-image://REF)"
     ))
 }
 
@@ -175,6 +209,29 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn prebuilt_packages_come_from_key_pkg_then_pkg() {
+        let bookworm = crate::distro::find("bookworm").unwrap();
+        let amd64 = platform("amd64");
+        let found = |contexts: &[(&str, &str)]| {
+            prebuilt_packages(&opts(contexts), bookworm, &amd64, None)
+                .map(|s| s.map(|s| definition_to_json(&s.marshal()).to_string()))
+        };
+        assert_eq!(found(&[]), Ok(None));
+        let json = found(&[("pkg", "local:a"), ("bookworm-pkg", "local:b")])
+            .unwrap()
+            .unwrap();
+        assert!(json.contains("local://b"), "{json}");
+        let json = found(&[("pkg", "docker-image://example.org/pkgs:1")])
+            .unwrap()
+            .unwrap();
+        assert!(json.contains("docker-image://example.org/pkgs:1"), "{json}");
+        assert_eq!(
+            found(&[("pkg", "https://example.org/x.tar")]),
+            Err("--build-context pkg=https://example.org/x.tar: prebuilt packages must be a directory or an image (docker-image://REF)".to_string())
+        );
     }
 
     #[test]

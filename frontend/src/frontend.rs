@@ -363,11 +363,7 @@ async fn build_for_platform(
         Some(image) => {
             let platform = plan::platform(opts);
             let base = gw
-                .resolve_image_config(
-                    plan.selected.distro.image,
-                    &platform,
-                    opts.image_resolve_mode(),
-                )
+                .resolve_image_config(&plan.base_image, &platform, opts.image_resolve_mode())
                 .await?;
             Some(image_config(&base.config, image, &platform))
         }

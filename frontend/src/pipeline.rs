@@ -315,11 +315,66 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
 }
 
 /// The distro image with the package installed by apt, so its dependencies resolve.
-pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State) -> State {
+/// The image the container route installs the package into: the spec's `image.base` or its one
+/// `image.bases` entry (an image source, `cmd` steps included), else the distro image. Also
+/// the reference whose config the result image starts from.
+pub fn output_base(
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<(State, String), SpecErrors> {
+    let image = spec.image.as_ref();
+    if let Some(base) = image.and_then(|i| i.base.as_ref()) {
+        let state = State::image(&base.value, ctx.platform().clone(), ctx.resolve_mode)
+            .with_location(base.pos.line, base.pos.line);
+        return Ok((state, base.value.clone()));
+    }
+    let bases = image
+        .and_then(|i| i.bases.as_ref())
+        .map_or(&[][..], |b| &b[..]);
+    match bases {
+        [] => Ok((base_image(distro, ctx), distro.image.to_string())),
+        [one] => {
+            let reference = one
+                .rootfs
+                .value
+                .image
+                .as_ref()
+                .map(|i| i.reference.value.clone())
+                .unwrap_or_default();
+            let fetched =
+                sources::fetch("image.bases[0]", &one.rootfs, &ctx.sources).map_err(SpecErrors::from)?;
+            Ok((fetched.state, reference))
+        }
+        [_, second, ..] => Err(SpecError::at_key(
+            ctx.sources.file,
+            ctx.sources.text,
+            "rootfs",
+            second.rootfs.pos,
+            format!(
+                "image.bases lists {} images: a Linux container has one base (Dalec takes several only for Windows)",
+                bases.len()
+            ),
+        )
+        .into()),
+    }
+}
+
+/// The package installed into `base` (see [`output_base`]) with apt, plus `ca-certificates` as
+/// Dalec's images have them, then `image.post`.
+pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State, base: State) -> State {
     let pkg = Package::new(spec, distro, ctx.source_date_epoch);
+    let debs_glob = format!("{PKG_MOUNT}/{}_*.deb", quote(&pkg.name));
     let script = format!(
-        "set -e\napt-get update\napt-get install -y --no-install-recommends {PKG_MOUNT}/{}_*.deb\n",
-        quote(&pkg.name)
+        "set -e\n\
+         set -- {debs_glob}\n\
+         [ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n\
+         apt-get update\n\
+         apt-get install -y --no-install-recommends ca-certificates \"$@\"\n",
+        quote(&format!(
+            "kiln: no {}_*.deb among the packages to install",
+            pkg.name
+        ))
     );
     let exec = apt_caches(Exec::shell(script), distro)
         .mount(Mount::bind(PKG_MOUNT, debs).readonly())
@@ -327,7 +382,7 @@ pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State) -> St
             "[kiln {}] install {} into the image",
             distro.key, pkg.name
         ));
-    let installed = base_image(distro, ctx).run(exec).root();
+    let installed = base.run(exec).root();
     match post_install_script(spec) {
         Some(script) => installed
             .run(

@@ -33,6 +33,8 @@ pub struct Plan {
     pub state: State,
     /// Image settings when the result is an image (its base config comes from the distro image).
     pub image: Option<ImageConfig>,
+    /// The image whose config the result image starts from (container and worker routes).
+    pub base_image: String,
     /// The spec's tests: evaluating each state runs one test against the built package.
     pub tests: Vec<State>,
     /// Things the user should know (shown as build warnings).
@@ -145,10 +147,9 @@ pub fn plan(
     // Debug routes show the root spec; distro routes see their target's overrides.
     let key = if debug { None } else { Some(distro.key) };
     let spec = resolve_spec(file, text, key, opts).map_err(PlanError::Spec)?;
-    let container = selected.route == Route::Container;
     let mut warnings = Vec::new();
     if !matches!(selected.route, Route::Worker | Route::DebugResolve) {
-        support::gaps(&spec, container)
+        support::gaps(&spec)
             .into_result(file, text)
             .map_err(PlanError::Spec)?;
     }
@@ -191,10 +192,29 @@ pub fn plan(
             .is_some_and(|v| matches!(v.as_str(), "1" | "true"))
     });
     let mut tests = Vec::new();
+    let mut base_image_ref = distro.image.to_string();
     let (state, image) = match selected.route {
         Route::Package | Route::Container => {
-            let debs = pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
-            let installed = pipeline::container(&spec, distro, &ctx, debs.clone());
+            // The container route may install packages built earlier instead of building them.
+            let prebuilt = if selected.route == Route::Container {
+                crate::contexts::prebuilt_packages(
+                    opts,
+                    distro,
+                    &platform(opts),
+                    opts.image_resolve_mode(),
+                )
+                .map_err(PlanError::Target)?
+            } else {
+                None
+            };
+            let debs = match prebuilt {
+                Some(debs) => debs,
+                None => pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?,
+            };
+            let (base, base_ref) =
+                pipeline::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+            base_image_ref = base_ref;
+            let installed = pipeline::container(&spec, distro, &ctx, debs.clone(), base);
             if skip_tests && !spec.tests.is_empty() {
                 warnings.push(format!(
                     "{} spec test(s) skipped by build arg",
@@ -236,6 +256,7 @@ pub fn plan(
         spec,
         state,
         image,
+        base_image: base_image_ref,
         tests,
         warnings,
     })

@@ -32,7 +32,8 @@ pub struct SourceInputs<'a> {
 }
 
 impl SourceInputs<'_> {
-    fn error(&self, pos: Pos, message: String) -> SpecError {
+    /// An error at `pos` in the spec.
+    pub fn error(&self, pos: Pos, message: String) -> SpecError {
         SpecError::at(self.file, self.text, pos, message)
     }
 }

@@ -60,8 +60,8 @@ fn source(path: &str, s: &Source, pos: Pos, errors: &mut Vec<Gap>) {
     }
 }
 
-/// Lists the gaps for building `spec` into a package and, when `container` is set, an image.
-pub fn gaps(spec: &Spec, container: bool) -> Gaps {
+/// Lists the gaps for building `spec` into a package or an image.
+pub fn gaps(spec: &Spec) -> Gaps {
     let mut errors = Vec::new();
     for (key, s) in &spec.sources {
         source(&format!("sources.{key}"), &s.value, s.pos, &mut errors);
@@ -99,18 +99,6 @@ pub fn gaps(spec: &Spec, container: bool) -> Gaps {
             "signer",
             signer.pos,
         ));
-    }
-    if container && let Some(i) = &spec.image {
-        if let Some(b) = &i.base {
-            errors.push(("not supported yet: image.base".into(), "base", b.pos));
-        }
-        if i.bases.as_ref().is_some_and(|b| !b.is_empty()) {
-            errors.push((
-                "not supported yet: image.bases".into(),
-                "bases",
-                Pos::default(),
-            ));
-        }
     }
     Gaps { errors }
 }

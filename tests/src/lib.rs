@@ -100,6 +100,28 @@ pub fn bake(vars: &[(&str, &str)], extra: &[&str]) -> Output {
     run(&mut cmd)
 }
 
+/// Builds the image `tag` from a Dockerfile given as text (no context), for test fixtures;
+/// panics with the log on failure.
+pub fn image_from_dockerfile(tag: &str, dockerfile: &str) {
+    use std::io::Write;
+    let mut child = Command::new("docker")
+        .args(["build", "-q", "-t", tag, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run docker build: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dockerfile.as_bytes())
+            .unwrap_or_else(|e| panic!("cannot write the Dockerfile: {e}"));
+    }
+    let o = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("docker build: {e}"));
+    assert!(o.status.success(), "docker build {tag}:\n{}", text(&o));
+}
+
 /// Builds `spec` for `target` (context: the repository) into a fresh directory, with extra
 /// arguments; returns the directory and the build's output, successful or not.
 pub fn build_into_tempdir(

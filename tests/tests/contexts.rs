@@ -4,6 +4,9 @@
 use kiln_e2e::*;
 use std::process::Command;
 
+/// An image with a marker file.
+const MARKED_IMAGE: &str = "FROM debian:bookworm\nRUN touch /etc/kiln-e2e-marker\n";
+
 /// A spec whose build only succeeds on a worker made from the marked image.
 const MARKED: &str = "# syntax=kiln/frontend:dev\nname: marked\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: A package that needs a marked worker\nbuild:\n  steps:\n    - command: test -e /etc/kiln-e2e-marker && echo marked > marked\nartifacts:\n  docs:\n    marked:\n";
 
@@ -13,23 +16,7 @@ fn the_worker_base_can_be_replaced() {
         return;
     }
     let image = "kiln-e2e/debian-marked:bookworm";
-    let mut docker = Command::new("docker");
-    docker
-        .args(["build", "-q", "-t", image, "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = docker.spawn().expect("docker build");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(b"FROM debian:bookworm\nRUN touch /etc/kiln-e2e-marker\n")
-            .expect("write Dockerfile");
-    }
-    let o = child.wait_with_output().expect("docker build");
-    assert!(o.status.success(), "{}", text(&o));
-
+    image_from_dockerfile(image, MARKED_IMAGE);
     let (dir, spec) = spec_in_tempdir(MARKED);
     let context = format!("debian:bookworm=docker-image://{image}");
     let out = tempfile::tempdir().expect("temporary directory");
@@ -101,6 +88,86 @@ fn a_worker_that_is_not_an_image_is_refused() {
     assert!(!o.status.success(), "{log}");
     assert!(
         log.contains("--build-context dalec-bookworm-worker=local:dalec-bookworm-worker: the worker must be an image (docker-image://REF)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn image_base_is_the_containers_base() {
+    if !engine_ready() {
+        return;
+    }
+    let image = "kiln-e2e/debian-marked:bookworm";
+    image_from_dockerfile(image, MARKED_IMAGE);
+    let hello = std::fs::read_to_string(repo_root().join("specs/hello.yml")).expect("hello.yml");
+    assert!(hello.contains("\nimage:\n"), "hello.yml has changed");
+    let (dir, spec) =
+        spec_in_tempdir(&hello.replace("\nimage:\n", &format!("\nimage:\n  base: {image}\n")));
+    let tag = "kiln-e2e/hello:marked";
+    let o = build(
+        &spec,
+        "bookworm/container",
+        dir.path(),
+        &["--load", "-t", tag],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let marker = run(Command::new("docker").args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "test",
+        tag,
+        "-e",
+        "/etc/kiln-e2e-marker",
+    ]));
+    assert!(marker.status.success(), "the base's marker is missing");
+    let run_hello = run(Command::new("docker").args(["run", "--rm", tag]));
+    assert_eq!(
+        String::from_utf8_lossy(&run_hello.stdout),
+        "Hello, world!\n"
+    );
+}
+
+#[test]
+fn the_container_route_installs_prebuilt_packages() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = repo_root().join("specs/hello.yml");
+    let debs = build_to_dir(&spec, "bookworm/deb");
+    let tag = "kiln-e2e/hello:prebuilt";
+    let context = format!("bookworm-pkg={}", debs.path().display());
+    let o = build(
+        &spec,
+        "bookworm/container",
+        &repo_root(),
+        &["--build-context", &context, "--load", "-t", tag],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(
+        log.contains("[kiln] prebuilt packages from --build-context bookworm-pkg"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("dpkg-buildpackage"),
+        "the package was built again:\n{log}"
+    );
+    let hello = run(Command::new("docker").args(["run", "--rm", tag]));
+    assert_eq!(String::from_utf8_lossy(&hello.stdout), "Hello, world!\n");
+
+    let empty = tempfile::tempdir().expect("temporary directory");
+    let context = format!("pkg={}", empty.path().display());
+    let o = build(
+        &spec,
+        "bookworm/container",
+        &repo_root(),
+        &["--build-context", &context],
+    );
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("kiln: no hello_*.deb among the packages to install"),
         "{log}"
     );
 }
