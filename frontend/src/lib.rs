@@ -6,6 +6,7 @@
 //! - [`debian`]: the generated `debian/` directory (pure text functions).
 //! - [`sources`]: spec sources to LLB states.
 //! - [`contexts`]: named build contexts that replace the build worker.
+//! - [`repos`]: the spec's extra package repositories as mounts for apt steps.
 //! - [`pipeline`]: worker → sources → package → container, as LLB.
 //! - [`plan`]: spec text and options to the LLB of one target (pure).
 //! - [`resolve`]: the offline `lint` and `resolve` views.
@@ -20,6 +21,7 @@ pub mod frontend;
 pub mod generators;
 pub mod pipeline;
 pub mod plan;
+pub mod repos;
 pub mod resolve;
 #[cfg(test)]
 mod schema;

@@ -8,6 +8,7 @@ use crate::contexts::Worker;
 use crate::debian::{self, Package};
 use crate::distro::Distro;
 use crate::generators;
+use crate::repos::Stage;
 use crate::shell::quote;
 use crate::sources::{self, SourceInputs};
 use crate::spec::{Spec, SpecError, SpecErrors};
@@ -92,7 +93,12 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
 
 /// The worker with the spec's build dependencies installed (`apt-get satisfy`, which takes
 /// Build-Depends syntax with versions and architectures).
-fn with_build_deps(worker: State, spec: &Spec, distro: &Distro) -> State {
+fn with_build_deps(
+    worker: State,
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<State, SpecErrors> {
     let mut deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
     deps.extend(debian::relations(
         spec.dependencies.as_ref().and_then(|d| d.build.as_ref()),
@@ -101,9 +107,23 @@ fn with_build_deps(worker: State, spec: &Spec, distro: &Distro) -> State {
         "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
         quote(&deps.join(", "))
     );
-    let exec = apt_caches(Exec::shell(script), distro)
+    let exec = apt_step(Exec::shell(script), spec, Stage::Build, distro, ctx)?
         .name(format!("[kiln {}] install build dependencies", distro.key));
-    worker.run(exec).root()
+    Ok(worker.run(exec).root())
+}
+
+/// An apt step: the apt caches, plus the spec's extra repositories for `stage`.
+fn apt_step(
+    exec: Exec,
+    spec: &Spec,
+    stage: Stage,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<Exec, SpecErrors> {
+    let repos = crate::repos::mounts(spec, stage, &ctx.sources)?;
+    Ok(repos
+        .into_iter()
+        .fold(apt_caches(exec, distro), Exec::mount))
 }
 
 /// Every source placed under `<dir>/<key>` (`dir` empty: at the root), in one file op.
@@ -281,7 +301,7 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
     let worker = worker(distro, ctx);
     let dir = format!("/{}", pkg.source_dir());
     let tree = patched(sources(spec, &dir, ctx)?, &worker, spec, &dir, ctx)?;
-    let builder = with_build_deps(worker, spec, distro);
+    let builder = with_build_deps(worker, spec, distro, ctx)?;
     let tree = generators::generate(
         tree,
         &builder,
@@ -362,7 +382,13 @@ pub fn output_base(
 
 /// The package installed into `base` (see [`output_base`]) with apt, plus `ca-certificates` as
 /// Dalec's images have them, then `image.post`.
-pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State, base: State) -> State {
+pub fn container(
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+    debs: State,
+    base: State,
+) -> Result<State, SpecErrors> {
     let pkg = Package::new(spec, distro, ctx.source_date_epoch);
     let debs_glob = format!("{PKG_MOUNT}/{}_*.deb", quote(&pkg.name));
     let script = format!(
@@ -376,14 +402,14 @@ pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State, base:
             pkg.name
         ))
     );
-    let exec = apt_caches(Exec::shell(script), distro)
+    let exec = apt_step(Exec::shell(script), spec, Stage::Install, distro, ctx)?
         .mount(Mount::bind(PKG_MOUNT, debs).readonly())
         .name(format!(
             "[kiln {}] install {} into the image",
             distro.key, pkg.name
         ));
     let installed = base.run(exec).root();
-    match post_install_script(spec) {
+    Ok(match post_install_script(spec) {
         Some(script) => installed
             .run(
                 Exec::shell(script)
@@ -392,7 +418,7 @@ pub fn container(spec: &Spec, distro: &Distro, ctx: &Context, debs: State, base:
             )
             .root(),
         None => installed,
-    }
+    })
 }
 
 /// The script for `image.post.symlinks`: each link path points at its target (parents created,
@@ -448,7 +474,7 @@ pub fn tests(
             "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
             quote(&deps.join(", "))
         );
-        let exec = apt_caches(Exec::shell(script), distro)
+        let exec = apt_step(Exec::shell(script), spec, Stage::Test, distro, ctx)?
             .name(format!("[kiln {}] install test dependencies", distro.key));
         image.run(exec).root()
     };

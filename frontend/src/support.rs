@@ -82,17 +82,6 @@ pub fn gaps(spec: &Spec) -> Gaps {
             errors.push((msg.into(), "mounts", m.dest.pos));
         }
     }
-    if spec
-        .dependencies
-        .as_ref()
-        .is_some_and(|d| !d.extra_repos.is_empty())
-    {
-        errors.push((
-            "not supported yet: dependencies.extra_repos".into(),
-            "extra_repos",
-            Pos::default(),
-        ));
-    }
     if let Some(signer) = spec.package_config.as_ref().and_then(|p| p.signer.as_ref()) {
         errors.push((
             "not supported yet: package_config.signer (signing)".into(),

@@ -1,0 +1,106 @@
+//! The spec's extra package repositories (`dependencies.extra_repos`) as mounts for the apt
+//! steps of one stage, as Dalec places them for Debian: each `config` source at
+//! `/etc/apt/sources.list.d/<name>.list`, each key at `/usr/share/keyrings/<name>`, each `data`
+//! mount at its destination. They are mounted for the step only: the built image keeps no trace
+//! of them.
+
+use crate::sources::{self, SourceInputs};
+use crate::spec::{
+    Located, Mode, PackageRepository, Source, SourceMount, Spec, SpecError, SpecErrors,
+};
+use kiln_buildkit::llb::Mount;
+
+/// Where apt reads repository lists.
+const LISTS: &str = "/etc/apt/sources.list.d";
+/// Where keys named by `signed-by=` usually live.
+const KEYRINGS: &str = "/usr/share/keyrings";
+
+/// The apt steps a repository can be used for (`envs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Installing the build dependencies in the worker.
+    Build,
+    /// Installing the package (and its runtime dependencies) into the container.
+    Install,
+    /// Installing the test dependencies before the spec's tests.
+    Test,
+}
+
+impl Stage {
+    /// The stage's name in `envs`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Build => "build",
+            Stage::Install => "install",
+            Stage::Test => "test",
+        }
+    }
+}
+
+/// Whether `repo` is used for `stage` (no `envs` means every stage).
+fn used_for(repo: &PackageRepository, stage: Stage) -> bool {
+    repo.envs.is_empty() || repo.envs.iter().any(|e| e.value == stage.name())
+}
+
+/// The file name of a repository list: `.list` (one-line format) unless it already ends in
+/// `.list` or `.sources` (deb822 format, which Dalec would spoil by appending `.list`).
+fn list_file(name: &str) -> String {
+    if name.ends_with(".list") || name.ends_with(".sources") {
+        name.to_string()
+    } else {
+        format!("{name}.list")
+    }
+}
+
+/// The mounts that show the spec's repositories for `stage` to apt.
+pub fn mounts(spec: &Spec, stage: Stage, inp: &SourceInputs) -> Result<Vec<Mount>, SpecErrors> {
+    let repos = spec
+        .dependencies
+        .as_ref()
+        .map_or(&[][..], |d| &d.extra_repos[..]);
+    let mut out = Vec::new();
+    let mut errors: Vec<SpecError> = Vec::new();
+    let mut add = |dest: String, src: &Located<Source>| {
+        let m = SourceMount {
+            dest: Located::new(dest, src.pos),
+            spec: src.clone(),
+        };
+        match sources::mount(&m, inp) {
+            Ok(mount) => out.push(mount),
+            Err(e) => errors.push(e),
+        }
+    };
+    for repo in repos.iter().filter(|r| used_for(r, stage)) {
+        for (name, src) in &repo.config {
+            add(format!("{LISTS}/{}", list_file(name)), src);
+        }
+        for (name, src) in &repo.keys {
+            // apt reads keys as the unprivileged _apt user: a downloaded key must be readable.
+            let mut key = src.clone();
+            if let Some(http) = key.value.http.as_mut() {
+                http.permissions = Some(Located::new(Mode(0o644), src.pos));
+            }
+            add(format!("{KEYRINGS}/{name}"), &key);
+        }
+        for data in &repo.data {
+            add(data.dest.value.clone(), &data.spec);
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(SpecErrors(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_files_keep_deb822_names() {
+        assert_eq!(list_file("msft"), "msft.list");
+        assert_eq!(list_file("msft.list"), "msft.list");
+        assert_eq!(list_file("msft.sources"), "msft.sources");
+    }
+}
