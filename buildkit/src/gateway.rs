@@ -137,18 +137,35 @@ impl Gateway {
         let Some(result) = resp.result else {
             return Ok(FrontendResult::default());
         };
-        let reference = match result.result {
-            Some(gw::result::Result::Ref(r)) => Some(Ref {
-                id: r.id,
-                def: r.def,
-            }),
-            _ => None,
-        };
-        Ok(FrontendResult {
-            reference,
+        let mut out = FrontendResult {
             metadata: result.metadata.into_iter().collect(),
             ..Default::default()
-        })
+        };
+        match result.result {
+            Some(gw::result::Result::Ref(r)) => {
+                out.reference = Some(Ref {
+                    id: r.id,
+                    def: r.def,
+                })
+            }
+            Some(gw::result::Result::Refs(map)) => {
+                out.refs = map
+                    .refs
+                    .into_iter()
+                    .map(|(platform, r)| {
+                        (
+                            platform,
+                            Ref {
+                                id: r.id,
+                                def: r.def,
+                            },
+                        )
+                    })
+                    .collect()
+            }
+            _ => {}
+        }
+        Ok(out)
     }
 
     /// Solves an LLB definition and builds it at once (build errors surface here), in one call

@@ -6,7 +6,7 @@ use crate::targets;
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError, Ref};
-use kiln_buildkit::llb::{MarshalOptions, SourceFile, State};
+use kiln_buildkit::llb::{FileActions, MarshalOptions, SourceFile, State};
 use kiln_buildkit::options::{BuildOpts, WorkerPlatform};
 use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
@@ -221,11 +221,19 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         message,
         details: vec![],
     };
-    // An unknown target or platform is reported before the spec is even read.
-    targets::select(opts.target()).map_err(request_error)?;
-    let platforms = plan::check_platforms(opts).map_err(request_error)?;
     let file = entrypoint::read_spec(gw, opts).await?;
     tracing::debug!("read {} ({} bytes)", file.name, file.data.len());
+    // A spec target with its own frontend takes the request, before kiln's own targets.
+    let text = String::from_utf8_lossy(&file.data).into_owned();
+    let spec_error = |errors| FrontendError::Spec {
+        errors,
+        file: file.clone(),
+    };
+    if let Some(f) = plan::forward(&file.name, &text, opts.target()).map_err(spec_error)? {
+        return forward(gw, opts, &file, f).await;
+    }
+    targets::select(opts.target()).map_err(request_error)?;
+    let platforms = plan::check_platforms(opts).map_err(request_error)?;
     // `--no-cache` (option `no-cache`): run every step again. Filters name Dockerfile stages,
     // which kiln does not have, so any filter applies to the whole build.
     if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
@@ -292,6 +300,53 @@ fn multi_platform_result(
         json!({ "Platforms": listed }).to_string().into_bytes(),
     );
     result
+}
+
+/// Hands the request to the frontend a spec target names (`targets.<key>.frontend`), as Dalec
+/// does: the same options and inputs, `target` narrowed to the rest of the route,
+/// `dalec.target` set to the key, and the spec as the `dockerfile` input. The spec goes as the
+/// user wrote it (Dalec sends it re-rendered with args applied), so the other frontend's errors
+/// point at the user's lines and it applies the build args itself.
+async fn forward(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    file: &SpecFile,
+    f: plan::Forward,
+) -> Result<FrontendResult, FrontendError> {
+    let mut frontend_opts: BTreeMap<String, String> = opts
+        .opts
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "target" | "source" | "cmdline" | "dockerfilekey"
+            )
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    frontend_opts.insert("source".into(), f.frontend.image.value.clone());
+    if let Some(cmdline) = &f.frontend.cmdline {
+        frontend_opts.insert("cmdline".into(), cmdline.clone());
+    }
+    if !f.rest.is_empty() {
+        frontend_opts.insert("target".into(), f.rest.clone());
+    }
+    frontend_opts.insert("dalec.target".into(), f.key.clone());
+    let path = format!("/{}", file.name.trim_start_matches('/'));
+    let mut actions = FileActions::new();
+    if let Some((dir, _)) = path.rsplit_once('/').filter(|(d, _)| !d.is_empty()) {
+        actions = actions.mkdir(dir, 0o755, true);
+    }
+    let spec = State::scratch().file(
+        actions.mkfile(&path, 0o644, file.data.clone()),
+        &format!("[kiln] forward {} to {}", file.name, f.frontend.image.value),
+    );
+    let mut inputs = gw.inputs().await?;
+    inputs.insert("dockerfile".to_string(), spec.marshal());
+    tracing::debug!("forwarding target {} to {}", f.key, f.frontend.image.value);
+    Ok(gw
+        .solve_frontend("gateway.v0", frontend_opts, inputs)
+        .await?)
 }
 
 /// The outcome of one platform's build.

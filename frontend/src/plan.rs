@@ -4,7 +4,7 @@
 use crate::distro::Family;
 use crate::pipeline::{self, Context};
 use crate::sources::SourceInputs;
-use crate::spec::{self, ImageConfig, Spec, SpecErrors, SubstituteOptions};
+use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
 use crate::targets::{self, Route, Selected};
 use kiln_buildkit::llb::{FileActions, State};
@@ -127,6 +127,37 @@ pub fn resolve_spec(
     Ok(merged)
 }
 
+/// A request that a spec target hands to another frontend (`targets.<key>.frontend`).
+#[derive(Debug, Clone)]
+pub struct Forward {
+    /// The target key (the first component of `--target`).
+    pub key: String,
+    /// The rest of `--target`, which the other frontend routes.
+    pub rest: String,
+    /// The frontend image and command line.
+    pub frontend: FrontendRef,
+}
+
+/// Whether `target` belongs to a spec target that has its own frontend (checked before
+/// kiln's own targets, as Dalec does).
+pub fn forward(file: &str, text: &str, target: &str) -> Result<Option<Forward>, SpecErrors> {
+    let target = target.trim_matches('/');
+    let (key, rest) = target.split_once('/').unwrap_or((target, ""));
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let spec = spec::load(file, text)?;
+    Ok(spec
+        .targets
+        .get(key)
+        .and_then(|t| t.frontend.clone())
+        .map(|frontend| Forward {
+            key: key.to_string(),
+            rest: rest.to_string(),
+            frontend,
+        }))
+}
+
 /// Plans the build of `opts.target()` for the spec in `text`.
 ///
 /// `built` holds the results of the spec's Dockerfile `build` sources by source key (see
@@ -137,6 +168,18 @@ pub fn plan(
     opts: &BuildOpts,
     built: &BTreeMap<String, State>,
 ) -> Result<Plan, PlanError> {
+    if let Some(f) = forward(file, text, opts.target()).map_err(PlanError::Spec)? {
+        let e = spec::SpecError::at(
+            file,
+            text,
+            f.frontend.image.pos,
+            format!(
+                "target {:?} is built by the frontend {} (targets.{}.frontend): BuildKit runs it at build time; kiln cannot plan it",
+                f.key, f.frontend.image.value, f.key
+            ),
+        );
+        return Err(PlanError::Spec(e.into()));
+    }
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
     check_platforms(opts).map_err(PlanError::Target)?;
     let distro = selected.distro;
@@ -152,21 +195,6 @@ pub fn plan(
         support::gaps(&spec)
             .into_result(file, text)
             .map_err(PlanError::Spec)?;
-    }
-    if let Some(t) = spec::load(file, text)
-        .ok()
-        .and_then(|s| s.targets.get(distro.key).and_then(|t| t.frontend.clone()))
-    {
-        let e = spec::SpecError::at(
-            file,
-            text,
-            t.image.pos,
-            format!(
-                "not supported yet: targets.{}.frontend (forwarding to another frontend)",
-                distro.key
-            ),
-        );
-        return Err(PlanError::Spec(e.into()));
     }
     let build_args = opts.build_args();
     let ctx = Context {
@@ -214,7 +242,8 @@ pub fn plan(
             let (base, base_ref) =
                 pipeline::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
             base_image_ref = base_ref;
-            let installed = pipeline::container(&spec, distro, &ctx, debs.clone(), base);
+            let installed = pipeline::container(&spec, distro, &ctx, debs.clone(), base)
+                .map_err(PlanError::Spec)?;
             if skip_tests && !spec.tests.is_empty() {
                 warnings.push(format!(
                     "{} spec test(s) skipped by build arg",

@@ -188,3 +188,37 @@ fn regular_expressions_from_args_are_checked_when_a_target_is_planned() {
         "{e}"
     );
 }
+
+#[test]
+fn targets_with_their_own_frontend_are_forwarded_not_planned() {
+    let text = "name: a\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\ntargets:\n  mine:\n    frontend:\n      image: example.org/my/frontend:1\n      cmdline: --fast\n  bookworm:\n    frontend:\n      image: example.org/other:2\n";
+    let f = plan::forward("spec.yml", text, "mine/rpm/debug")
+        .unwrap()
+        .expect("forwarded");
+    assert_eq!((f.key.as_str(), f.rest.as_str()), ("mine", "rpm/debug"));
+    assert_eq!(f.frontend.image.value, "example.org/my/frontend:1");
+    assert_eq!(f.frontend.cmdline.as_deref(), Some("--fast"));
+    // A spec target with a frontend wins over kiln's own target of the same name.
+    let f = plan::forward("spec.yml", text, "bookworm")
+        .unwrap()
+        .expect("forwarded");
+    assert_eq!((f.key.as_str(), f.rest.as_str()), ("bookworm", ""));
+    assert!(
+        plan::forward("spec.yml", text, "trixie/deb")
+            .unwrap()
+            .is_none()
+    );
+    // Offline, kiln cannot follow it and says so at the frontend's line.
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "mine/x".into());
+    let e = plan::plan("spec.yml", text, &opts, &Default::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "spec.yml:8:14: target \"mine\" is built by the frontend example.org/my/frontend:1"
+        ),
+        "{e}"
+    );
+}
