@@ -11,9 +11,10 @@ use crate::generators;
 use crate::repos::Stage;
 use crate::shell::quote;
 use crate::sources::{self, SourceInputs};
-use crate::spec::{Spec, SpecError, SpecErrors};
+use crate::spec::{SourceMount, Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
+use std::collections::BTreeMap;
 
 /// Where the package tree is mounted in the build container.
 const BUILD_ROOT: &str = "/build";
@@ -294,6 +295,38 @@ fn steps_lines(spec: &Spec) -> Option<(u32, u32)> {
     Some((first, last.command.pos.line + lines - 1))
 }
 
+/// The build steps' `mounts`, read-only for the whole build (the steps run as one script
+/// under dpkg-buildpackage; Dalec parses them and mounts nothing). One mount point serves one
+/// source: two different sources at the same point are an error.
+fn step_mounts(spec: &Spec, ctx: &Context) -> Result<Vec<Mount>, SpecErrors> {
+    let mut seen: BTreeMap<&str, &SourceMount> = BTreeMap::new();
+    let mut list = Vec::new();
+    let mut errors = Vec::new();
+    for m in spec
+        .build
+        .iter()
+        .flat_map(|b| &b.steps)
+        .flat_map(|s| &s.mounts)
+    {
+        match seen.get(m.dest.value.as_str()) {
+            Some(first) if first.spec.value == m.spec.value => continue,
+            Some(_) => errors.push(ctx.sources.error(
+                m.dest.pos,
+                format!(
+                    "mount point {} is given two different sources by the build steps (they all run in one build)",
+                    m.dest.value
+                ),
+            )),
+            None => {
+                seen.insert(&m.dest.value, m);
+                list.push(m.clone());
+            }
+        }
+    }
+    ctx.errors(errors)?;
+    Ok(sources::mounts(&list, &ctx.sources)?)
+}
+
 /// The `.deb` files (at the root of the result) built from the spec.
 pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, SpecErrors> {
     check(spec, ctx)?;
@@ -318,7 +351,9 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
             "[kiln {}] dpkg-buildpackage {} {}",
             distro.key, pkg.name, pkg.version
         ));
-    let exec = build_settings(exec, spec, distro, ctx);
+    let exec = step_mounts(spec, ctx)?
+        .into_iter()
+        .fold(build_settings(exec, spec, distro, ctx), Exec::mount);
     let built = builder.run(exec).output(BUILD_ROOT).unwrap_or_default();
     let built = match steps_lines(spec) {
         Some((first, last)) => built.with_location(first, last),
@@ -334,7 +369,6 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
     ))
 }
 
-/// The distro image with the package installed by apt, so its dependencies resolve.
 /// The image the container route installs the package into: the spec's `image.base` or its one
 /// `image.bases` entry (an image source, `cmd` steps included), else the distro image. Also
 /// the reference whose config the result image starts from.

@@ -77,10 +77,6 @@ pub fn gaps(spec: &Spec) -> Gaps {
                 b.pos,
             ));
         }
-        if let Some(m) = b.steps.iter().flat_map(|s| &s.mounts).next() {
-            let msg = "not supported yet: build.steps[].mounts (Dalec ignores them; kiln will mount them)";
-            errors.push((msg.into(), "mounts", m.dest.pos));
-        }
     }
     if let Some(signer) = spec.package_config.as_ref().and_then(|p| p.signer.as_ref()) {
         errors.push((

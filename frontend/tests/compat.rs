@@ -222,3 +222,18 @@ fn targets_with_their_own_frontend_are_forwarded_not_planned() {
         "{e}"
     );
 }
+
+#[test]
+fn two_sources_at_one_build_mount_point_are_refused() {
+    let text = "name: ab\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nbuild:\n  steps:\n    - command: a\n      mounts:\n        - dest: /opt/x\n          spec: {inline: {file: {contents: one}}}\n    - command: b\n      mounts:\n        - dest: /opt/x\n          spec: {inline: {file: {contents: two}}}\n";
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    let e = plan::plan("spec.yml", text, &opts, &Default::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("spec.yml:13:17: mount point /opt/x is given two different sources"),
+        "{e}"
+    );
+}

@@ -228,3 +228,32 @@ build:\n  steps:\n    - command: grep -q private src/README\n",
         text(&o)
     );
 }
+
+#[test]
+fn build_step_mounts_are_there_during_the_build() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = "# syntax=kiln/frontend:dev\nname: mounted\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: A package built with a step mount\nbuild:\n  steps:\n    - command: cat /opt/greeting/hello.txt > greeting\n      mounts:\n        - dest: /opt/greeting\n          spec:\n            inline:\n              dir:\n                files:\n                  hello.txt:\n                    contents: \"hi from a mount\\n\"\nartifacts:\n  docs:\n    greeting:\n";
+    let (dir, path) = spec_in_tempdir(spec);
+    let out = tempfile::tempdir().expect("temporary directory");
+    let dest = format!("type=local,dest={}", out.path().display());
+    let o = build(&path, "bookworm/deb", dir.path(), &["--output", &dest]);
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = file_names(out.path())
+        .into_iter()
+        .find(|f| f.starts_with("mounted_1.0-"))
+        .expect("the package");
+    let run = install_and_run(
+        out.path(),
+        "bookworm",
+        &deb,
+        "cat /usr/share/doc/mounted/greeting",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "hi from a mount\n",
+        "{}",
+        text(&run)
+    );
+}
