@@ -66,17 +66,16 @@ pub fn gaps(spec: &Spec) -> Gaps {
     for (key, s) in &spec.sources {
         source(&format!("sources.{key}"), &s.value, s.pos, &mut errors);
     }
-    if let Some(b) = &spec.build {
-        if b.caches
+    if let Some(b) = &spec.build
+        && b.caches
             .iter()
             .any(|c| c.rustsccache.is_some() || c.bazel.is_some())
-        {
-            errors.push((
-                "not supported yet: build.caches rustsccache and bazel".into(),
-                "caches",
-                b.pos,
-            ));
-        }
+    {
+        errors.push((
+            "not supported yet: build.caches rustsccache and bazel".into(),
+            "caches",
+            b.pos,
+        ));
     }
     if let Some(signer) = spec.package_config.as_ref().and_then(|p| p.signer.as_ref()) {
         errors.push((
