@@ -6,7 +6,7 @@
 //! `node_modules` into the source itself, as Dalec does.
 
 use crate::shell::quote;
-use crate::spec::{Located, Pos, SourceGenerator, Spec, SpecError, SpecErrors};
+use crate::spec::{GeneratorGomod, Located, Pos, SourceGenerator, Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
 
 /// The directory of the package tree that holds fetched dependencies.
@@ -51,6 +51,54 @@ fn paths(list: &[Located<String>]) -> Vec<String> {
     } else {
         list.iter().map(|p| p.value.clone()).collect()
     }
+}
+
+/// Where the secrets of private Go module hosts are mounted (one directory per host).
+const GOMOD_SECRETS: &str = "/run/kiln/gomod-auth";
+
+/// Access to private Go module hosts (`gomod.auth`): each host's secret is mounted for the
+/// download only, and git sends it as an `Authorization` header to that host (a token as
+/// Basic `x-access-token:<token>`, as Dalec's credential helper does, or a whole header),
+/// through `GIT_CONFIG_*` variables so no file keeps it. The hosts join `GOPRIVATE`, so Go
+/// fetches them directly rather than through a proxy or checksum database.
+fn gomod_auth(gomod: &GeneratorGomod) -> (String, Vec<Mount>) {
+    if gomod.auth.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    let mut script = String::from(
+        "n=0\nadd_git_config() { export GIT_CONFIG_KEY_$n=\"$1\" GIT_CONFIG_VALUE_$n=\"$2\"; n=$((n + 1)); export GIT_CONFIG_COUNT=$n; }\n",
+    );
+    let mut mounts = Vec::new();
+    let mut hosts = Vec::new();
+    for (host, auth) in &gomod.auth {
+        let (kind, id) = match (&auth.token, &auth.header) {
+            (Some(id), _) => ("token", id),
+            (None, Some(id)) => ("header", id),
+            (None, None) => continue,
+        };
+        let secret = format!("{GOMOD_SECRETS}/{host}/{kind}");
+        mounts.push(Mount::secret(&secret, id));
+        let header = if kind == "token" {
+            format!(
+                "\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat {})\" | base64 -w0)\"",
+                quote(&secret)
+            )
+        } else {
+            format!("\"Authorization: $(cat {})\"", quote(&secret))
+        };
+        for scheme in ["https", "http"] {
+            script.push_str(&format!(
+                "add_git_config {} {header}\n",
+                quote(&format!("http.{scheme}://{host}/.extraHeader"))
+            ));
+        }
+        hosts.push(host.split(':').next().unwrap_or(host).to_string());
+    }
+    script.push_str(&format!(
+        "export GOPRIVATE=\"${{GOPRIVATE:+$GOPRIVATE,}}{}\"\n",
+        hosts.join(",")
+    ));
+    (script, mounts)
 }
 
 /// The script of one generator run in `src` (absolute), writing into [`OUT`].
@@ -123,13 +171,18 @@ pub fn generate(
     let mut errors = Vec::new();
     for (key, src) in &spec.sources {
         for g in &src.value.generate {
-            if g.gomod.as_ref().is_some_and(|m| !m.auth.is_empty()) {
+            if let Some((host, _)) = g
+                .gomod
+                .iter()
+                .flat_map(|m| &m.auth)
+                .find(|(_, a)| a.ssh.is_some())
+            {
                 errors.push(SpecError::at_key(
                     file,
                     text,
-                    "auth",
+                    host,
                     Pos::default(),
-                    "not supported yet: gomod auth (private module hosts)",
+                    format!("not supported yet: gomod auth over SSH (host {host}); use a token or header secret"),
                 ));
                 continue;
             }
@@ -140,9 +193,13 @@ pub fn generate(
                 format!("{ROOT}{dir}/{key}/{sub}")
             };
             let (script, kind) = script(g, &src_dir);
+            let (auth_script, secrets) = g.gomod.as_ref().map(gomod_auth).unwrap_or_default();
             // The build's environment applies (proxies, GOPRIVATE, registries, ...).
             let env = spec.build.iter().flat_map(|b| b.env.iter());
-            let exec = env.fold(Exec::shell(script), |e, (k, v)| e.env(k, &v.value));
+            let exec = env.fold(Exec::shell(auth_script + &script), |e, (k, v)| {
+                e.env(k, &v.value)
+            });
+            let exec = secrets.into_iter().fold(exec, Exec::mount);
             let run = builder.run(
                 exec.network(NetMode::Sandbox)
                     .mount(Mount::bind(ROOT, tree.clone()))

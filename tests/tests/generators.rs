@@ -46,49 +46,110 @@ fn pip_generator_feeds_an_offline_pip_install() {
     );
 }
 
-#[test]
-fn gomod_generator_fetches_a_module_from_a_git_server() {
-    if !engine_ready() {
-        return;
-    }
+/// The gomod tests serve their module on port 80 of the bridge gateway: one at a time.
+static PORT_80: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Builds tests/fixtures/gomod-generator.yml against a git server that requires `token` ("-":
+/// none), with `auth` (YAML under the gomod generator, `@HOST@` for the host) and extra build
+/// arguments; returns the build's output and the directory of the packages.
+fn build_gomod_demo(
+    token: &str,
+    auth: &str,
+    extra: &[&str],
+) -> (std::process::Output, tempfile::TempDir) {
+    let _one_at_a_time = PORT_80.lock().unwrap_or_else(|p| p.into_inner());
     // Build containers reach this machine at the bridge gateway; Go module paths cannot
     // carry a port, so the server listens on port 80 there.
     let host = bridge_gateway();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let go_mod = format!(
-        "module {host}/greeting
-
-go 1.19
-"
-    );
-    let greeting = "package greeting
-
-func Hello() string { return \"hello from a module\" }
-";
+    let go_mod = format!("module {host}/greeting\n\ngo 1.19\n");
+    let greeting = "package greeting\n\nfunc Hello() string { return \"hello from a module\" }\n";
     bare_repo(
         dir.path(),
         "greeting",
         &[("go.mod", &go_mod), ("greeting.go", greeting)],
         Some("v1.0.0"),
     );
-    let _server = Server::git_http(dir.path(), &host, 80, "-");
-
+    let _server = Server::git_http(dir.path(), &host, 80, token);
     let template =
         std::fs::read_to_string(repo_root().join("tests/fixtures/gomod-generator.yml")).unwrap();
+    assert!(
+        template.contains("      - gomod: {}\n"),
+        "the fixture has changed"
+    );
+    let generator = if auth.is_empty() {
+        "      - gomod: {}\n".to_string()
+    } else {
+        format!("      - gomod:\n          auth:\n{auth}")
+    };
     let spec = dir.path().join("spec.yml");
-    std::fs::write(&spec, template.replace("@HOST@", &host)).unwrap();
-    let out = dir.path().join("out");
-    let dest = format!("type=local,dest={}", out.display());
-    let o = build(&spec, "bookworm/deb", dir.path(), &["--output", &dest]);
-    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(
+        &spec,
+        template
+            .replace("      - gomod: {}\n", &generator)
+            .replace("@HOST@", &host),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().expect("temporary directory");
+    let dest = format!("type=local,dest={}", out.path().display());
+    let args: Vec<&str> = extra
+        .iter()
+        .copied()
+        .chain(["--output", dest.as_str()])
+        .collect();
+    (build(&spec, "bookworm/deb", dir.path(), &args), out)
+}
+
+fn assert_gomod_demo_runs(o: &std::process::Output, out: &std::path::Path) {
+    assert!(o.status.success(), "{}", text(o));
     let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
-    let o = install_and_run(&out, "bookworm", deb, "kiln-gomod-demo");
+    let o = install_and_run(out, "bookworm", deb, "kiln-gomod-demo");
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "hello from a module\n",
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn gomod_generator_fetches_a_module_from_a_git_server() {
+    if !engine_ready() {
+        return;
+    }
+    let (o, out) = build_gomod_demo("-", "", &[]);
+    assert_gomod_demo_runs(&o, out.path());
+}
+
+#[test]
+fn gomod_generator_authenticates_to_private_hosts_with_secrets() {
+    if !engine_ready() {
+        return;
+    }
+    let secrets = tempfile::tempdir().expect("temporary directory");
+    let token = secrets.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let header = secrets.path().join("header");
+    std::fs::write(&header, format!("Basic {}", base64_of("anyone:s3cret"))).unwrap();
+    for (kind, file) in [("token", &token), ("header", &header)] {
+        let auth = format!("            \"@HOST@\":\n              {kind}: gomod-{kind}\n");
+        let secret = format!("id=gomod-{kind},src={}", file.display());
+        let (o, out) = build_gomod_demo("s3cret", &auth, &["--secret", &secret]);
+        assert_gomod_demo_runs(&o, out.path());
+    }
+    // Without the secret (and without the cached download, which does not need it), the
+    // build is refused and names the secret.
+    let auth = "            \"@HOST@\":\n              token: gomod-token\n";
+    let (o, _) = build_gomod_demo("s3cret", auth, &["--no-cache"]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(log.contains("gomod-token"), "{log}");
+}
+
+/// Standard base64 of `text` (for an Authorization header).
+fn base64_of(text: &str) -> String {
+    let o = run(Command::new("sh").args(["-c", &format!("printf %s '{text}' | base64 -w0")]));
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[test]
