@@ -2,7 +2,7 @@
 
 use crate::plan::{self, PlanError};
 use crate::spec::{ImageConfig, SpecErrors};
-use crate::targets;
+use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError, Ref};
@@ -81,10 +81,10 @@ impl FrontendError {
     }
 }
 
-/// Answers a subrequest (`--call`), before any build work.
-fn subrequest(name: &str) -> Result<FrontendResult, FrontendError> {
+/// Answers a subrequest (`--call`), before any build work; `targets` is the target list.
+fn subrequest(name: &str, targets: &[TargetInfo]) -> Result<FrontendResult, FrontendError> {
     let (json, text) = match name {
-        "frontend.targets" => (targets::list_json(), targets::list_text()),
+        "frontend.targets" => (targets::render_json(targets), targets::render_text(targets)),
         "frontend.subrequests.describe" => {
             let describe = json!([
                 {"name": "frontend.targets", "version": "1.0.0", "type": "rpc", "description": "List available build targets", "opts": [], "inputs": [], "metadata": [{"name": "result.json"}, {"name": "result.txt"}], "refs": []},
@@ -215,7 +215,12 @@ async fn run_dockerfile_build(
 /// Handles one request and returns what to hand back to BuildKit.
 pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, FrontendError> {
     if let Some(name) = opts.subrequest() {
-        return subrequest(name);
+        let list = if name == "frontend.targets" {
+            target_list(gw, opts).await
+        } else {
+            Vec::new()
+        };
+        return subrequest(name, &list);
     }
     let request_error = |message| FrontendError::Request {
         message,
@@ -300,6 +305,51 @@ fn multi_platform_result(
         json!({ "Platforms": listed }).to_string().into_bytes(),
     );
     result
+}
+
+/// kiln's targets, with those of the spec's targets that have their own frontend replaced by
+/// that frontend's list under `<key>/` (as Dalec lists them). A spec that cannot be read or
+/// loaded leaves kiln's own list; a frontend that cannot list its targets is shown by name.
+async fn target_list(gw: &Gateway, opts: &BuildOpts) -> Vec<TargetInfo> {
+    let mut list = targets::list();
+    // A frontend reached through forwarding (`dalec.target` set) lists only its own targets:
+    // a spec that forwards to kiln itself would otherwise recurse forever.
+    if opts.get("dalec.target").is_some() {
+        return list;
+    }
+    let Ok(file) = entrypoint::read_spec(gw, opts).await else {
+        return list;
+    };
+    let text = String::from_utf8_lossy(&file.data).into_owned();
+    let Ok(spec) = crate::spec::load(&file.name, &text) else {
+        return list;
+    };
+    for (key, target) in &spec.targets {
+        let Some(frontend) = target.frontend.clone() else {
+            continue;
+        };
+        list.retain(|t| !t.name.starts_with(&format!("{key}/")));
+        let image = frontend.image.value.clone();
+        let f = plan::Forward {
+            key: key.clone(),
+            rest: String::new(),
+            frontend,
+        };
+        match forward(gw, opts, &file, f).await {
+            Ok(r) if r.metadata.contains_key("result.json") => {
+                list.extend(targets::prefixed(key, &r.metadata["result.json"]))
+            }
+            outcome => list.push(TargetInfo {
+                name: key.clone(),
+                description: format!(
+                    "built by the frontend {image} (it did not list its targets{})",
+                    outcome.err().map(|e| format!(": {e}")).unwrap_or_default()
+                ),
+                default: false,
+            }),
+        }
+    }
+    list
 }
 
 /// Hands the request to the frontend a spec target names (`targets.<key>.frontend`), as Dalec
@@ -497,9 +547,9 @@ mod tests {
 
     #[test]
     fn unknown_subrequest_is_named() {
-        let e = subrequest("frontend.nope").unwrap_err();
+        let e = subrequest("frontend.nope", &[]).unwrap_err();
         assert_eq!(e.to_status().0, "unsupported request frontend.nope");
-        let r = subrequest("frontend.targets").unwrap();
+        let r = subrequest("frontend.targets", &targets::list()).unwrap();
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
         assert!(
             v["targets"]

@@ -143,7 +143,11 @@ pub fn select(target: &str) -> Result<Selected, String> {
 
 /// The target list as text: a `TARGET  DESCRIPTION` table.
 pub fn list_text() -> String {
-    let targets = list();
+    render_text(&list())
+}
+
+/// A target list as `--call targets` prints it.
+pub fn render_text(targets: &[TargetInfo]) -> String {
     let width = targets
         .iter()
         .map(|t| t.name.len())
@@ -160,16 +164,56 @@ pub fn list_text() -> String {
 
 /// The target list in BuildKit's `frontend.targets` subrequest schema (version 1.0.0).
 pub fn list_json() -> serde_json::Value {
-    let targets: Vec<_> = list()
-        .into_iter()
+    render_json(&list())
+}
+
+/// A target list in BuildKit's `frontend.targets` subrequest schema (version 1.0.0).
+pub fn render_json(targets: &[TargetInfo]) -> serde_json::Value {
+    let targets: Vec<_> = targets
+        .iter()
         .map(|t| json!({ "name": t.name, "description": t.description, "default": t.default }))
         .collect();
     json!({ "targets": targets })
 }
 
+/// The targets another frontend listed (its `result.json`), under `key/`.
+pub fn prefixed(key: &str, result_json: &[u8]) -> Vec<TargetInfo> {
+    let value: serde_json::Value = serde_json::from_slice(result_json).unwrap_or_default();
+    value["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let name = t["name"].as_str()?;
+            Some(TargetInfo {
+                name: format!("{key}/{name}"),
+                description: t["description"].as_str().unwrap_or_default().to_string(),
+                default: false,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_frontends_targets_are_listed_under_the_key() {
+        let listed = prefixed(
+            "mine",
+            br#"{"targets":[{"name":"rpm","description":"RPMs","default":true},{"description":"no name"}]}"#,
+        );
+        assert_eq!(
+            listed,
+            vec![TargetInfo {
+                name: "mine/rpm".into(),
+                description: "RPMs".into(),
+                default: false
+            }]
+        );
+        assert!(prefixed("mine", b"not json").is_empty());
+    }
 
     #[test]
     fn routes_targets() {
