@@ -35,33 +35,26 @@ cold() { # prune the whole build cache (cache mounts included) before each build
 size=$(docker image inspect -f '{{.Size}}' kiln/frontend:dev)
 echo "frontend image: $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1000000 }') MB; target <= 4 MB)"
 
+# interleaved N TIMER A B: run `TIMER A` and `TIMER B` alternately N times; print the
+# median wall time of each, as "A_MEDIAN B_MEDIAN".
+interleaved() {
+  local n=$1 timer=$2 a=$3 b=$4 ta=() tb=()
+  for _ in $(seq "$n"); do
+    ta+=("$("$timer" "$a")")
+    tb+=("$("$timer" "$b")")
+  done
+  echo "$(printf '%s\n' "${ta[@]}" | median) $(printf '%s\n' "${tb[@]}" | median)"
+}
+
 echo "cold builds (build cache pruned before each), 2 runs each, interleaved:"
-k_cold=(); d_cold=()
-for _ in 1 2; do
-  k_cold+=("$(cold kiln)")
-  d_cold+=("$(cold dockerfile)")
-done
-kc=$(printf '%s\n' "${k_cold[@]}" | median)
-dc=$(printf '%s\n' "${d_cold[@]}" | median)
+read -r kc dc < <(interleaved 2 cold kiln dockerfile)
 
 echo "cached builds, $runs runs each, interleaved:"
 kiln; dockerfile
-k_hot=(); d_hot=()
-for _ in $(seq "$runs"); do
-  k_hot+=("$(seconds kiln)")
-  d_hot+=("$(seconds dockerfile)")
-done
-kh=$(printf '%s\n' "${k_hot[@]}" | median)
-dh=$(printf '%s\n' "${d_hot[@]}" | median)
+read -r kh dh < <(interleaved "$runs" seconds kiln dockerfile)
 
 echo "frontend floor (the targets subrequest, no build), $runs runs each, interleaved:"
-k_floor=(); d_floor=()
-for _ in $(seq "$runs"); do
-  k_floor+=("$(seconds kiln_targets)")
-  d_floor+=("$(seconds dockerfile_targets)")
-done
-kf=$(printf '%s\n' "${k_floor[@]}" | median)
-df=$(printf '%s\n' "${d_floor[@]}" | median)
+read -r kf df < <(interleaved "$runs" seconds kiln_targets dockerfile_targets)
 
 printf '\n%-8s %10s %12s %8s %8s\n' build kiln Dockerfile ratio target
 printf '%-8s %9.2fs %11.2fs %7.2fx %8s\n' cold "$kc" "$dc" "$(awk -v a="$kc" -v b="$dc" 'BEGIN { print a / b }')" "<=1.10x"

@@ -49,6 +49,43 @@ fn lookup<'a>(
         .find_map(|key| opts.named_context(&key).map(|v| (key, v)))
 }
 
+/// The state a named context's value gives for `role` (named in messages and progress):
+/// `docker-image://REF`, or with `directories` also a client directory (`local:NAME`).
+fn context_state(
+    opts: &BuildOpts,
+    (key, value): (String, &str),
+    platform: &pb::Platform,
+    resolve_mode: Option<&str>,
+    role: &str,
+    directories: bool,
+) -> Result<State, String> {
+    let name = format!("[kiln] {role} from --build-context {key}");
+    if let Some(reference) = value.strip_prefix("docker-image://") {
+        if reference.trim().is_empty() {
+            return Err(format!(
+                "--build-context {key}={value}: the image reference is empty"
+            ));
+        }
+        return Ok(State::image(reference, platform.clone(), resolve_mode).with_custom_name(name));
+    }
+    if let Some(dir) = value.strip_prefix("local:").filter(|_| directories) {
+        let o = LocalOptions {
+            session_id: opts.session_for_local(dir),
+            shared_key_hint: Some(format!("kiln-context-{key}")),
+            ..Default::default()
+        };
+        return Ok(State::local(dir, o).with_custom_name(name));
+    }
+    let allowed = if directories {
+        "a directory or an image (docker-image://REF)"
+    } else {
+        "an image (docker-image://REF)"
+    };
+    Err(format!(
+        "--build-context {key}={value}: {role} must be {allowed}"
+    ))
+}
+
 /// The image a named context names (`docker-image://REF`), when it is given.
 fn image(
     opts: &BuildOpts,
@@ -57,23 +94,9 @@ fn image(
     resolve_mode: Option<&str>,
     role: &str,
 ) -> Result<Option<State>, String> {
-    let Some((key, value)) = lookup(opts, name, platform) else {
-        return Ok(None);
-    };
-    let Some(reference) = value.strip_prefix("docker-image://") else {
-        return Err(format!(
-            "--build-context {key}={value}: {role} must be an image (docker-image://REF)"
-        ));
-    };
-    if reference.trim().is_empty() {
-        return Err(format!(
-            "--build-context {key}={value}: the image reference is empty"
-        ));
-    }
-    Ok(Some(
-        State::image(reference, platform.clone(), resolve_mode)
-            .with_custom_name(format!("[kiln] {role} from --build-context {key}")),
-    ))
+    lookup(opts, name, platform)
+        .map(|found| context_state(opts, found, platform, resolve_mode, role, false))
+        .transpose()
 }
 
 /// The prebuilt packages the request gives for `distro`'s container route, if any: a directory
@@ -84,27 +107,20 @@ pub fn prebuilt_packages(
     platform: &pb::Platform,
     resolve_mode: Option<&str>,
 ) -> Result<Option<State>, String> {
-    let names = [format!("{}-pkg", distro.key), "pkg".to_string()];
-    let Some((key, value)) = names.iter().find_map(|n| lookup(opts, n, platform)) else {
-        return Ok(None);
-    };
-    let name = format!("[kiln] prebuilt packages from --build-context {key}");
-    if let Some(dir) = value.strip_prefix("local:") {
-        let o = LocalOptions {
-            session_id: opts.session_for_local(dir),
-            shared_key_hint: Some(format!("kiln-context-{key}")),
-            ..Default::default()
-        };
-        return Ok(Some(State::local(dir, o).with_custom_name(name)));
-    }
-    if let Some(reference) = value.strip_prefix("docker-image://") {
-        return Ok(Some(
-            State::image(reference, platform.clone(), resolve_mode).with_custom_name(name),
-        ));
-    }
-    Err(format!(
-        "--build-context {key}={value}: prebuilt packages must be a directory or an image (docker-image://REF)"
-    ))
+    [format!("{}-pkg", distro.key), "pkg".to_string()]
+        .iter()
+        .find_map(|n| lookup(opts, n, platform))
+        .map(|found| {
+            context_state(
+                opts,
+                found,
+                platform,
+                resolve_mode,
+                "prebuilt packages",
+                true,
+            )
+        })
+        .transpose()
 }
 
 /// The worker replacement the request gives for `distro`, if any.

@@ -159,15 +159,20 @@ fn resolve_merges_any_spec_target_key() {
     );
 }
 
+/// The error of planning `text` (as spec.yml) for `target`; panics if it plans.
+fn plan_error(text: &str, target: &str) -> String {
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), target.into());
+    match plan::plan("spec.yml", text, &opts, &Default::default()) {
+        Ok(_) => panic!("{target}: planned, expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn arg_values_are_checked_when_a_target_is_planned() {
     let text = "name: a\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nargs:\n  D: md5:abc\nsources:\n  f:\n    http:\n      url: http://x/y\n      digest: ${D}\n";
-    let mut opts = BuildOpts::default();
-    opts.opts.insert("target".into(), "bookworm/deb".into());
-    let e = plan::plan("spec.yml", text, &opts, &Default::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = plan_error(text, "bookworm/deb");
     assert!(
         e.starts_with("spec.yml:11:15: invalid digest \"md5:abc\""),
         "{e}"
@@ -177,12 +182,7 @@ fn arg_values_are_checked_when_a_target_is_planned() {
 #[test]
 fn regular_expressions_from_args_are_checked_when_a_target_is_planned() {
     let text = "name: a\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nargs:\n  V: \"1.0\"\ntests:\n  - name: t\n    files:\n      /etc/v:\n        matches: [\"^v1\", \"[${V}\"]\n";
-    let mut opts = BuildOpts::default();
-    opts.opts.insert("target".into(), "bookworm/deb".into());
-    let e = plan::plan("spec.yml", text, &opts, &Default::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = plan_error(text, "bookworm/deb");
     assert!(
         e.starts_with("spec.yml:11:26: invalid regular expression \"[1.0\""),
         "{e}"
@@ -209,12 +209,7 @@ fn targets_with_their_own_frontend_are_forwarded_not_planned() {
             .is_none()
     );
     // Offline, kiln cannot follow it and says so at the frontend's line.
-    let mut opts = BuildOpts::default();
-    opts.opts.insert("target".into(), "mine/x".into());
-    let e = plan::plan("spec.yml", text, &opts, &Default::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = plan_error(text, "mine/x");
     assert!(
         e.starts_with(
             "spec.yml:8:14: target \"mine\" is built by the frontend example.org/my/frontend:1"
@@ -226,12 +221,7 @@ fn targets_with_their_own_frontend_are_forwarded_not_planned() {
 #[test]
 fn two_sources_at_one_build_mount_point_are_refused() {
     let text = "name: ab\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nbuild:\n  steps:\n    - command: a\n      mounts:\n        - dest: /opt/x\n          spec: {inline: {file: {contents: one}}}\n    - command: b\n      mounts:\n        - dest: /opt/x\n          spec: {inline: {file: {contents: two}}}\n";
-    let mut opts = BuildOpts::default();
-    opts.opts.insert("target".into(), "bookworm/deb".into());
-    let e = plan::plan("spec.yml", text, &opts, &Default::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = plan_error(text, "bookworm/deb");
     assert!(
         e.starts_with("spec.yml:13:17: mount point /opt/x is given two different sources"),
         "{e}"

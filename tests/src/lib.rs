@@ -129,6 +129,17 @@ pub fn build_into_tempdir(
     target: &str,
     extra: &[&str],
 ) -> (tempfile::TempDir, Output) {
+    build_into(spec, target, &repo_root(), extra)
+}
+
+/// Builds `spec` for `target` with `context` into a fresh directory, with extra arguments;
+/// returns the directory and the build's output, successful or not.
+pub fn build_into(
+    spec: &Path,
+    target: &str,
+    context: &Path,
+    extra: &[&str],
+) -> (tempfile::TempDir, Output) {
     let out = tempfile::tempdir().expect("temporary directory");
     let dest = format!("type=local,dest={}", out.path().display());
     let args: Vec<&str> = extra
@@ -136,7 +147,7 @@ pub fn build_into_tempdir(
         .copied()
         .chain(["--output", dest.as_str()])
         .collect();
-    let o = build(spec, target, &repo_root(), &args);
+    let o = build(spec, target, context, &args);
     (out, o)
 }
 

@@ -19,13 +19,11 @@ fn the_worker_base_can_be_replaced() {
     image_from_dockerfile(image, MARKED_IMAGE);
     let (dir, spec) = spec_in_tempdir(MARKED);
     let context = format!("debian:bookworm=docker-image://{image}");
-    let out = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", out.path().display());
-    let o = build(
+    let (out, o) = build_into(
         &spec,
         "bookworm/deb",
         dir.path(),
-        &["--build-context", &context, "--output", &dest],
+        &["--build-context", &context],
     );
     let log = text(&o);
     assert!(o.status.success(), "{log}");

@@ -17,14 +17,7 @@ fn a_target_with_its_own_frontend_is_built_by_it() {
         ),
     );
     let (dir, path) = spec_in_tempdir(&spec);
-    let out = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", out.path().display());
-    let o = build(
-        &path,
-        "via-kiln/bookworm/deb",
-        dir.path(),
-        &["--output", &dest],
-    );
+    let (out, o) = build_into(&path, "via-kiln/bookworm/deb", dir.path(), &[]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
     assert!(

@@ -90,14 +90,8 @@ fn build_gomod_demo(
             .replace("@HOST@", &host),
     )
     .unwrap();
-    let out = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", out.path().display());
-    let args: Vec<&str> = extra
-        .iter()
-        .copied()
-        .chain(["--output", dest.as_str()])
-        .collect();
-    (build(&spec, "bookworm/deb", dir.path(), &args), out)
+    let (out, o) = build_into(&spec, "bookworm/deb", dir.path(), extra);
+    (o, out)
 }
 
 fn assert_gomod_demo_runs(o: &std::process::Output, out: &std::path::Path) {

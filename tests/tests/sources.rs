@@ -236,9 +236,7 @@ fn build_step_mounts_are_there_during_the_build() {
     }
     let spec = "# syntax=kiln/frontend:dev\nname: mounted\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: A package built with a step mount\nbuild:\n  steps:\n    - command: cat /opt/greeting/hello.txt > greeting\n      mounts:\n        - dest: /opt/greeting\n          spec:\n            inline:\n              dir:\n                files:\n                  hello.txt:\n                    contents: \"hi from a mount\\n\"\nartifacts:\n  docs:\n    greeting:\n";
     let (dir, path) = spec_in_tempdir(spec);
-    let out = tempfile::tempdir().expect("temporary directory");
-    let dest = format!("type=local,dest={}", out.path().display());
-    let o = build(&path, "bookworm/deb", dir.path(), &["--output", &dest]);
+    let (out, o) = build_into(&path, "bookworm/deb", dir.path(), &[]);
     assert!(o.status.success(), "{}", text(&o));
     let deb = file_names(out.path())
         .into_iter()
