@@ -70,6 +70,21 @@ impl Checker<'_> {
                 self.at(v.pos, format!("{field} must not be empty"));
             }
         }
+        // No package format takes white space or '/' in a name (Debian's rules are stricter
+        // and checked when a Debian target is built).
+        if let Some(name) = &s.name
+            && name
+                .value
+                .contains(|c: char| c.is_whitespace() || c == '/')
+        {
+            self.at(
+                name.pos,
+                format!(
+                    "invalid package name {:?}: no package format allows white space or '/' in a name",
+                    name.value
+                ),
+            );
+        }
         for (name, src) in &s.sources {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
                 self.at_key(
