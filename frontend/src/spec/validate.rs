@@ -73,9 +73,7 @@ impl Checker<'_> {
         // No package format takes white space or '/' in a name (Debian's rules are stricter
         // and checked when a Debian target is built).
         if let Some(name) = &s.name
-            && name
-                .value
-                .contains(|c: char| c.is_whitespace() || c == '/')
+            && name.value.contains(|c: char| c.is_whitespace() || c == '/')
         {
             self.at(
                 name.pos,
