@@ -16,12 +16,12 @@ pub struct SpecFile {
     pub data: Vec<u8>,
 }
 
-/// Reads the spec: from the `dockerfile` frontend input when present (e.g. a forwarded request),
-/// otherwise from the `dockerfile` local directory of the client session.
+/// Reads the spec: from the `dockerfile` frontend input when present (e.g. a forwarded request;
+/// `opts.inputs` must have been filled), otherwise from the `dockerfile` local directory of the
+/// client session.
 pub async fn read_spec(gateway: &Gateway, opts: &BuildOpts) -> Result<SpecFile, GatewayError> {
     let name = opts.filename().to_string();
-    let inputs = gateway.inputs().await?;
-    let definition = match inputs.get(DOCKERFILE_KEY) {
+    let definition = match opts.inputs.get(DOCKERFILE_KEY) {
         Some(def) if opts.get("dockerfilekey").is_none() => def.clone(),
         _ => local_spec_source(opts, &name).marshal(),
     };

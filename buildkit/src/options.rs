@@ -22,6 +22,9 @@ pub struct BuildOpts {
     pub workers: Vec<WorkerInfo>,
     /// The LLB of the frontend's own image (pinned by digest), when BuildKit provides it.
     pub frontend_definition: Option<pb::Definition>,
+    /// The frontend inputs: states the client passed by name (a bake `target:` context, a
+    /// forwarded spec as `dockerfile`). Not in the environment: the frontend asks the gateway.
+    pub inputs: BTreeMap<String, pb::Definition>,
 }
 
 /// One BuildKit worker as described in `BUILDKIT_WORKERS`.

@@ -50,7 +50,8 @@ fn lookup<'a>(
 }
 
 /// The state a named context's value gives for `role` (named in messages and progress):
-/// `docker-image://REF`, or with `directories` also a client directory (`local:NAME`).
+/// `docker-image://REF`, a state the client passed (`input:NAME`, e.g. bake's `target:`), or
+/// with `directories` also a client directory (`local:NAME`).
 fn context_state(
     opts: &BuildOpts,
     (key, value): (String, &str),
@@ -68,6 +69,15 @@ fn context_state(
         }
         return Ok(State::image(reference, platform.clone(), resolve_mode).with_custom_name(name));
     }
+    // A state the client built and passed as a frontend input (bake's `target:` contexts).
+    if let Some(input) = value.strip_prefix("input:") {
+        let def = opts.inputs.get(input).ok_or_else(|| {
+            format!("--build-context {key}={value}: the client passed no input {input:?}")
+        })?;
+        return State::from_definition(def)
+            .map(|s| s.with_custom_name(name))
+            .map_err(|e| format!("--build-context {key}={value}: {e}"));
+    }
     if let Some(dir) = value.strip_prefix("local:").filter(|_| directories) {
         let o = LocalOptions {
             session_id: opts.session_for_local(dir),
@@ -77,9 +87,9 @@ fn context_state(
         return Ok(State::local(dir, o).with_custom_name(name));
     }
     let allowed = if directories {
-        "a directory or an image (docker-image://REF)"
+        "a directory, an image (docker-image://REF) or a bake target (target:NAME)"
     } else {
-        "an image (docker-image://REF)"
+        "an image (docker-image://REF) or a bake target (target:NAME)"
     };
     Err(format!(
         "--build-context {key}={value}: {role} must be {allowed}"
@@ -246,8 +256,27 @@ mod tests {
         assert!(json.contains("docker-image://example.org/pkgs:1"), "{json}");
         assert_eq!(
             found(&[("pkg", "https://example.org/x.tar")]),
-            Err("--build-context pkg=https://example.org/x.tar: prebuilt packages must be a directory or an image (docker-image://REF)".to_string())
+            Err("--build-context pkg=https://example.org/x.tar: prebuilt packages must be a directory, an image (docker-image://REF) or a bake target (target:NAME)".to_string())
         );
+    }
+
+    #[test]
+    fn bake_targets_come_as_frontend_inputs() {
+        let bookworm = crate::distro::find("bookworm").unwrap();
+        let mut o = opts(&[("dalec-bookworm-worker", "input:worker")]);
+        let e = worker(&o, bookworm, &platform("amd64"), None).unwrap_err();
+        assert_eq!(
+            e,
+            "--build-context dalec-bookworm-worker=input:worker: the client passed no input \"worker\""
+        );
+        let given = State::image("example.org/worker:1", platform("amd64"), None);
+        o.inputs.insert("worker".into(), given.marshal());
+        match worker(&o, bookworm, &platform("amd64"), None).unwrap() {
+            Some(Worker::Complete(s)) => {
+                assert_eq!(identifier(&s), "docker-image://example.org/worker:1")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -262,7 +291,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e,
-            "--build-context dalec-bookworm-worker=local:worker: the worker must be an image (docker-image://REF)"
+            "--build-context dalec-bookworm-worker=local:worker: the worker must be an image (docker-image://REF) or a bake target (target:NAME)"
         );
     }
 }

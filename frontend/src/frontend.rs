@@ -214,6 +214,9 @@ async fn run_dockerfile_build(
 
 /// Handles one request and returns what to hand back to BuildKit.
 pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, FrontendError> {
+    let mut with_inputs = opts.clone();
+    with_inputs.inputs = gw.inputs().await?;
+    let opts = &with_inputs;
     if let Some(name) = opts.subrequest() {
         let list = if name == "frontend.targets" {
             target_list(gw, opts).await
@@ -391,7 +394,7 @@ async fn forward(
         actions.mkfile(&path, 0o644, file.data.clone()),
         &format!("[kiln] forward {} to {}", file.name, f.frontend.image.value),
     );
-    let mut inputs = gw.inputs().await?;
+    let mut inputs = opts.inputs.clone();
     inputs.insert("dockerfile".to_string(), spec.marshal());
     tracing::debug!("forwarding target {} to {}", f.key, f.frontend.image.value);
     Ok(gw

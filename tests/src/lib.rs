@@ -80,21 +80,22 @@ pub fn build(spec: &Path, target: &str, context: &Path, extra: &[&str]) -> Outpu
     run(&mut cmd)
 }
 
-/// `docker buildx bake` with the repository's `docker-bake.hcl` (run from the repository root),
-/// the given bake variables set in its environment, and extra arguments (targets, `--set`).
+/// `docker buildx bake` with the repository's `docker-bake.hcl`, the given bake variables set
+/// in its environment, and extra arguments (targets, `--set`).
 pub fn bake(vars: &[(&str, &str)], extra: &[&str]) -> Output {
+    bake_file(&repo_root().join("docker-bake.hcl"), vars, extra)
+}
+
+/// `docker buildx bake -f file` run from the repository root, with bake variables in its
+/// environment and extra arguments.
+pub fn bake_file(file: &Path, vars: &[(&str, &str)], extra: &[&str]) -> Output {
     let _one_at_a_time = BUILDS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut cmd = Command::new("docker");
     cmd.current_dir(repo_root())
-        .args([
-            "buildx",
-            "bake",
-            "--progress=plain",
-            "-f",
-            "docker-bake.hcl",
-        ])
+        .args(["buildx", "bake", "--progress=plain", "-f"])
+        .arg(file)
         .args(extra)
         .envs(vars.iter().copied());
     run(&mut cmd)

@@ -85,7 +85,7 @@ fn a_worker_that_is_not_an_image_is_refused() {
     let log = text(&o);
     assert!(!o.status.success(), "{log}");
     assert!(
-        log.contains("--build-context dalec-bookworm-worker=local:dalec-bookworm-worker: the worker must be an image (docker-image://REF)"),
+        log.contains("--build-context dalec-bookworm-worker=local:dalec-bookworm-worker: the worker must be an image (docker-image://REF) or a bake target (target:NAME)"),
         "{log}"
     );
 }

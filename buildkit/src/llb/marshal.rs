@@ -132,10 +132,10 @@ fn visit(
         locations.push((node.digest.clone(), loc));
     }
     def.def.push(node.bytes.clone());
-    if node.metadata != pb::OpMetadata::default() {
-        def.metadata
-            .insert(node.digest.clone(), node.metadata.clone());
-    }
+    // Every op gets a metadata entry, empty or not: Go's LLB client (`llb.NewDefinitionOp`,
+    // used by buildx for bake `target:` contexts) rejects a definition with an op that has none.
+    def.metadata
+        .insert(node.digest.clone(), node.metadata.clone());
 }
 
 #[cfg(test)]
@@ -276,6 +276,18 @@ mod tests {
                 .values()
                 .all(|m| !m.ignore_cache)
         );
+    }
+
+    #[test]
+    fn every_op_has_metadata_as_go_requires() {
+        let def = sample().marshal();
+        for bytes in &def.def {
+            let digest = super::super::node::digest_of(bytes);
+            assert!(
+                def.metadata.contains_key(&digest),
+                "no metadata for {digest}"
+            );
+        }
     }
 
     #[test]
