@@ -96,6 +96,28 @@ fn context_state(
     ))
 }
 
+/// The state of a named context whose value is an image or a bake target (`docker-image://`,
+/// `input:`), for a `context:` source; `None` for other values (a local directory is
+/// transferred by the caller, with its filters).
+pub fn image_or_target(
+    opts: &BuildOpts,
+    key: &str,
+    value: &str,
+    platform: &pb::Platform,
+    resolve_mode: Option<&str>,
+) -> Option<Result<State, String>> {
+    (value.starts_with("docker-image://") || value.starts_with("input:")).then(|| {
+        context_state(
+            opts,
+            (key.to_string(), value),
+            platform,
+            resolve_mode,
+            &format!("build context {key}"),
+            false,
+        )
+    })
+}
+
 /// The image a named context names (`docker-image://REF`), when it is given.
 fn image(
     opts: &BuildOpts,

@@ -81,7 +81,31 @@ fn context_state(
             Some(v) => match v.strip_prefix("local:") {
                 Some(dir) => dir.to_string(),
                 None => {
-                    return Err(inp.error(pos, format!("build context {name:?} is {v:?}: only local directories are supported as context sources yet")));
+                    let resolve_mode = inp.opts.image_resolve_mode();
+                    let Some(state) = crate::contexts::image_or_target(
+                        inp.opts,
+                        name,
+                        v,
+                        &inp.platform,
+                        resolve_mode,
+                    ) else {
+                        return Err(inp.error(pos, format!("build context {name:?} is {v:?}: a context source takes a directory, an image (docker-image://REF) or a bake target (target:NAME)")));
+                    };
+                    let state = state.map_err(|e| inp.error(pos, e))?;
+                    // A local directory is filtered during its transfer; these are filtered here.
+                    if include.is_empty() && exclude.is_empty() {
+                        return Ok(state);
+                    }
+                    let opts = CopyOptions {
+                        dir_copy_contents: true,
+                        include_patterns: include,
+                        exclude_patterns: exclude,
+                        ..Default::default()
+                    };
+                    return Ok(State::scratch().file(
+                        FileActions::new().copy(&state, "/", "/", opts),
+                        &format!("[kiln] filter build context {name}"),
+                    ));
                 }
             },
             None => {

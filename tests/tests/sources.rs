@@ -255,3 +255,34 @@ fn build_step_mounts_are_there_during_the_build() {
         text(&run)
     );
 }
+
+#[test]
+fn a_context_source_can_be_an_image() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = "# syntax=kiln/frontend:dev\nname: ctximage\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: A package built from files of an image given as a named context\nsources:\n  osinfo:\n    context:\n      name: osimage\n    includes: [etc/debian_version]\nbuild:\n  steps:\n    - command: test ! -e osinfo/bin && cp osinfo/etc/debian_version version\nartifacts:\n  docs:\n    version:\n";
+    let (dir, path) = spec_in_tempdir(spec);
+    let (out, o) = build_into(
+        &path,
+        "bookworm/deb",
+        dir.path(),
+        &["--build-context", "osimage=docker-image://debian:bookworm"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = file_names(out.path())
+        .into_iter()
+        .find(|f| f.starts_with("ctximage_1.0-"))
+        .expect("the package");
+    let run = install_and_run(
+        out.path(),
+        "bookworm",
+        &deb,
+        "cat /usr/share/doc/ctximage/version",
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stdout).starts_with("12."),
+        "{}",
+        text(&run)
+    );
+}
