@@ -247,12 +247,23 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
         gw.warn("--no-cache-filter: kiln has no stages to filter; the whole build runs without the cache").await?;
     }
-    if let [platform] = platforms.as_slice() {
+    build(gw, opts, &file, &platforms).await
+}
+
+/// Builds the request's target for each of `platforms`: one platform gives a plain result,
+/// several a multi-platform one (their builds side by side).
+async fn build(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    file: &SpecFile,
+    platforms: &[WorkerPlatform],
+) -> Result<FrontendResult, FrontendError> {
+    if let [platform] = platforms {
         let mut single = opts.clone();
         if opts.get("platform").is_some() {
             single.opts.insert("platform".into(), platform.to_string());
         }
-        let built = build_for_platform(gw, &single, &file, true).await?;
+        let built = build_for_platform(gw, &single, file, true).await?;
         let mut metadata = BTreeMap::new();
         if let Some(config) = built.image_config {
             metadata.insert("containerimage.config".to_string(), config);
@@ -263,7 +274,6 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
             ..Default::default()
         });
     }
-    // Several platforms: one build each, side by side, returned as a multi-platform result.
     let per_platform: Vec<BuildOpts> = platforms
         .iter()
         .map(|p| {
@@ -275,9 +285,9 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     let builds = per_platform
         .iter()
         .enumerate()
-        .map(|(i, o)| build_for_platform(gw, o, &file, i == 0));
+        .map(|(i, o)| build_for_platform(gw, o, file, i == 0));
     let results = futures_util::future::try_join_all(builds).await?;
-    Ok(multi_platform_result(&platforms, results))
+    Ok(multi_platform_result(platforms, results))
 }
 
 /// The multi-platform result: a ref and image config per platform, and `refs.platforms`
