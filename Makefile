@@ -7,7 +7,7 @@ IMAGE    := kiln/frontend:dev
 # Prefix for recipe lines that talk to the engine.
 ENGINE   := eval "$$(scripts/engine.sh up)" &&
 
-.PHONY: all build image demo test unit e2e bench lint engine engine-down clean
+.PHONY: all build image test-signer demo test unit e2e bench lint engine engine-down clean
 
 all: build
 
@@ -26,8 +26,17 @@ image: build
 demo: image
 	$(ENGINE) scripts/demo.sh
 
+## test-signer: the phony signer frontend the e2e tests sign with, as kiln/test-signer:dev
+test-signer:
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p kiln-test-signer
+	mkdir -p target/test-signer
+	cp target/$(TARGET)/release/kiln-test-signer target/test-signer/signer
+	printf 'FROM scratch\nCOPY signer /signer\nLABEL moby.buildkit.frontend.network.none="true"\nLABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs"\nENTRYPOINT ["/signer"]\n' > target/test-signer/Dockerfile
+	$(ENGINE) docker build -q -t kiln/test-signer:dev target/test-signer >/dev/null
+	@echo "built kiln/test-signer:dev"
+
 ## test: everything but fuzzing: unit, golden and e2e tests against a real engine
-test: image
+test: image test-signer
 	$(ENGINE) cargo test --workspace --locked
 
 ## unit: the tests that need no engine

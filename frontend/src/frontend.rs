@@ -1,6 +1,7 @@
 //! One BuildKit request, end to end: options → spec → target → LLB → Solve → Return.
 
 use crate::plan::{self, PlanError};
+use crate::signing::Signer;
 use crate::spec::{ImageConfig, SpecErrors};
 use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
@@ -412,6 +413,29 @@ async fn forward(
         .await?)
 }
 
+/// Hands the built packages to the signer frontend and returns what it gave back.
+async fn sign(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    signer: &Signer,
+    packages: &State,
+) -> Result<State, FrontendError> {
+    let (frontend_opts, inputs) = crate::signing::request(opts, signer, packages);
+    tracing::debug!("signing with {}", signer.image);
+    let result = gw
+        .solve_frontend("gateway.v0", frontend_opts, inputs)
+        .await?;
+    let failed = |why: String| FrontendError::Request {
+        message: format!("the signer {} {why}", signer.image),
+        details: vec![],
+    };
+    let def = result
+        .reference
+        .and_then(|r| r.def)
+        .ok_or_else(|| failed("returned no single result to use as the signed packages".into()))?;
+    State::from_definition(&def).map_err(|e| failed(format!("returned {e}")))
+}
+
 /// The outcome of one platform's build.
 struct PlatformBuild {
     /// The result (packages, or the image's root filesystem).
@@ -446,7 +470,12 @@ async fn build_for_platform(
             run_dockerfile_build(gw, b, opts.get("no-cache")).await?,
         );
     }
-    let plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
+    let mut plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
+    if let Some((signer, unsigned)) = plan.signing.take() {
+        let signed = sign(gw, opts, &signer, &unsigned).await?;
+        plan = plan::plan_signed(&file.name, &text, opts, &built, Some(&signed))
+            .map_err(plan_error)?;
+    }
     if warn {
         for w in &plan.warnings {
             gw.warn(w).await?;

@@ -7,6 +7,7 @@
 //! - [`sources`]: spec sources to LLB states.
 //! - [`contexts`]: named build contexts that replace the build worker.
 //! - [`repos`]: the spec's extra package repositories as mounts for apt steps.
+//! - [`signing`]: the signer frontend a build hands its packages to.
 //! - [`pipeline`]: worker → sources → package → container, as LLB.
 //! - [`plan`]: spec text and options to the LLB of one target (pure).
 //! - [`resolve`]: the offline `lint` and `resolve` views.
@@ -26,6 +27,7 @@ pub mod resolve;
 #[cfg(test)]
 mod schema;
 pub mod shell;
+pub mod signing;
 pub mod sources;
 pub mod spec;
 pub mod spectests;

@@ -3,11 +3,12 @@
 
 use crate::distro::Family;
 use crate::pipeline::{self, Context};
+use crate::signing::Signer;
 use crate::sources::SourceInputs;
 use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
 use crate::targets::{self, Route, Selected};
-use kiln_buildkit::llb::{FileActions, State};
+use kiln_buildkit::llb::{CopyOptions, FileActions, State};
 use kiln_buildkit::options::{BuildOpts, WorkerPlatform};
 use kiln_buildkit::pb;
 use std::collections::BTreeMap;
@@ -39,6 +40,9 @@ pub struct Plan {
     pub tests: Vec<State>,
     /// Things the user should know (shown as build warnings).
     pub warnings: Vec<String>,
+    /// The signer the packages go to, and the packages as built, before signing: the frontend
+    /// signs them and plans again with the signed ones (see [`plan_signed`]).
+    pub signing: Option<(Signer, State)>,
 }
 
 fn llb_platform(p: WorkerPlatform) -> pb::Platform {
@@ -168,6 +172,18 @@ pub fn plan(
     opts: &BuildOpts,
     built: &BTreeMap<String, State>,
 ) -> Result<Plan, PlanError> {
+    plan_signed(file, text, opts, built, None)
+}
+
+/// [`plan`], with the packages as the signer returned them (copied over the built ones; the
+/// container and the tests use them too).
+pub fn plan_signed(
+    file: &str,
+    text: &str,
+    opts: &BuildOpts,
+    built: &BTreeMap<String, State>,
+    signed: Option<&State>,
+) -> Result<Plan, PlanError> {
     if let Some(f) = forward(file, text, opts.target()).map_err(PlanError::Spec)? {
         let e = spec::SpecError::at(
             file,
@@ -220,6 +236,7 @@ pub fn plan(
             .is_some_and(|v| matches!(v.as_str(), "1" | "true"))
     });
     let mut tests = Vec::new();
+    let mut signing = None;
     let mut base_image_ref = distro.image.to_string();
     let (state, image) = match selected.route {
         Route::Package | Route::Container => {
@@ -237,7 +254,31 @@ pub fn plan(
             };
             let debs = match prebuilt {
                 Some(debs) => debs,
-                None => pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?,
+                None => {
+                    let debs = pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                    let signer =
+                        crate::signing::choose(&spec, distro.key, &build_args, &mut warnings)
+                            .map_err(PlanError::Target)?;
+                    match (signer, signed) {
+                        (Some(_), Some(signed)) => debs.file(
+                            FileActions::new().copy(
+                                signed,
+                                "/",
+                                "/",
+                                CopyOptions {
+                                    dir_copy_contents: true,
+                                    ..Default::default()
+                                },
+                            ),
+                            &format!("[kiln {}] signed packages", distro.key),
+                        ),
+                        (Some(signer), None) => {
+                            signing = Some((signer, debs.clone()));
+                            debs
+                        }
+                        (None, _) => debs,
+                    }
+                }
             };
             let (base, base_ref) =
                 pipeline::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
@@ -286,6 +327,7 @@ pub fn plan(
         state,
         image,
         base_image: base_image_ref,
+        signing,
         tests,
         warnings,
     })

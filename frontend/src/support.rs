@@ -77,12 +77,5 @@ pub fn gaps(spec: &Spec) -> Gaps {
             b.pos,
         ));
     }
-    if let Some(signer) = spec.package_config.as_ref().and_then(|p| p.signer.as_ref()) {
-        errors.push((
-            "not supported yet: package_config.signer (signing)".into(),
-            "signer",
-            signer.pos,
-        ));
-    }
     Gaps { errors }
 }

@@ -1,0 +1,99 @@
+//! A phony signer frontend for kiln's e2e tests (the contract of Dalec's test signer): it
+//! receives the artifacts to sign as its `context` input and returns them unchanged, plus
+//! `/signed-by-test-signer` recording the request: the target key (`dalec.target`), the
+//! artifacts' file names and every `build-arg:` option, one `key=value` line each.
+
+use kiln_buildkit::gateway::{FrontendResult, Gateway};
+use kiln_buildkit::llb::{CopyOptions, FileActions, State};
+use kiln_buildkit::options::BuildOpts;
+use kiln_buildkit::transport;
+use std::process::ExitCode;
+
+/// Where the record goes in the result.
+const RECORD: &str = "/signed-by-test-signer";
+
+async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, String> {
+    let inputs = gw.inputs().await.map_err(|e| e.to_string())?;
+    let context = inputs
+        .get("context")
+        .ok_or("no `context` input: nothing to sign")?;
+    let artifacts = State::from_definition(context)?;
+    let solved = gw
+        .solve(artifacts.marshal())
+        .await
+        .map_err(|e| e.to_string())?;
+    let names = gw.read_dir(&solved, "/").await.map_err(|e| e.to_string())?;
+    let mut record = format!("target={}\n", opts.get("dalec.target").unwrap_or(""));
+    for stat in names {
+        record.push_str(&format!("file={}\n", stat.path));
+    }
+    for (key, value) in &opts.opts {
+        if let Some(arg) = key.strip_prefix("build-arg:") {
+            record.push_str(&format!("arg:{arg}={value}\n"));
+        }
+    }
+    let copy = CopyOptions {
+        dir_copy_contents: true,
+        ..Default::default()
+    };
+    let signed = State::scratch().file(
+        FileActions::new().copy(&artifacts, "/", "/", copy).mkfile(
+            RECORD,
+            0o644,
+            record.into_bytes(),
+        ),
+        "[test signer] sign",
+    );
+    let reference = gw
+        .solve(signed.marshal())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(FrontendResult {
+        reference: Some(reference),
+        ..Default::default()
+    })
+}
+
+async fn serve() -> ExitCode {
+    let gw = match transport::stdio_channel().await {
+        Ok(channel) => match Gateway::connect(channel).await {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("test signer: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(e) => {
+            eprintln!("test signer: not started by BuildKit: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opts = BuildOpts::from_env();
+    let outcome = match sign(&gw, &opts).await {
+        Ok(result) => gw.return_result(result).await,
+        Err(message) => {
+            gw.return_error(&format!("test signer: {message}"), vec![])
+                .await
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("test signer: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => {
+            eprintln!("test signer: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
