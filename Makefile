@@ -31,7 +31,7 @@ test-signer:
 	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p kiln-test-signer
 	mkdir -p target/test-signer
 	cp target/$(TARGET)/release/kiln-test-signer target/test-signer/signer
-	printf 'FROM scratch\nCOPY signer /signer\nLABEL moby.buildkit.frontend.network.none="true"\nLABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs"\nENTRYPOINT ["/signer"]\n' > target/test-signer/Dockerfile
+	printf 'FROM scratch\nCOPY signer /signer\nLABEL moby.buildkit.frontend.network.none="true"\nLABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.contexts"\nENTRYPOINT ["/signer"]\n' > target/test-signer/Dockerfile
 	$(ENGINE) docker build -q -t kiln/test-signer:dev target/test-signer >/dev/null
 	@echo "built kiln/test-signer:dev"
 

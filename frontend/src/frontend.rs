@@ -1,13 +1,13 @@
 //! One BuildKit request, end to end: options → spec → target → LLB → Solve → Return.
 
 use crate::plan::{self, PlanError};
-use crate::signing::Signer;
+use crate::signing::{Choice, Signer};
 use crate::spec::{ImageConfig, SpecErrors};
 use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
 use kiln_buildkit::gateway::{FrontendResult, Gateway, GatewayError, Ref};
-use kiln_buildkit::llb::{FileActions, MarshalOptions, SourceFile, State};
+use kiln_buildkit::llb::{FileActions, LocalOptions, MarshalOptions, SourceFile, State};
 use kiln_buildkit::options::{BuildOpts, WorkerPlatform};
 use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
@@ -413,6 +413,66 @@ async fn forward(
         .await?)
 }
 
+/// The signer a signing config file names (`DALEC_SIGNING_CONFIG_PATH`): `path` in the build
+/// context `context` (`context`, or a `--build-context` directory).
+async fn signing_config(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    context: &str,
+    path: &str,
+    key: &str,
+) -> Result<Signer, FrontendError> {
+    let failed = |message: String| FrontendError::Request {
+        message,
+        details: vec![],
+    };
+    let local = if context == "context" {
+        "context".to_string()
+    } else {
+        match opts.named_context(context) {
+            Some(v) => v
+                .strip_prefix("local:")
+                .ok_or_else(|| {
+                    failed(format!(
+                        "signing config: build context {context:?} is {v:?}; it must be a directory"
+                    ))
+                })?
+                .to_string(),
+            None => {
+                return Err(failed(format!(
+                    "signing config: build context {context:?} was not given: pass --build-context {context}=<dir>"
+                )));
+            }
+        }
+    };
+    let relative = path.trim_start_matches('/');
+    let state = State::local(
+        &local,
+        LocalOptions {
+            session_id: opts.session_for_local(&local),
+            follow_paths: vec![relative.to_string()],
+            shared_key_hint: Some(format!("kiln-signing-config-{context}")),
+            ..Default::default()
+        },
+    )
+    .with_custom_name(format!("[kiln] load signing config {path}"));
+    let r = gw.solve(state.marshal()).await?;
+    let data = gw.read_file(&r, relative).await.map_err(|e| {
+        failed(format!(
+            "signing config {path} in build context {context}: {}",
+            e.status.message()
+        ))
+    })?;
+    let text = String::from_utf8_lossy(&data).into_owned();
+    crate::signing::from_config(path, &text, key).map_err(|errors| FrontendError::Spec {
+        errors,
+        file: SpecFile {
+            name: path.to_string(),
+            data,
+        },
+    })
+}
+
 /// Hands the built packages to the signer frontend and returns what it gave back.
 async fn sign(
     gw: &Gateway,
@@ -471,7 +531,24 @@ async fn build_for_platform(
         );
     }
     let mut plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
-    if let Some((signer, unsigned)) = plan.signing.take() {
+    if let Some((choice, unsigned)) = plan.signing.take() {
+        let signer = match choice {
+            Choice::Spec(signer) => signer,
+            Choice::File {
+                context,
+                path,
+                key,
+                replaces_spec,
+            } => {
+                if replaces_spec && warn {
+                    gw.warn(&format!(
+                        "Spec signing config overwritten by config at path {path} in build context {context}"
+                    ))
+                    .await?;
+                }
+                signing_config(gw, opts, &context, &path, &key).await?
+            }
+        };
         let signed = sign(gw, opts, &signer, &unsigned).await?;
         plan = plan::plan_signed(&file.name, &text, opts, &built, Some(&signed))
             .map_err(plan_error)?;

@@ -3,7 +3,7 @@
 
 use crate::distro::Family;
 use crate::pipeline::{self, Context};
-use crate::signing::Signer;
+use crate::signing::Choice;
 use crate::sources::SourceInputs;
 use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
@@ -42,7 +42,7 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The signer the packages go to, and the packages as built, before signing: the frontend
     /// signs them and plans again with the signed ones (see [`plan_signed`]).
-    pub signing: Option<(Signer, State)>,
+    pub signing: Option<(Choice, State)>,
 }
 
 fn llb_platform(p: WorkerPlatform) -> pb::Platform {
@@ -257,8 +257,7 @@ pub fn plan_signed(
                 None => {
                     let debs = pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
                     let signer =
-                        crate::signing::choose(&spec, distro.key, &build_args, &mut warnings)
-                            .map_err(PlanError::Target)?;
+                        crate::signing::choose(&spec, distro.key, &build_args, &mut warnings);
                     match (signer, signed) {
                         (Some(_), Some(signed)) => debs.file(
                             FileActions::new().copy(

@@ -7,7 +7,7 @@
 //! `context` input, the packages; it returns them signed, and its files are copied over the
 //! packages.
 
-use crate::spec::Spec;
+use crate::spec::{PackageSigner, Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::State;
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
@@ -26,46 +26,98 @@ pub struct Signer {
     pub key: String,
 }
 
+/// Where a build's signer comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// The spec's `package_config.signer`.
+    Spec(Signer),
+    /// A signing config file to read first (`DALEC_SIGNING_CONFIG_PATH`), from a build context.
+    File {
+        /// The build context that holds it (`DALEC_SIGNING_CONFIG_CONTEXT_NAME`, else `context`).
+        context: String,
+        /// Its path in that context.
+        path: String,
+        /// The target key.
+        key: String,
+        /// Whether the spec names a signer too (the file wins, with a warning).
+        replaces_spec: bool,
+    },
+}
+
 /// Go's `strconv.ParseBool` truths, which Dalec uses for its switches.
 fn truthy(value: &str) -> bool {
     matches!(value, "1" | "t" | "T" | "true" | "True" | "TRUE")
 }
 
-/// The signer for the target `key` of `spec` (already merged for the target, so a target's
-/// `package_config` has replaced the root's), unless a build arg turns signing off (a warning
-/// says so).
+/// Where the signer for the target `key` of `spec` comes from (the spec is already merged for
+/// the target, so a target's `package_config` has replaced the root's), in Dalec's order: a
+/// build arg that turns signing off (a warning says so), a config file named by
+/// `DALEC_SIGNING_CONFIG_PATH`, the spec.
 pub fn choose(
     spec: &Spec,
     key: &str,
     build_args: &BTreeMap<String, String>,
     warnings: &mut Vec<String>,
-) -> Result<Option<Signer>, String> {
+) -> Option<Choice> {
     if let Some(arg) = ["DALEC_SKIP_SIGNING", "KILN_SKIP_SIGNING"]
         .into_iter()
         .find(|k| build_args.get(*k).is_some_and(|v| truthy(v)))
     {
         warnings.push(format!("Signing disabled by build-arg {arg:?}"));
-        return Ok(None);
+        return None;
     }
-    if build_args.contains_key("DALEC_SIGNING_CONFIG_PATH") {
-        return Err("not supported yet: build-arg DALEC_SIGNING_CONFIG_PATH (a signing config from a file); give the signer in the spec's package_config".to_string());
+    let from_spec = spec
+        .package_config
+        .as_ref()
+        .and_then(|p| p.signer.as_ref())
+        .and_then(|s| signer(&s.value, key));
+    if let Some(path) = build_args
+        .get("DALEC_SIGNING_CONFIG_PATH")
+        .filter(|p| !p.is_empty())
+    {
+        return Some(Choice::File {
+            context: build_args
+                .get("DALEC_SIGNING_CONFIG_CONTEXT_NAME")
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .unwrap_or_else(|| "context".to_string()),
+            path: path.clone(),
+            key: key.to_string(),
+            replaces_spec: from_spec.is_some(),
+        });
     }
-    let Some(signer) = spec.package_config.as_ref().and_then(|p| p.signer.as_ref()) else {
-        return Ok(None);
-    };
-    let Some(image) = signer.image.as_ref().filter(|i| !i.value.trim().is_empty()) else {
-        return Ok(None);
-    };
-    Ok(Some(Signer {
+    from_spec.map(Choice::Spec)
+}
+
+/// A signer section, when it names an image.
+fn signer(s: &PackageSigner, key: &str) -> Option<Signer> {
+    let image = s.image.as_ref().filter(|i| !i.value.trim().is_empty())?;
+    Some(Signer {
         image: image.value.clone(),
-        cmdline: signer.cmdline.clone().filter(|c| !c.is_empty()),
-        args: signer
+        cmdline: s.cmdline.clone().filter(|c| !c.is_empty()),
+        args: s
             .args
             .iter()
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect(),
         key: key.to_string(),
-    }))
+    })
+}
+
+/// The signer a signing config file names (`file` is its name in messages).
+pub fn from_config(file: &str, text: &str, key: &str) -> Result<Signer, SpecErrors> {
+    let config = crate::spec::load_package_config(file, text)?;
+    config
+        .signer
+        .as_ref()
+        .and_then(|s| signer(&s.value, key))
+        .ok_or_else(|| {
+            SpecError::whole_file(
+                file,
+                "the signing config names no signer image (signer.image)",
+            )
+            .into()
+        })
 }
 
 /// The options and inputs of the `gateway.v0` request that hands `packages` to `signer`.
@@ -109,13 +161,18 @@ mod tests {
 
     const SPEC: &str = "name: ab\npackage_config:\n  signer:\n    image: example.org/signer:1\n    cmdline: /signer\n    args:\n      KEY: one\n      MODE: fast\n";
 
+    fn spec_signer_of(choice: Option<Choice>) -> Signer {
+        match choice {
+            Some(Choice::Spec(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn the_spec_names_the_signer_unless_a_build_arg_turns_it_off() {
         let spec = load("spec.yml", SPEC).unwrap();
         let mut warnings = Vec::new();
-        let signer = choose(&spec, "bookworm", &args(&[]), &mut warnings)
-            .unwrap()
-            .unwrap();
+        let signer = spec_signer_of(choose(&spec, "bookworm", &args(&[]), &mut warnings));
         assert_eq!(signer.image, "example.org/signer:1");
         assert_eq!(signer.args, args(&[("KEY", "one"), ("MODE", "fast")]));
         assert!(warnings.is_empty());
@@ -125,34 +182,60 @@ mod tests {
             &args(&[("DALEC_SKIP_SIGNING", "True")]),
             &mut warnings,
         );
-        assert_eq!(off, Ok(None));
+        assert_eq!(off, None);
         assert_eq!(
             warnings,
             ["Signing disabled by build-arg \"DALEC_SKIP_SIGNING\""]
         );
-        assert!(
-            choose(
-                &spec,
-                "bookworm",
-                &args(&[("DALEC_SIGNING_CONFIG_PATH", "/x.yml")]),
-                &mut warnings
-            )
-            .unwrap_err()
-            .starts_with("not supported yet: build-arg DALEC_SIGNING_CONFIG_PATH")
-        );
         let unsigned = load("spec.yml", "name: ab\n").unwrap();
         assert_eq!(
             choose(&unsigned, "bookworm", &args(&[]), &mut warnings),
-            Ok(None)
+            None
+        );
+    }
+
+    #[test]
+    fn a_config_file_named_by_a_build_arg_comes_before_the_spec() {
+        let spec = load("spec.yml", SPEC).unwrap();
+        let choice = choose(
+            &spec,
+            "bookworm",
+            &args(&[
+                ("DALEC_SIGNING_CONFIG_PATH", "/conf/sign.yml"),
+                ("DALEC_SIGNING_CONFIG_CONTEXT_NAME", "signing"),
+            ]),
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            choice,
+            Some(Choice::File {
+                context: "signing".into(),
+                path: "/conf/sign.yml".into(),
+                key: "bookworm".into(),
+                replaces_spec: true,
+            })
+        );
+        let signer = from_config(
+            "sign.yml",
+            "signer:\n  image: example.org/other:2\n  cmdline: /s\n  args: {A: b}\n",
+            "bookworm",
+        )
+        .unwrap();
+        assert_eq!(signer.image, "example.org/other:2");
+        assert_eq!(signer.args, args(&[("A", "b")]));
+        let e = from_config("sign.yml", "signer: {cmdline: /s}\n", "bookworm").unwrap_err();
+        assert!(e.to_string().contains("names no signer image"), "{e}");
+        let e = from_config("sign.yml", "signer:\n  imag: x\n", "bookworm").unwrap_err();
+        assert!(
+            e.to_string().starts_with("sign.yml:2:3: unknown field"),
+            "{e}"
         );
     }
 
     #[test]
     fn the_request_carries_the_build_and_the_packages() {
         let spec = load("spec.yml", SPEC).unwrap();
-        let signer = choose(&spec, "bookworm", &args(&[]), &mut Vec::new())
-            .unwrap()
-            .unwrap();
+        let signer = spec_signer_of(choose(&spec, "bookworm", &args(&[]), &mut Vec::new()));
         let mut opts = BuildOpts::default();
         opts.opts.insert("target".into(), "bookworm/deb".into());
         opts.opts

@@ -90,3 +90,52 @@ fn the_container_installs_the_signed_packages() {
     let hello = run(Command::new("docker").args(["run", "--rm", "kiln-e2e/hello:signed"]));
     assert_eq!(String::from_utf8_lossy(&hello.stdout), "Hello, world!\n");
 }
+
+#[test]
+fn a_signing_config_file_names_the_signer() {
+    if !engine_ready() || !signer_ready() {
+        return;
+    }
+    let config = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(
+        config.path().join("sign.yml"),
+        format!("signer:\n  image: {SIGNER}\n  args:\n    FROM_FILE: \"yes\"\n"),
+    )
+    .expect("write the signing config");
+    let context = format!("signcfg={}", config.path().display());
+    let args = [
+        "--build-context",
+        context.as_str(),
+        "--build-arg",
+        "DALEC_SIGNING_CONFIG_CONTEXT_NAME=signcfg",
+        "--build-arg",
+        "DALEC_SIGNING_CONFIG_PATH=/sign.yml",
+    ];
+    // The spec names a signer too: the file wins, with a warning.
+    let (dir, spec) = signed_hello();
+    let (out, o) = build_into(&spec, "bookworm/deb", dir.path(), &args);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let record = std::fs::read_to_string(out.path().join("signed-by-test-signer"))
+        .unwrap_or_else(|e| panic!("no record from the signer ({e})"));
+    assert!(record.contains("arg:FROM_FILE=yes\n"), "{record}");
+    assert!(!record.contains("SIGNING_KEY_ID"), "{record}");
+    assert!(
+        log.contains("Spec signing config overwritten by config at path /sign.yml"),
+        "{log}"
+    );
+
+    // A config that names no signer is an error that says so.
+    std::fs::write(
+        config.path().join("sign.yml"),
+        "signer:\n  cmdline: /signer\n",
+    )
+    .unwrap();
+    let (_out, o) = build_into(&spec, "bookworm/deb", dir.path(), &args);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("/sign.yml: the signing config names no signer image"),
+        "{log}"
+    );
+}
