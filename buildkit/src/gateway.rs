@@ -78,7 +78,24 @@ pub struct Gateway {
     caps: Caps,
 }
 
+/// Why a frontend process could not reach BuildKit over its stdin/stdout.
+#[derive(Debug, thiserror::Error)]
+pub enum StdioError {
+    /// stdin/stdout are not the pipes BuildKit gives a frontend (run by hand, say).
+    #[error("not started by BuildKit (stdin/stdout must be pipes): {0}")]
+    NotPipes(#[from] std::io::Error),
+    /// The pipes are there, but BuildKit did not answer.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+}
+
 impl Gateway {
+    /// Connects to BuildKit over the process's stdin/stdout, as a frontend process does.
+    pub async fn connect_stdio() -> Result<Self, StdioError> {
+        let channel = crate::transport::stdio_channel().await?;
+        Ok(Gateway::connect(channel).await?)
+    }
+
     /// Wraps a channel and pings the daemon to learn its capabilities.
     pub async fn connect(channel: Channel) -> GatewayResult<Self> {
         let mut client = LlbBridgeClient::new(channel)

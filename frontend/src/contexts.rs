@@ -96,6 +96,32 @@ fn context_state(
     ))
 }
 
+/// How the request gives a build context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Given<'a> {
+    /// A directory of the client, by its local name (`context` is always one).
+    Directory(String),
+    /// Some other value (`docker-image://REF`, `input:NAME`, a URL).
+    Other(&'a str),
+    /// Not given.
+    Missing,
+}
+
+/// How the request gives the build context `name`: `context` is the main context, a directory;
+/// other names are `--build-context` options.
+pub fn given<'a>(opts: &'a BuildOpts, name: &str) -> Given<'a> {
+    if name == "context" {
+        return Given::Directory("context".to_string());
+    }
+    match opts.named_context(name) {
+        Some(v) => match v.strip_prefix("local:") {
+            Some(dir) => Given::Directory(dir.to_string()),
+            None => Given::Other(v),
+        },
+        None => Given::Missing,
+    }
+}
+
 /// The state of a named context whose value is an image or a bake target (`docker-image://`,
 /// `input:`), for a `context:` source; `None` for other values (a local directory is
 /// transferred by the caller, with its filters).

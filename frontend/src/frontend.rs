@@ -1,5 +1,6 @@
 //! One BuildKit request, end to end: options → spec → target → LLB → Solve → Return.
 
+use crate::contexts::Given;
 use crate::plan::{self, PlanError};
 use crate::signing::{Choice, Signer};
 use crate::spec::{ImageConfig, SpecErrors};
@@ -377,25 +378,17 @@ async fn forward(
     file: &SpecFile,
     f: plan::Forward,
 ) -> Result<FrontendResult, FrontendError> {
-    let mut frontend_opts: BTreeMap<String, String> = opts
-        .opts
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "target" | "source" | "cmdline" | "dockerfilekey"
-            )
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    frontend_opts.insert("source".into(), f.frontend.image.value.clone());
-    if let Some(cmdline) = &f.frontend.cmdline {
-        frontend_opts.insert("cmdline".into(), cmdline.clone());
-    }
+    let mut frontend_opts = crate::handoff::options(
+        opts,
+        BTreeMap::new(),
+        &["target", "dockerfilekey"],
+        &f.frontend.image.value,
+        f.frontend.cmdline.as_deref(),
+        &f.key,
+    );
     if !f.rest.is_empty() {
         frontend_opts.insert("target".into(), f.rest.clone());
     }
-    frontend_opts.insert("dalec.target".into(), f.key.clone());
     let path = format!("/{}", file.name.trim_start_matches('/'));
     let mut actions = FileActions::new();
     if let Some((dir, _)) = path.rsplit_once('/').filter(|(d, _)| !d.is_empty()) {
@@ -405,8 +398,7 @@ async fn forward(
         actions.mkfile(&path, 0o644, file.data.clone()),
         &format!("[kiln] forward {} to {}", file.name, f.frontend.image.value),
     );
-    let mut inputs = opts.inputs.clone();
-    inputs.insert("dockerfile".to_string(), spec.marshal());
+    let inputs = crate::handoff::inputs(opts, "dockerfile", &spec);
     tracing::debug!("forwarding target {} to {}", f.key, f.frontend.image.value);
     Ok(gw
         .solve_frontend("gateway.v0", frontend_opts, inputs)
@@ -426,23 +418,17 @@ async fn signing_config(
         message,
         details: vec![],
     };
-    let local = if context == "context" {
-        "context".to_string()
-    } else {
-        match opts.named_context(context) {
-            Some(v) => v
-                .strip_prefix("local:")
-                .ok_or_else(|| {
-                    failed(format!(
-                        "signing config: build context {context:?} is {v:?}; it must be a directory"
-                    ))
-                })?
-                .to_string(),
-            None => {
-                return Err(failed(format!(
-                    "signing config: build context {context:?} was not given: pass --build-context {context}=<dir>"
-                )));
-            }
+    let local = match crate::contexts::given(opts, context) {
+        Given::Directory(dir) => dir,
+        Given::Other(v) => {
+            return Err(failed(format!(
+                "signing config: build context {context:?} is {v:?}; it must be a directory"
+            )));
+        }
+        Given::Missing => {
+            return Err(failed(format!(
+                "signing config: build context {context:?} was not given: pass --build-context {context}=<dir>"
+            )));
         }
     };
     let relative = path.trim_start_matches('/');

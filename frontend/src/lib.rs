@@ -8,6 +8,7 @@
 //! - [`contexts`]: named build contexts that replace the build worker.
 //! - [`repos`]: the spec's extra package repositories as mounts for apt steps.
 //! - [`signing`]: the signer frontend a build hands its packages to.
+//! - [`handoff`]: the `gateway.v0` requests to other frontends (forwarded targets, signers).
 //! - [`pipeline`]: worker → sources → package → container, as LLB.
 //! - [`plan`]: spec text and options to the LLB of one target (pure).
 //! - [`resolve`]: the offline `lint` and `resolve` views.
@@ -20,6 +21,7 @@ pub mod debian;
 pub mod distro;
 pub mod frontend;
 pub mod generators;
+pub mod handoff;
 pub mod pipeline;
 pub mod plan;
 pub mod repos;

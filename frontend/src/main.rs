@@ -2,10 +2,9 @@
 //! offline commands for people, editors and pre-commit hooks otherwise.
 
 use clap::{Parser, Subcommand};
-use kiln_buildkit::gateway::Gateway;
+use kiln_buildkit::gateway::{Gateway, StdioError};
 use kiln_buildkit::llb::definition_to_json;
 use kiln_buildkit::options::BuildOpts;
-use kiln_buildkit::transport;
 use kiln_frontend::{frontend, plan, resolve, targets};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,18 +110,14 @@ fn main() -> ExitCode {
 /// Runs as a BuildKit frontend over stdin/stdout.
 async fn serve() -> ExitCode {
     tracing::debug!("started");
-    let gateway = match transport::stdio_channel().await {
-        Ok(channel) => match Gateway::connect(channel).await {
-            Ok(g) => g,
-            Err(e) => {
-                eprintln!("kiln-frontend: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+    let gateway = match Gateway::connect_stdio().await {
+        Ok(g) => g,
+        Err(e @ StdioError::NotPipes(_)) => {
+            eprintln!("kiln-frontend: {e}\nRun `kiln-frontend --help` for the offline commands.");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
-            eprintln!(
-                "kiln-frontend: not started by BuildKit (stdin/stdout must be pipes): {e}\nRun `kiln-frontend --help` for the offline commands."
-            );
+            eprintln!("kiln-frontend: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -126,26 +126,24 @@ pub fn request(
     signer: &Signer,
     packages: &State,
 ) -> (BTreeMap<String, String>, BTreeMap<String, pb::Definition>) {
-    let mut frontend_opts: BTreeMap<String, String> = signer
+    let args = signer
         .args
         .iter()
         .map(|(k, v)| (format!("build-arg:{k}"), v.clone()))
         .collect();
-    frontend_opts.extend(
-        opts.opts
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "source" | "cmdline"))
-            .map(|(k, v)| (k.clone(), v.clone())),
+    let mut frontend_opts = crate::handoff::options(
+        opts,
+        args,
+        &[],
+        &signer.image,
+        signer.cmdline.as_deref(),
+        &signer.key,
     );
-    frontend_opts.insert("source".into(), signer.image.clone());
-    if let Some(cmdline) = &signer.cmdline {
-        frontend_opts.insert("cmdline".into(), cmdline.clone());
-    }
     frontend_opts.insert("contextkey".into(), "context".into());
-    frontend_opts.insert("dalec.target".into(), signer.key.clone());
-    let mut inputs = opts.inputs.clone();
-    inputs.insert("context".into(), packages.marshal());
-    (frontend_opts, inputs)
+    (
+        frontend_opts,
+        crate::handoff::inputs(opts, "context", packages),
+    )
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! **Architecture Invariant:** the LLB of a source does not depend on the target, so a source
 //! is fetched once per build however many targets use it.
 
+use crate::contexts::Given;
 use crate::spec::{InlineFile, Mode};
 use crate::spec::{Located, Pos, Source, SourceMount, SpecError};
 use kiln_buildkit::llb::{
@@ -74,48 +75,36 @@ fn context_state(
     include: Vec<String>,
     exclude: Vec<String>,
 ) -> Result<State, SpecError> {
-    let local_name = if name == "context" {
-        "context".to_string()
-    } else {
-        match inp.opts.named_context(name) {
-            Some(v) => match v.strip_prefix("local:") {
-                Some(dir) => dir.to_string(),
-                None => {
-                    let resolve_mode = inp.opts.image_resolve_mode();
-                    let Some(state) = crate::contexts::image_or_target(
-                        inp.opts,
-                        name,
-                        v,
-                        &inp.platform,
-                        resolve_mode,
-                    ) else {
-                        return Err(inp.error(pos, format!("build context {name:?} is {v:?}: a context source takes a directory, an image (docker-image://REF) or a bake target (target:NAME)")));
-                    };
-                    let state = state.map_err(|e| inp.error(pos, e))?;
-                    // A local directory is filtered during its transfer; these are filtered here.
-                    if include.is_empty() && exclude.is_empty() {
-                        return Ok(state);
-                    }
-                    let opts = CopyOptions {
-                        dir_copy_contents: true,
-                        include_patterns: include,
-                        exclude_patterns: exclude,
-                        ..Default::default()
-                    };
-                    return Ok(State::scratch().file(
-                        FileActions::new().copy(&state, "/", "/", opts),
-                        &format!("[kiln] filter build context {name}"),
-                    ));
-                }
-            },
-            None => {
-                return Err(inp.error(
-                    pos,
-                    format!(
-                        "build context {name:?} was not given: pass --build-context {name}=<dir>"
-                    ),
-                ));
+    let local_name = match crate::contexts::given(inp.opts, name) {
+        Given::Directory(dir) => dir,
+        Given::Other(v) => {
+            let resolve_mode = inp.opts.image_resolve_mode();
+            let Some(state) =
+                crate::contexts::image_or_target(inp.opts, name, v, &inp.platform, resolve_mode)
+            else {
+                return Err(inp.error(pos, format!("build context {name:?} is {v:?}: a context source takes a directory, an image (docker-image://REF) or a bake target (target:NAME)")));
+            };
+            let state = state.map_err(|e| inp.error(pos, e))?;
+            // A local directory is filtered during its transfer; these are filtered here.
+            if include.is_empty() && exclude.is_empty() {
+                return Ok(state);
             }
+            let opts = CopyOptions {
+                dir_copy_contents: true,
+                include_patterns: include,
+                exclude_patterns: exclude,
+                ..Default::default()
+            };
+            return Ok(State::scratch().file(
+                FileActions::new().copy(&state, "/", "/", opts),
+                &format!("[kiln] filter build context {name}"),
+            ));
+        }
+        Given::Missing => {
+            return Err(inp.error(
+                pos,
+                format!("build context {name:?} was not given: pass --build-context {name}=<dir>"),
+            ));
         }
     };
     let o = LocalOptions {

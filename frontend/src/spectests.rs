@@ -34,13 +34,6 @@ pub fn compile_regex(re: &str) -> Result<regex_lite::Regex, String> {
     })
 }
 
-/// Whether `text` still holds a build-arg reference (`$NAME`, `${NAME}`) to substitute.
-pub fn has_arg_reference(text: &str) -> bool {
-    text.as_bytes()
-        .windows(2)
-        .any(|w| w[0] == b'$' && (w[1] == b'{' || w[1] == b'_' || w[1].is_ascii_alphabetic()))
-}
-
 /// `kiln-frontend match REGEX FILE` in a test container: whether the file's content matches
 /// (anywhere, as Go's `regexp.Match`).
 pub fn file_matches(re: &str, path: &std::path::Path) -> Result<bool, String> {
@@ -328,13 +321,5 @@ mod tests {
                 .contains("invalid regular expression")
         );
         assert!(file_matches("x", &dir.path().join("nope")).is_err());
-    }
-
-    #[test]
-    fn arg_references_are_spotted() {
-        assert!(has_arg_reference("^v${VERSION}$"));
-        assert!(has_arg_reference("$VERSION"));
-        assert!(!has_arg_reference("^v1$"));
-        assert!(!has_arg_reference("a$|b$"));
     }
 }

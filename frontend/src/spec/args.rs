@@ -40,6 +40,14 @@ fn always_allowed(name: &str) -> bool {
         || name.starts_with("KILN_")
 }
 
+/// Whether `text` holds a build-arg reference (`$NAME`, `${NAME}`) that substitution would
+/// replace: `$` before `{`, a letter or `_`, the forms [`substitute`] expands.
+pub fn has_reference(text: &str) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'$' && (w[1] == b'{' || w[1] == b'_' || w[1].is_ascii_alphabetic()))
+}
+
 /// What substitution needs to know about the request.
 #[derive(Debug, Clone, Default)]
 pub struct SubstituteOptions {
@@ -554,5 +562,13 @@ targets:\n  bookworm:\n    dependencies:\n      runtime:\n        libc: {version
         let t = &s.targets["bookworm"];
         let libc = &t.dependencies.as_ref().unwrap().runtime.as_ref().unwrap().0["libc"];
         assert_eq!(libc.as_ref().unwrap().version[0].value, ">= out");
+    }
+
+    #[test]
+    fn arg_references_are_spotted() {
+        assert!(has_reference("^v${VERSION}$"));
+        assert!(has_reference("$VERSION"));
+        assert!(!has_reference("^v1$"));
+        assert!(!has_reference("a$|b$"));
     }
 }

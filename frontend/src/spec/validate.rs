@@ -632,7 +632,7 @@ impl Checker<'_> {
     /// once the args are substituted.
     fn regexes(&mut self, list: &[Located<String>]) {
         for re in list {
-            if crate::spectests::has_arg_reference(&re.value) {
+            if super::args::has_reference(&re.value) {
                 continue;
             }
             if let Err(e) = crate::spectests::compile_regex(&re.value) {

@@ -6,7 +6,6 @@
 use kiln_buildkit::gateway::{FrontendResult, Gateway};
 use kiln_buildkit::llb::{CopyOptions, FileActions, State};
 use kiln_buildkit::options::BuildOpts;
-use kiln_buildkit::transport;
 use std::process::ExitCode;
 
 /// Where the record goes in the result.
@@ -55,16 +54,10 @@ async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, String> 
 }
 
 async fn serve() -> ExitCode {
-    let gw = match transport::stdio_channel().await {
-        Ok(channel) => match Gateway::connect(channel).await {
-            Ok(g) => g,
-            Err(e) => {
-                eprintln!("test signer: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+    let gw = match Gateway::connect_stdio().await {
+        Ok(g) => g,
         Err(e) => {
-            eprintln!("test signer: not started by BuildKit: {e}");
+            eprintln!("test signer: {e}");
             return ExitCode::FAILURE;
         }
     };
