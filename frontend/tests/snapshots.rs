@@ -1,0 +1,135 @@
+//! Snapshots (`insta`) of what kiln generates: the LLB JSON (as `kiln-frontend llb` prints it)
+//! of every compat spec and every example spec for every target, and every generated file of
+//! the Debian family (`debian/`, build and install scripts, maintainer scripts, spec-test
+//! scripts). Users' BuildKit caches depend on the digests: a commit that moves them shows it in
+//! its snapshot diff and says why.
+
+use kiln_buildkit::llb::{State, definition_to_json};
+use kiln_buildkit::options::BuildOpts;
+use kiln_frontend::{debian, distro, plan, spectests, targets};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// (file name, text, build args) of every spec that lowers: the compat specs (but the partial
+/// one and the signer config) and the example specs.
+fn specs() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+    let mut out = Vec::new();
+    for dir in ["tests/compat/dalec", "specs"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .expect("spec dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+            .filter(|p| !p.ends_with("sign_config.yml") && !p.ends_with("source-inline.yml"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let name = file_name(&p);
+            let args = match name.as_str() {
+                "moby-runc.yml" => vec![
+                    ("VERSION", "1.1.12"),
+                    ("RUNC_COMMIT", "51d5e94601ceffbbd85688df1c928ecccbfa4685"),
+                ],
+                _ => vec![],
+            };
+            let text = std::fs::read_to_string(&p).expect("spec text");
+            out.push((name, text, args));
+        }
+    }
+    out
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn opts(target: &str, args: &[(&str, &str)]) -> BuildOpts {
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), target.into());
+    for (k, v) in args {
+        opts.opts.insert(format!("build-arg:{k}"), (*v).into());
+    }
+    opts
+}
+
+fn snapshot_name(spec: &str, what: &str) -> String {
+    format!(
+        "{}__{}",
+        spec.trim_end_matches(".yml"),
+        what.replace('/', "-")
+    )
+}
+
+fn settings(dir: &str) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots")
+            .join(dir),
+    );
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+#[test]
+fn llb_of_every_spec_for_every_target() {
+    let settings = settings("llb");
+    for (name, text, args) in specs() {
+        for t in targets::list() {
+            let opts = opts(&t.name, &args);
+            // Dockerfile build sources are solved by BuildKit first; their contexts stand in.
+            let built: BTreeMap<String, State> = plan::build_sources(&name, &text, &opts)
+                .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name))
+                .into_iter()
+                .map(|b| (b.key, b.context))
+                .collect();
+            let plan = plan::plan(&name, &text, &opts, &built)
+                .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name));
+            let mut out = serde_json::to_string_pretty(&definition_to_json(&plan.state.marshal()))
+                .expect("json");
+            for (i, test) in plan.tests.iter().enumerate() {
+                let json = definition_to_json(&test.marshal());
+                let _ = write!(
+                    out,
+                    "\n--- test {i}\n{}",
+                    serde_json::to_string_pretty(&json).expect("json")
+                );
+            }
+            settings.bind(|| insta::assert_snapshot!(snapshot_name(&name, &t.name), out));
+        }
+    }
+}
+
+#[test]
+fn generated_files_of_every_spec_for_every_debian_distro() {
+    let settings = settings("files");
+    for (name, text, args) in specs() {
+        for d in distro::DISTROS {
+            let opts = opts(&format!("{}/deb", d.key), &args);
+            let spec = plan::resolve_spec(&name, &text, Some(d.key), &opts)
+                .unwrap_or_else(|e| panic!("{name} {}: {e}", d.key));
+            let pkg = debian::Package::new(&spec, d, None);
+            let mut out = String::new();
+            for f in debian::debian_dir(&spec, d, &pkg) {
+                let _ = write!(out, "=== {} ({:o})\n{}\n", f.path, f.mode, f.contents);
+            }
+            for t in &spec.tests {
+                let _ = write!(
+                    out,
+                    "=== test {}\n{}\n",
+                    t.name.value,
+                    spectests::script(t)
+                );
+            }
+            settings.bind(|| insta::assert_snapshot!(snapshot_name(&name, d.key), out));
+        }
+    }
+}
