@@ -126,7 +126,7 @@ pub fn image_config(base: &[u8], image: &ImageConfig, platform: &pb::Platform) -
     if c["Env"].as_array().is_none_or(|e| e.is_empty()) {
         c["Env"] = json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
     }
-    let words = |s: &str| crate::shell::split(s).unwrap_or_default();
+    let words = |s: &str| kiln_spec::words::split(s).unwrap_or_default();
     if let Some(ep) = &image.entrypoint {
         c["Entrypoint"] = json!(words(&ep.value));
         c["Cmd"] = Value::Null;

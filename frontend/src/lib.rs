@@ -15,8 +15,10 @@
 //! - [`support`]: what parses but cannot be built yet (errors, never silent skips).
 //! - [`frontend`]: one BuildKit request, end to end.
 
+pub use kiln_spec as spec;
+pub use kiln_spec::date;
+
 pub mod contexts;
-pub mod date;
 pub mod debian;
 pub mod distro;
 pub mod frontend;
@@ -26,15 +28,12 @@ pub mod pipeline;
 pub mod plan;
 pub mod repos;
 pub mod resolve;
-#[cfg(test)]
-mod schema;
 pub mod shell;
 pub mod signing;
 pub mod sources;
-pub mod spec;
 pub mod spectests;
 pub mod support;
 pub mod targets;
 
 /// The JSON Schema of the spec format (generated from the model; a test keeps it current).
-pub const SCHEMA: &str = include_str!("../../docs/spec.schema.json");
+pub use kiln_spec::SCHEMA;

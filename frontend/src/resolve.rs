@@ -1,22 +1,12 @@
 //! Offline views of a spec: `lint` and `resolve`.
 
 use crate::plan::{self, PlanError};
-use crate::spec::{self, Spec, SpecErrors, SubstituteOptions};
+use crate::spec::{self, Spec};
 use crate::targets;
 use kiln_buildkit::options::BuildOpts;
 use serde_json::Value;
 
-/// Checks a spec the way a build would, without an engine: syntax, shape, rules and arg
-/// references. Partial specs (no name or version) pass: those are only needed to build.
-pub fn lint(file: &str, text: &str) -> Result<(), SpecErrors> {
-    let mut s = spec::load(file, text)?;
-    let o = SubstituteOptions {
-        allow_any_arg: true,
-        ..Default::default()
-    };
-    // Arg values are checked again when a target is built, with the real build args.
-    spec::substitute(&mut s, file, text, &o)
-}
+pub use kiln_spec::lint;
 
 /// Removes nulls, empty lists, empty maps and `false` so the resolved spec shows only what
 /// is set.

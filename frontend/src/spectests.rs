@@ -17,22 +17,7 @@ const OUT: &str = "/tmp/kiln-test";
 /// Go's rules (RE2) as in Dalec, not those of the distro's grep.
 pub const FRONTEND_MOUNT: &str = "/run/kiln/frontend";
 
-/// Compiles a `matches` expression. Go's RE2 syntax and semantics (leftmost-first, `^`/`$` at
-/// the ends of the text unless `(?m)`, `.` not matching a newline unless `(?s)`, ASCII `\d\w\s`)
-/// are those of `regex-lite`; Unicode classes (`\p{..}`) are not supported.
-pub fn compile_regex(re: &str) -> Result<regex_lite::Regex, String> {
-    regex_lite::Regex::new(re).map_err(|e| {
-        let text = e.to_string();
-        // regex-lite's message ends with the reason on its last line.
-        text.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or(&text)
-            .trim()
-            .trim_start_matches("error: ")
-            .to_string()
-    })
-}
+pub use kiln_spec::regex::compile as compile_regex;
 
 /// `kiln-frontend match REGEX FILE` in a test container: whether the file's content matches
 /// (anywhere, as Go's `regexp.Match`).
@@ -151,7 +136,7 @@ pub fn script(t: &TestSpec) -> String {
     }
     for (i, step) in t.steps.iter().enumerate() {
         let n = i + 1;
-        let words = crate::shell::split(&step.command.value).unwrap_or_default();
+        let words = kiln_spec::words::split(&step.command.value).unwrap_or_default();
         let argv: Vec<String> = words.iter().map(|w| quote(w)).collect();
         let env: Vec<String> = step
             .env

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use kiln_frontend::spec::{self, SpecErrors};
+use kiln_spec::{self as spec, SpecErrors};
 use libfuzzer_sys::fuzz_target;
 
 const FILE: &str = "fuzz.yml";
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     match spec::load(FILE, &text) {
         Ok(s) => {
-            if let Err(errors) = kiln_frontend::resolve::lint(FILE, &text) {
+            if let Err(errors) = spec::lint(FILE, &text) {
                 render(&errors);
             }
             let _ = spec::for_target(&s, "bookworm");

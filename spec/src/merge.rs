@@ -104,7 +104,7 @@ fn merge_image(mut root: ImageConfig, t: &ImageConfig) -> ImageConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::load;
+    use crate::load;
 
     const SPEC: &str = "name: a\nversion: '1'\n\
 dependencies:\n  build: {gcc: }\n  runtime: {libc: }\n  sysext: {s: }\n\

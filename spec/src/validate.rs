@@ -535,7 +535,7 @@ impl Checker<'_> {
     fn image(&mut self, i: &ImageConfig) {
         let img = &i;
         for cmd in [&img.entrypoint, &img.cmd].into_iter().flatten() {
-            if crate::shell::split(&cmd.value).is_none() {
+            if crate::words::split(&cmd.value).is_none() {
                 self.at(
                     cmd.pos,
                     format!("{:?} has an unterminated quote", cmd.value),
@@ -598,7 +598,7 @@ impl Checker<'_> {
             self.mounts(&t.mounts);
             for step in &t.steps {
                 let cmd = &step.command;
-                match crate::shell::split(&cmd.value) {
+                match crate::words::split(&cmd.value) {
                     None => self.at(
                         cmd.pos,
                         format!("test command {:?} has an unterminated quote", cmd.value),
@@ -635,7 +635,7 @@ impl Checker<'_> {
             if super::args::has_reference(&re.value) {
                 continue;
             }
-            if let Err(e) = crate::spectests::compile_regex(&re.value) {
+            if let Err(e) = crate::regex::compile(&re.value) {
                 self.at(
                     re.pos,
                     format!("invalid regular expression {:?}: {e}", re.value),

@@ -469,7 +469,7 @@ impl Expander<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::load;
+    use crate::load;
 
     fn run(text: &str, args: &[(&str, &str)]) -> Result<Spec, SpecErrors> {
         let mut s = load("spec.yml", text)?;

@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 use std::fmt::Write;
 
-/// The JSON Schema of [`crate::spec::Spec`], with the top-level `x-` rule.
+/// The JSON Schema of [`crate::Spec`], with the top-level `x-` rule.
 pub fn generate() -> Value {
     let schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
-        .into_root_schema_for::<crate::spec::Spec>();
+        .into_root_schema_for::<crate::Spec>();
     let mut v = serde_json::to_value(schema).unwrap_or_default();
     v["title"] = json!("kiln package spec (Dalec format)");
     v["patternProperties"] = json!({ "^[xX]-": {} });
@@ -168,7 +168,7 @@ mod tests {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
             let name = path.display().to_string();
-            if let Err(e) = crate::resolve::lint(&name, &text) {
+            if let Err(e) = crate::lint(&name, &text) {
                 panic!("{name}:\n{e}");
             }
             n += 1;
