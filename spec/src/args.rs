@@ -4,6 +4,7 @@
 use super::error::{SpecError, SpecErrors};
 use super::located::{Located, Pos};
 use super::model::*;
+use super::names::Host;
 use std::collections::BTreeMap;
 
 /// Platform args: substituted only when declared under `args:` (Dalec's opt-in rule).
@@ -177,7 +178,7 @@ impl Expander<'_> {
         }
     }
 
-    fn env(&mut self, env: &mut EnvMap) {
+    fn env<K>(&mut self, env: &mut BTreeMap<K, Located<String>>) {
         for v in env.values_mut() {
             self.field(Some(v));
         }
@@ -227,10 +228,23 @@ impl Expander<'_> {
         for g in s.generate.iter_mut() {
             if let Some(gomod) = g.gomod.as_mut() {
                 let auth = std::mem::take(&mut gomod.auth);
-                gomod.auth = auth
-                    .into_iter()
-                    .map(|(host, a)| (self.expand(&host, Pos::default()), a))
-                    .collect();
+                let mut checked = BTreeMap::new();
+                for (host, a) in auth {
+                    let expanded = self.expand(&host, Pos::default());
+                    match Host::parse(&expanded) {
+                        Ok(h) => {
+                            checked.insert(h, a);
+                        }
+                        Err(e) => self.errors.push(SpecError::at_key(
+                            self.file,
+                            self.src,
+                            &host,
+                            Pos::default(),
+                            e,
+                        )),
+                    }
+                }
+                gomod.auth = checked;
             }
         }
     }

@@ -12,6 +12,7 @@ mod load;
 mod located;
 mod merge;
 mod model;
+pub mod names;
 pub mod regex;
 #[cfg(test)]
 mod schema;
@@ -25,6 +26,7 @@ pub use load::{load, load_package_config};
 pub use located::{Located, Pos};
 pub use merge::for_target;
 pub use model::*;
+pub use names::{DependencyName, EnvName, Host};
 pub use validate::spec as validate;
 
 /// The JSON Schema of the spec format (generated from the model; a test keeps it current).

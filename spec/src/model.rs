@@ -4,6 +4,7 @@
 //! top level. Values that later checks must point at are [`Located`].
 
 use super::located::Located;
+use crate::names::{DependencyName, EnvName, Host};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,9 +39,13 @@ impl schemars::JsonSchema for Scalar {
     }
 }
 
-/// A map of strings to strings whose values may be written as numbers or booleans
+/// Environment variables: checked names to values that may be written as numbers or booleans
 /// (`CGO_ENABLED: 1`); each value keeps its position.
-pub type EnvMap = BTreeMap<String, Located<String>>;
+pub type EnvMap = BTreeMap<EnvName, Located<String>>;
+
+/// Build args handed to another build (a Dockerfile, a signer): names to values that may be
+/// written as numbers or booleans; each value keeps its position.
+pub type ArgMap = BTreeMap<String, Located<String>>;
 
 /// The whole spec file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -231,7 +236,7 @@ strict! {
         /// Build args of the Dockerfile build.
         #[serde(default)]
         #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
-        pub args: EnvMap,
+        pub args: ArgMap,
     }
 }
 
@@ -362,7 +367,7 @@ strict! {
         pub paths: Vec<Located<String>>,
         /// Private module hosts and how to authenticate to them.
         #[serde(default)]
-        pub auth: BTreeMap<String, GomodAuth>,
+        pub auth: BTreeMap<Host, GomodAuth>,
     }
 }
 
@@ -632,6 +637,26 @@ strict! {
     }
 }
 
+/// The name a file is installed under: `name` when it is set and not empty (Dalec's docs write
+/// `name: ""` for the file's own name), else the last component of `path`.
+pub fn installed_name<'a>(path: &'a str, name: Option<&'a str>) -> &'a str {
+    match name {
+        Some(n) if !n.is_empty() => n,
+        _ => path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(path),
+    }
+}
+
+impl SystemdUnit {
+    /// The unit's installed name (see [`installed_name`]).
+    pub fn installed<'a>(unit: Option<&'a SystemdUnit>, path: &'a str) -> &'a str {
+        installed_name(path, unit.and_then(|u| u.name.as_deref()))
+    }
+}
+
 strict! {
     /// A systemd unit.
     pub struct SystemdUnit {
@@ -727,7 +752,7 @@ strict! {
 /// Packages by name with their constraints. The legacy list form (`- pkg`) is accepted and
 /// kept (Dalec drops it silently).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct DependencyList(pub BTreeMap<String, Option<Constraints>>);
+pub struct DependencyList(pub BTreeMap<DependencyName, Option<Constraints>>);
 
 strict! {
     /// Version and architecture constraints of one dependency.
@@ -766,7 +791,7 @@ impl<'de> Visitor<'de> for DependencyListVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DependencyList, A::Error> {
         let mut out = BTreeMap::new();
-        while let Some(name) = map.next_key::<String>()? {
+        while let Some(name) = map.next_key::<DependencyName>()? {
             out.insert(name, map.next_value()?);
         }
         Ok(DependencyList(out))
@@ -774,8 +799,8 @@ impl<'de> Visitor<'de> for DependencyListVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DependencyList, A::Error> {
         let mut out = BTreeMap::new();
-        while let Some(name) = seq.next_element::<Located<String>>()? {
-            out.insert(name.value, None);
+        while let Some(name) = seq.next_element::<DependencyName>()? {
+            out.insert(name, None);
         }
         Ok(DependencyList(out))
     }
@@ -1094,7 +1119,7 @@ strict! {
         /// Build args passed to it (args are substituted).
         #[serde(default)]
         #[cfg_attr(test, schemars(with = "BTreeMap<String, Scalar>"))]
-        pub args: EnvMap,
+        pub args: ArgMap,
     }
 }
 

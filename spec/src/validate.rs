@@ -3,6 +3,7 @@
 use super::error::SpecError;
 use super::located::{Located, Pos};
 use super::model::*;
+use super::names;
 use crate::date;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,6 +84,32 @@ impl Checker<'_> {
                 ),
             );
         }
+        for (field, value) in [
+            (
+                "packager",
+                s.packager.as_ref().map(|p| (p.value.as_str(), p.pos)),
+            ),
+            ("website", s.website.as_deref().map(|w| (w, Pos::default()))),
+            ("vendor", s.vendor.as_deref().map(|v| (v, Pos::default()))),
+            ("license", s.license.as_deref().map(|l| (l, Pos::default()))),
+            (
+                "version",
+                s.version.as_ref().map(|v| (v.value.as_str(), v.pos)),
+            ),
+            (
+                "revision",
+                s.revision.as_ref().map(|v| (v.value.as_str(), v.pos)),
+            ),
+        ] {
+            if let Some((v, pos)) = value
+                && let Err(e) = names::check_single_line(field, v.trim())
+            {
+                match pos.line {
+                    0 => self.at_key(field, pos, e),
+                    _ => self.at(pos, e),
+                }
+            }
+        }
         for (name, src) in &s.sources {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
                 self.at_key(
@@ -138,6 +165,10 @@ impl Checker<'_> {
             }
             if entry.author.value.trim().is_empty() {
                 self.at(entry.author.pos, "changelog author must not be empty");
+            } else if let Err(e) =
+                names::check_single_line("changelog author", entry.author.value.trim())
+            {
+                self.at(entry.author.pos, e);
             }
         }
     }
@@ -271,6 +302,17 @@ impl Checker<'_> {
                 self.at(
                     g.pos,
                     "a generator needs exactly one of gomod, cargohome, pip, nodemod",
+                );
+            }
+            if let Some(sub) = &g.subpath
+                && !names::stays_inside(sub.value.trim_start_matches('/'))
+            {
+                self.at(
+                    sub.pos,
+                    format!(
+                        "generator subpath {:?} must stay inside the source (no '..')",
+                        sub.value
+                    ),
                 );
             }
         }
@@ -413,9 +455,29 @@ impl Checker<'_> {
                 );
             }
             if let Some(name) = cfg.value.as_ref().and_then(|c| c.name.as_ref())
-                && name.value.contains('/')
+                && (name.value.contains('/') || name.value == "." || name.value == "..")
             {
-                self.at(name.pos, "artifact name must not contain '/' (use subpath)");
+                self.at(
+                    name.pos,
+                    format!(
+                        "artifact name {:?} must be a plain file name (no '/'; use subpath)",
+                        name.value
+                    ),
+                );
+            }
+            if let Some(sub) = cfg.value.as_ref().and_then(|c| c.subpath.as_ref())
+                && !names::stays_inside(sub.value.trim_start_matches('/'))
+            {
+                self.at(
+                    sub.pos,
+                    format!(
+                        "subpath {:?} must stay inside the install directory (no '..')",
+                        sub.value
+                    ),
+                );
+            }
+            if let Some(c) = &cfg.value {
+                self.owner(c.user.as_deref(), c.group.as_deref(), cfg.pos);
             }
         }
     }
@@ -437,12 +499,61 @@ impl Checker<'_> {
         }
         if let Some(sd) = &a.systemd {
             for path in sd.units.keys().chain(sd.dropins.keys()) {
-                if path.starts_with('/') || path.split('/').any(|c| c == "..") {
+                if !names::stays_inside(path) {
                     self.at_key(
                         path,
                         Pos::default(),
                         format!("systemd path {path:?} must be relative to the build root"),
                     );
+                }
+            }
+            for (path, unit) in &sd.units {
+                if let Err(e) = names::check_unit_name(SystemdUnit::installed(unit.as_ref(), path))
+                {
+                    self.at_key(path, Pos::default(), e);
+                }
+            }
+            for (path, dropin) in &sd.dropins {
+                let Some(d) = dropin else {
+                    self.at_key(
+                        path,
+                        Pos::default(),
+                        format!("drop-in {path:?} needs the unit it extends (unit: NAME.service)"),
+                    );
+                    continue;
+                };
+                if let Err(e) = names::check_unit_name(&d.unit.value) {
+                    self.at(d.unit.pos, e);
+                }
+                let name = installed_name(path, d.name.as_deref());
+                if name.contains('/')
+                    || name == "."
+                    || name == ".."
+                    || name.chars().any(char::is_control)
+                {
+                    self.at_key(
+                        path,
+                        Pos::default(),
+                        format!("drop-in name {name:?} must be a plain file name (no '/')"),
+                    );
+                }
+            }
+        }
+        if let Some(dirs) = &a.create_directories {
+            for (dir, cfg) in dirs.config.iter().chain(&dirs.state) {
+                if dir.trim_matches('/').is_empty()
+                    || !names::stays_inside(dir.trim_start_matches('/'))
+                {
+                    self.at_key(
+                        dir,
+                        Pos::default(),
+                        format!(
+                            "directory {dir:?} must be a path inside /etc or /var/lib (no '..')"
+                        ),
+                    );
+                }
+                if let Some(c) = cfg {
+                    self.owner(c.user.as_deref(), c.group.as_deref(), Pos::default());
                 }
             }
         }
@@ -458,17 +569,23 @@ impl Checker<'_> {
             }
         }
         for e in a.users.iter().chain(&a.groups) {
-            if e.name.value.trim().is_empty() {
-                self.at(e.name.pos, "user and group names must not be empty");
+            if let Err(msg) = names::check_account_name(&e.name.value) {
+                self.at(e.name.pos, msg);
+            }
+        }
+    }
+
+    /// `user` and `group` of an installed file or directory.
+    fn owner(&mut self, user: Option<&str>, group: Option<&str>, pos: Pos) {
+        for name in [user, group].into_iter().flatten() {
+            if let Err(e) = names::check_account_name(name) {
+                self.at_key(name, pos, e);
             }
         }
     }
 
     fn dependency_list(&mut self, list: &DependencyList) {
-        for (name, c) in &list.0 {
-            if name.trim().is_empty() {
-                self.at(Pos::default(), "package name must not be empty");
-            }
+        for c in list.0.values() {
             for v in c.iter().flat_map(|c| &c.version) {
                 if !v.value.contains('$') && !valid_version_constraint(&v.value) {
                     self.at(v.pos, format!("invalid version constraint {:?}: expected an operator (<, <=, =, >=, >, <<, >>) and a version, e.g. \">= 1.2\"", v.value));
