@@ -6,9 +6,10 @@
 
 use crate::date;
 use crate::distro::Distro;
-use crate::shell::quote;
+use crate::shell::{Script, make_escape, quote};
 use crate::spec::{
     ArtifactConfig, ArtifactMap, Artifacts, DependencyList, EnvMap, Located, Pos, Spec,
+    SystemdUnit, installed_name, version,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -39,6 +40,17 @@ pub struct Package {
 
 fn text(field: &Option<Located<String>>) -> &str {
     field.as_ref().map_or("", |f| f.value.trim())
+}
+
+/// A value for one line of a control file, changelog or copyright file: the spec's rules
+/// refuse line breaks in such values; this keeps a line a line whatever reaches it (a control
+/// character becomes a space, so no value can start a field of its own).
+fn one_line(value: &str) -> String {
+    value
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 impl Package {
@@ -127,6 +139,55 @@ pub fn check(spec: &Spec) -> Vec<(String, Pos)> {
             pos(&spec.description),
         ));
     }
+    let deps = spec.dependencies.as_ref();
+    let lists = [
+        ("dependencies.build", deps.and_then(|d| d.build.as_ref())),
+        (
+            "dependencies.runtime",
+            deps.and_then(|d| d.runtime.as_ref()),
+        ),
+        (
+            "dependencies.recommends",
+            deps.and_then(|d| d.recommends.as_ref()),
+        ),
+        ("dependencies.test", deps.and_then(|d| d.test.as_ref())),
+        ("conflicts", spec.conflicts.as_ref()),
+        ("replaces", spec.replaces.as_ref()),
+        ("provides", spec.provides.as_ref()),
+    ];
+    for (field, list) in lists {
+        for (name, c) in list.into_iter().flat_map(|l| &l.0) {
+            let valid = name.len() >= 2
+                && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && name
+                    .split_once(':')
+                    .map_or(&**name, |(n, _)| n)
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+            if !valid {
+                problems.push((
+                    format!("{field}: {:?} is not a Debian package name (lower-case letters, digits, '+', '-' and '.'; an optional :arch)", &**name),
+                    Pos::default(),
+                ));
+            }
+            for v in c.iter().flat_map(|c| &c.version) {
+                let Some(parsed) = version::parse(&v.value) else {
+                    continue;
+                };
+                if debian_op(parsed.op).is_none() {
+                    problems.push((
+                        format!("version constraint {:?} of {} cannot be written as a Debian relation: Debian has <<, <=, =, >= and >> but no !=", v.value, &**name),
+                        v.pos,
+                    ));
+                } else if field == "provides" && parsed.op != version::Op::Eq {
+                    problems.push((
+                        format!("provides {} {:?}: a Debian Provides takes only an exact version (= {})", &**name, v.value, parsed.version),
+                        v.pos,
+                    ));
+                }
+            }
+        }
+    }
     if let Some(src) = spec.sources.get("debian") {
         problems.push(("a source named \"debian\" would collide with the generated debian/ directory; rename it".into(), src.pos));
     }
@@ -151,8 +212,15 @@ pub fn debian_dir(spec: &Spec, distro: &Distro, pkg: &Package) -> Vec<GeneratedF
         file("debian/copyright".into(), 0o644, copyright(spec)),
         file("debian/source/format".into(), 0o644, "3.0 (quilt)\n".into()),
         file("debian/kiln/build.sh".into(), 0o755, build_script(spec)),
-        file("debian/kiln/install.sh".into(), 0o755, install_script(spec)),
+        file(
+            "debian/kiln/install.sh".into(),
+            0o755,
+            install_script(spec, distro),
+        ),
     ];
+    if let Some(script) = fixperms_script(spec) {
+        files.push(file("debian/kiln/fixperms.sh".into(), 0o755, script));
+    }
     let links = links_file(spec);
     if !links.is_empty() {
         files.push(file(format!("debian/{}.links", pkg.name), 0o644, links));
@@ -177,21 +245,26 @@ fn relation(name: &str, version: &[Located<String>], arch: &[String]) -> Vec<Str
     if version.is_empty() {
         return vec![format!("{name}{arch}")];
     }
+    // Constraints are checked when the spec is read and for the target (see [`check`]): one
+    // that does not parse, or that Debian cannot express, never reaches a relation.
     version
         .iter()
-        .map(|c| {
-            let c = c.value.trim();
-            let split = c.find(|ch: char| !"<>=!".contains(ch)).unwrap_or(c.len());
-            let (op, ver) = c.split_at(split);
-            let op = match op {
-                "" | "==" | "=" => "=",
-                ">" => ">>",
-                "<" => "<<",
-                other => other,
-            };
-            format!("{name} ({op} {}){arch}", ver.trim())
-        })
+        .filter_map(|c| version::parse(&c.value))
+        .filter_map(|c| Some(format!("{name} ({} {}){arch}", debian_op(c.op)?, c.version)))
         .collect()
+}
+
+/// A Debian relation operator; Debian has no `!=`.
+fn debian_op(op: version::Op) -> Option<&'static str> {
+    use version::Op;
+    Some(match op {
+        Op::Lt => "<<",
+        Op::Le => "<=",
+        Op::Eq => "=",
+        Op::Ge => ">=",
+        Op::Gt => ">>",
+        Op::Ne => return None,
+    })
 }
 
 /// Renders a dependency list as Debian relations.
@@ -261,14 +334,19 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
     runtime.extend(relations(deps.and_then(|d| d.runtime.as_ref())));
     let name = text(&spec.name);
     let mut out = String::new();
+    let name = one_line(name);
     let _ = writeln!(out, "Source: {name}");
     out.push_str("Section: misc\nPriority: optional\n");
-    let _ = writeln!(out, "Maintainer: {}", maintainer(text(&spec.packager)));
+    let _ = writeln!(
+        out,
+        "Maintainer: {}",
+        one_line(&maintainer(text(&spec.packager)))
+    );
     out.push_str("Rules-Requires-Root: no\n");
     let _ = writeln!(out, "Build-Depends: {}", build_deps.join(", "));
     out.push_str("Standards-Version: 4.6.2\n");
     if let Some(w) = spec.website.as_deref().filter(|w| !w.trim().is_empty()) {
-        let _ = writeln!(out, "Homepage: {}", w.trim());
+        let _ = writeln!(out, "Homepage: {}", one_line(w));
     }
     out.push('\n');
     let _ = writeln!(out, "Package: {name}");
@@ -301,12 +379,9 @@ fn systemd_units(spec: &Spec) -> Vec<(String, bool, bool)> {
     sd.units
         .iter()
         .map(|(path, u)| {
+            let name = SystemdUnit::installed(u.as_ref(), path).to_string();
             let u = u.clone().unwrap_or_default();
-            (
-                u.name.unwrap_or_else(|| basename(path).to_string()),
-                u.enable,
-                u.start,
-            )
+            (name, u.enable, u.start)
         })
         .collect()
 }
@@ -333,6 +408,10 @@ pub fn rules(spec: &Spec) -> String {
     if artifacts(spec).is_some_and(|a| a.disable_strip) {
         out.push_str("\noverride_dh_strip:\n");
     }
+    if fixperms_script(spec).is_some() {
+        // dh_fixperms resets modes to debhelper's defaults; the spec's own come back after.
+        out.push_str("\noverride_dh_fixperms:\n\tdh_fixperms\n\tdebian/kiln/fixperms.sh\n");
+    }
     let units = systemd_units(spec);
     if !units.is_empty() {
         out.push_str("\noverride_dh_installsystemd:\n");
@@ -348,7 +427,12 @@ pub fn rules(spec: &Spec) -> String {
             if !start {
                 flags.push_str(" --no-start");
             }
-            let names: Vec<String> = names.iter().map(|n| quote(n)).collect();
+            // Unit names are checked when the spec is read; escaping for make and the shell
+            // keeps a recipe line inert whatever reaches it.
+            let names: Vec<String> = names
+                .iter()
+                .filter_map(|n| make_escape(&quote(n)).ok())
+                .collect();
             let _ = writeln!(out, "\tdh_installsystemd{flags} {}", names.join(" "));
         }
     }
@@ -385,7 +469,7 @@ pub fn changelog(spec: &Spec, distro: &Distro, pkg: &Package) -> String {
     let _ = writeln!(
         out,
         "\n -- {}  {}",
-        maintainer(author),
+        one_line(&maintainer(author)),
         date::rfc2822(pkg.epoch)
     );
     out
@@ -396,9 +480,9 @@ pub fn copyright(spec: &Spec) -> String {
     let mut out = String::from(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
     );
-    let _ = writeln!(out, "Upstream-Name: {}", text(&spec.name));
+    let _ = writeln!(out, "Upstream-Name: {}", one_line(text(&spec.name)));
     if let Some(w) = spec.website.as_deref().filter(|w| !w.trim().is_empty()) {
-        let _ = writeln!(out, "Source: {}", w.trim());
+        let _ = writeln!(out, "Source: {}", one_line(w));
     }
     let holder = spec
         .vendor
@@ -412,36 +496,43 @@ pub fn copyright(spec: &Spec) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .unwrap_or("unknown");
-    let _ = writeln!(out, "\nFiles: *\nCopyright: {holder}\nLicense: {license}");
+    let _ = writeln!(
+        out,
+        "\nFiles: *\nCopyright: {}\nLicense: {}",
+        one_line(holder),
+        one_line(license)
+    );
     out
 }
 
-fn exports(out: &mut String, env: &EnvMap, indent: &str) {
+fn exports(script: &mut Script, env: &EnvMap, indent: &str) {
     for (k, v) in env {
-        let _ = writeln!(out, "{indent}export {k}={}", quote(&v.value));
+        script.export(indent, k, &v.value);
     }
 }
 
 /// `debian/kiln/build.sh`: the spec's build steps, each in a subshell, in the build root.
 pub fn build_script(spec: &Spec) -> String {
-    let mut out = String::from(
-        "#!/usr/bin/env bash\n# Generated by kiln: the spec's build steps.\nset -ex\n",
-    );
-    out.push_str(&crate::generators::build_env(spec));
-    let Some(build) = &spec.build else { return out };
-    exports(&mut out, &build.env, "");
+    let mut script =
+        Script::new("#!/usr/bin/env bash\n# Generated by kiln: the spec's build steps.\nset -ex\n");
+    script.raw(&crate::generators::build_env(spec));
+    let Some(build) = &spec.build else {
+        return script.finish();
+    };
+    exports(&mut script, &build.env, "");
     for (i, step) in build.steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "\n# step {} (spec line {})\n(",
-            i + 1,
-            step.command.pos.line
-        );
-        exports(&mut out, &step.env, "  ");
-        out.push_str(step.command.value.trim_end());
-        out.push_str("\n)\n");
+        script
+            .raw("\n")
+            .comment(&format!(
+                "step {} (spec line {})",
+                i + 1,
+                step.command.pos.line
+            ))
+            .raw("(");
+        exports(&mut script, &step.env, "  ");
+        script.spec_command(&step.command.value).raw(")");
     }
-    out
+    script.finish()
 }
 
 const INSTALL_PRELUDE: &str = r#"#!/usr/bin/env bash
@@ -517,7 +608,7 @@ fn join(dir: &str, sub: &str) -> String {
 }
 
 /// `debian/kiln/install.sh`: copies every artifact to its place in `debian/<name>/`.
-pub fn install_script(spec: &Spec) -> String {
+pub fn install_script(spec: &Spec, distro: &Distro) -> String {
     let mut out = INSTALL_PRELUDE.to_string();
     let name = text(&spec.name);
     let _ = writeln!(out, "\nPKG={}", quote(&format!("debian/{name}")));
@@ -554,28 +645,26 @@ pub fn install_script(spec: &Spec) -> String {
         );
     }
     if let Some(sd) = &a.systemd {
+        let unit_dir = distro.systemd_unit_dir;
         for (path, unit) in &sd.units {
-            let installed = unit
-                .as_ref()
-                .and_then(|u| u.name.clone())
-                .unwrap_or_else(|| basename(path).to_string());
+            let installed = SystemdUnit::installed(unit.as_ref(), path);
             let _ = writeln!(
                 out,
-                "kiln_install usr/lib/systemd/system {} {} ''",
+                "kiln_install {unit_dir} {} {} ''",
                 quote(path),
-                quote(&installed)
+                quote(installed)
             );
         }
         for (path, dropin) in &sd.dropins {
             let Some(d) = &dropin else { continue };
-            let installed = d.name.clone().unwrap_or_else(|| basename(path).to_string());
-            let dir = format!("usr/lib/systemd/system/{}.d", d.unit.value);
+            let installed = installed_name(path, d.name.as_deref());
+            let dir = format!("{unit_dir}/{}.d", d.unit.value);
             let _ = writeln!(
                 out,
                 "kiln_install {} {} {} ''",
                 quote(&dir),
                 quote(path),
-                quote(&installed)
+                quote(installed)
             );
         }
     }
@@ -592,6 +681,76 @@ pub fn install_script(spec: &Spec) -> String {
     }
     out
 }
+
+/// The mode an artifact must keep in the package: the spec's `permissions`, else those of the
+/// inline source file it is (`<source>` or `<source>/<file>`), if any.
+fn kept_mode(spec: &Spec, path: &str, cfg: Option<&ArtifactConfig>) -> Option<u32> {
+    if let Some(p) = cfg.and_then(|c| c.permissions.as_ref()) {
+        return Some(p.value.0);
+    }
+    let (key, rest) = path.split_once('/').unwrap_or((path, ""));
+    let inline = spec.sources.get(key)?.value.inline.as_ref()?;
+    let file = match (rest, &inline.file, &inline.dir) {
+        ("", Some(f), _) => f,
+        (name, None, Some(d)) if !name.is_empty() => d.files.get(name)?,
+        _ => return None,
+    };
+    file.permissions.as_ref().map(|p| p.value.0)
+}
+
+/// `debian/kiln/fixperms.sh`, when artifacts have modes of their own: run after dh_fixperms,
+/// it gives them back the modes dh_fixperms reset to debhelper's defaults (a 0700 binary, a
+/// 0600 config file), as Dalec does.
+pub fn fixperms_script(spec: &Spec) -> Option<String> {
+    let a = artifacts(spec)?;
+    let name = text(&spec.name);
+    let doc_dir = format!("usr/share/doc/{name}");
+    let mut lines = String::new();
+    for (dir, map) in plain_kinds(a, &doc_dir) {
+        for (path, cfg) in map {
+            let cfg = cfg.value.as_ref();
+            let Some(mode) = kept_mode(spec, path, cfg) else {
+                continue;
+            };
+            let _ = writeln!(
+                lines,
+                "kiln_mode {} {} {} {:o}",
+                quote(&join(dir, subpath(cfg))),
+                quote(path),
+                quote(
+                    cfg.and_then(|c| c.name.as_ref())
+                        .map_or("", |n| n.value.as_str())
+                ),
+                mode
+            );
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{FIXPERMS_PRELUDE}\nPKG={}\n{lines}",
+        quote(&format!("debian/{name}"))
+    ))
+}
+
+const FIXPERMS_PRELUDE: &str = r#"#!/usr/bin/env bash
+# Generated by kiln: the spec's file modes, applied again after dh_fixperms.
+set -euo pipefail
+
+# kiln_mode DIR PATTERN NAME MODE: chmod what kiln_install put into DIR for PATTERN.
+kiln_mode() {
+  local dir="$PKG/$1" pattern="$2" name="$3" mode="$4" f
+  local IFS=$'\n'
+  shopt -s nullglob
+  # shellcheck disable=SC2206 # the pattern is a glob on purpose
+  local matches=( $pattern )
+  shopt -u nullglob
+  for f in "${matches[@]}"; do
+    chmod "$mode" "$dir/${name:-$(basename "$f")}"
+  done
+}
+"#;
 
 fn mode_arg(cfg: Option<&ArtifactConfig>) -> String {
     cfg.and_then(|c| c.permissions.as_ref())
@@ -766,7 +925,7 @@ Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello pr
             build.contains("(\n  export V=1\n./configure && make\n)\n"),
             "{build}"
         );
-        let install = install_script(&spec);
+        let install = install_script(&spec, distro::find("bookworm").unwrap());
         assert!(
             install.contains("kiln_install usr/bin hello-2.10/hello '' 755\n"),
             "{install}"
@@ -790,5 +949,102 @@ Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello pr
         assert!(problems[1].starts_with("invalid Debian upstream version \"v1\""));
         assert!(problems[2].starts_with("packager is required"));
         assert!(problems[3].starts_with("description is required"));
+    }
+
+    #[test]
+    fn units_go_where_the_release_looks_and_empty_names_mean_the_file() {
+        let text = "name: u\nartifacts:\n  systemd:\n    units:\n      src/a.service: {name: \"\", enable: true}\n      src/b.socket: {name: c.socket}\n";
+        let spec = load("spec.yml", text).unwrap();
+        let bookworm = install_script(&spec, distro::find("bookworm").unwrap());
+        assert!(
+            bookworm.contains("kiln_install lib/systemd/system src/a.service a.service ''\n"),
+            "{bookworm}"
+        );
+        let trixie = install_script(&spec, distro::find("trixie").unwrap());
+        assert!(
+            trixie.contains("kiln_install usr/lib/systemd/system src/b.socket c.socket ''\n"),
+            "{trixie}"
+        );
+        let rules = rules(&spec);
+        assert!(
+            rules.contains("\tdh_installsystemd --no-start a.service\n"),
+            "{rules}"
+        );
+        assert!(
+            rules.contains("\tdh_installsystemd --no-enable --no-start c.socket\n"),
+            "{rules}"
+        );
+    }
+
+    #[test]
+    fn modes_come_back_after_dh_fixperms() {
+        let text = "name: m\nsources:\n  src:\n    inline:\n      dir:\n        files:\n          s.conf: {contents: x, permissions: 0600}\n          t: {contents: y}\nartifacts:\n  binaries:\n    src/t: {permissions: 0700}\n  configFiles:\n    src/s.conf:\n";
+        let spec = load("spec.yml", text).unwrap();
+        let rules = rules(&spec);
+        assert!(
+            rules.contains("override_dh_fixperms:\n\tdh_fixperms\n\tdebian/kiln/fixperms.sh\n"),
+            "{rules}"
+        );
+        let script = fixperms_script(&spec).unwrap();
+        assert!(
+            script.contains("kiln_mode usr/bin src/t '' 700\n"),
+            "{script}"
+        );
+        assert!(
+            script.contains("kiln_mode etc src/s.conf '' 600\n"),
+            "{script}"
+        );
+        // No modes of its own: no override, the LLB of such specs does not move.
+        let plain = "name: p\nartifacts:\n  binaries:\n    out/p:\n";
+        assert!(fixperms_script(&load("spec.yml", plain).unwrap()).is_none());
+        assert!(!rules_of(plain).contains("dh_fixperms"));
+    }
+
+    fn rules_of(text: &str) -> String {
+        rules(&load("spec.yml", text).unwrap())
+    }
+
+    #[test]
+    fn debian_refuses_what_a_relation_cannot_say() {
+        let text = "name: ab\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\ndependencies:\n  runtime:\n    libfoo: {version: [\"!= 1.2\"]}\n    Bad_Name:\nprovides:\n  virt: {version: [\">= 2\"]}\n";
+        let spec = load("spec.yml", text).unwrap();
+        let problems = check(&spec);
+        let messages: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(problems.len(), 3, "{messages:?}");
+        assert!(
+            messages[0]
+                .starts_with("dependencies.runtime: \"Bad_Name\" is not a Debian package name"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with(
+                "version constraint \"!= 1.2\" of libfoo cannot be written as a Debian relation"
+            ),
+            "{messages:?}"
+        );
+        assert_eq!(
+            problems[1].1,
+            Pos {
+                line: 7,
+                column: 24
+            }
+        );
+        assert!(
+            messages[2].starts_with("provides virt \">= 2\""),
+            "{messages:?}"
+        );
+        // Never rendered, even if it got this far.
+        assert_eq!(
+            relations(spec.dependencies.as_ref().and_then(|d| d.runtime.as_ref())),
+            vec!["Bad_Name".to_string()]
+        );
+    }
+
+    #[test]
+    fn control_values_stay_on_their_line() {
+        assert_eq!(
+            one_line(" A <a@b.c>\nEssential: yes "),
+            "A <a@b.c> Essential: yes"
+        );
     }
 }

@@ -26,6 +26,10 @@ pub struct Distro {
     pub builder_packages: &'static [&'static str],
     /// The `debhelper-compat` level this distro's debhelper supports.
     pub debhelper_compat: u32,
+    /// Where the package installs systemd units, relative to the root: where this
+    /// release's `dh_installsystemd` looks for them (bookworm's debhelper only under
+    /// `lib/systemd/system`; merged-/usr releases under `usr/lib/systemd/system`).
+    pub systemd_unit_dir: &'static str,
 }
 
 const DEB_BUILDER_PACKAGES: &[&str] = &["build-essential", "debhelper", "dpkg-dev"];
@@ -41,6 +45,7 @@ pub const DISTROS: &[Distro] = &[
         codename: "bookworm",
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
+        systemd_unit_dir: "lib/systemd/system",
     },
     Distro {
         key: "trixie",
@@ -51,6 +56,7 @@ pub const DISTROS: &[Distro] = &[
         codename: "trixie",
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
+        systemd_unit_dir: "usr/lib/systemd/system",
     },
 ];
 

@@ -95,8 +95,8 @@ fn gomod_auth(gomod: &GeneratorGomod) -> (String, Vec<Mount>) {
         hosts.push(host.split(':').next().unwrap_or(host).to_string());
     }
     script.push_str(&format!(
-        "export GOPRIVATE=\"${{GOPRIVATE:+$GOPRIVATE,}}{}\"\n",
-        hosts.join(",")
+        "export GOPRIVATE=\"${{GOPRIVATE:+$GOPRIVATE,}}\"{}\n",
+        quote(&hosts.join(","))
     ));
     (script, mounts)
 }

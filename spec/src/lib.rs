@@ -17,6 +17,7 @@ pub mod regex;
 #[cfg(test)]
 mod schema;
 mod validate;
+pub mod version;
 pub mod words;
 mod yaml;
 

@@ -33,15 +33,7 @@ pub fn is_file_source(s: &Source) -> bool {
 const KINDS: &str = "context, git, http, image, inline, build";
 
 fn valid_version_constraint(c: &str) -> bool {
-    let c = c.trim();
-    let split = c.find(|ch: char| !"<>=!".contains(ch)).unwrap_or(c.len());
-    let (op, ver) = c.split_at(split);
-    let ver = ver.trim();
-    matches!(
-        op,
-        "" | "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "<<" | ">>"
-    ) && !ver.is_empty()
-        && !ver.contains(|ch: char| ch.is_whitespace() || "<>=!~^,".contains(ch))
+    super::version::parse(c).is_some()
 }
 
 impl Checker<'_> {

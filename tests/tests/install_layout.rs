@@ -1,0 +1,46 @@
+//! The install layout of a package, checked where it counts: in a clean container of the
+//! distro, after dpkg installed the package (file modes, systemd units and their links).
+
+use kiln_e2e::*;
+
+fn layout_is_installed(distro: &str, version_id: &str) {
+    if !engine_ready() {
+        return;
+    }
+    let spec = repo_root().join("tests/fixtures/install-layout.yml");
+    let out = build_to_dir(&spec, &format!("{distro}/deb"));
+    let deb = format!("kiln-layout_1.0-{version_id}u1_amd64.deb");
+    let files = file_names(out.path());
+    assert!(files.contains(&deb), "expected {deb} in {files:?}");
+    let o = install_and_run(
+        out.path(),
+        distro,
+        &deb,
+        "stat -c '%a %n' /usr/bin/layout-tool /etc/secret.conf \
+         && /usr/bin/layout-tool \
+         && test -f /usr/lib/systemd/system/kiln-layout.service \
+         && test -f /usr/lib/systemd/system/kiln-layout-idle.service \
+         && readlink /etc/systemd/system/multi-user.target.wants/kiln-layout.service \
+         && if [ -e /etc/systemd/system/multi-user.target.wants/kiln-layout-idle.service ]; then echo idle unit enabled; fi",
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "install or checks failed:\n{shown}");
+    assert!(shown.contains("700 /usr/bin/layout-tool"), "{shown}");
+    assert!(shown.contains("600 /etc/secret.conf"), "{shown}");
+    assert!(shown.contains("layout-tool ran"), "{shown}");
+    assert!(
+        shown.contains("/lib/systemd/system/kiln-layout.service"),
+        "the enabled unit has no multi-user.target.wants link:\n{shown}"
+    );
+    assert!(!shown.contains("idle unit enabled"), "{shown}");
+}
+
+#[test]
+fn bookworm_keeps_modes_and_installs_units() {
+    layout_is_installed("bookworm", "debian12");
+}
+
+#[test]
+fn trixie_keeps_modes_and_installs_units() {
+    layout_is_installed("trixie", "debian13");
+}
