@@ -131,6 +131,20 @@ pub fn resolve_spec(
     Ok(merged)
 }
 
+/// The `SOURCE_DATE_EPOCH` build arg: unset or empty means none; anything but a whole number
+/// of seconds since 1970 is an error that names it (a wrong value is never dropped silently:
+/// the packages' dates would quietly change).
+pub fn source_date_epoch(build_args: &BTreeMap<String, String>) -> Result<Option<i64>, String> {
+    match build_args.get("SOURCE_DATE_EPOCH").map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).map(Some).ok_or_else(|| {
+            format!(
+                "invalid build arg SOURCE_DATE_EPOCH={v:?}: expected a whole number of seconds since 1970-01-01 00:00 UTC, such as 1700000000"
+            )
+        }),
+    }
+}
+
 /// A request that a spec target hands to another frontend (`targets.<key>.frontend`).
 #[derive(Debug, Clone)]
 pub struct Forward {
@@ -222,9 +236,7 @@ pub fn plan_signed(
             built,
         },
         resolve_mode: opts.image_resolve_mode(),
-        source_date_epoch: build_args
-            .get("SOURCE_DATE_EPOCH")
-            .and_then(|v| v.trim().parse().ok()),
+        source_date_epoch: source_date_epoch(&build_args).map_err(PlanError::Target)?,
         frontend_image: frontend_image(opts),
         worker: crate::contexts::worker(opts, distro, &platform(opts), opts.image_resolve_mode())
             .map_err(PlanError::Target)?,

@@ -227,3 +227,23 @@ fn two_sources_at_one_build_mount_point_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn an_invalid_source_date_epoch_is_an_error_not_dropped() {
+    let text = std::fs::read_to_string(compat_dir().join("http-src.yml")).unwrap();
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    opts.opts
+        .insert("build-arg:SOURCE_DATE_EPOCH".into(), "yesterday".into());
+    let e = plan::plan("http-src.yml", &text, &opts, &Default::default())
+        .err()
+        .expect("an error")
+        .to_string();
+    assert!(
+        e.starts_with("invalid build arg SOURCE_DATE_EPOCH=\"yesterday\": expected a whole number"),
+        "{e}"
+    );
+    opts.opts
+        .insert("build-arg:SOURCE_DATE_EPOCH".into(), " 1700000000 ".into());
+    assert!(plan::plan("http-src.yml", &text, &opts, &Default::default()).is_ok());
+}
