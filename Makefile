@@ -7,7 +7,7 @@ IMAGE    := kiln/frontend:dev
 # Prefix for recipe lines that talk to the engine.
 ENGINE   := eval "$$(scripts/engine.sh up)" &&
 
-.PHONY: all build image test-signer demo test unit e2e bench lint engine engine-down clean
+.PHONY: all build image test-signer demo test unit e2e bench bench-memory lint engine engine-down clean
 
 all: build
 
@@ -39,13 +39,17 @@ test-signer:
 test: image test-signer
 	$(ENGINE) cargo test --workspace --locked
 
-## unit: the tests that need no engine
+## unit: the tests that need no engine (unit, golden, compat, broken specs, snapshots)
 unit:
-	cargo test --workspace --locked --lib --bins
+	cargo test --workspace --locked --exclude kiln-e2e
 
-## bench: frontend image size, cold and cached build times against a plain Dockerfile
+## bench: frontend image size, cold and cached build times against a plain Dockerfile, then bench-memory
 bench: image
 	$(ENGINE) scripts/bench.sh
+
+## bench-memory: peak RSS of `lint` on the worst specs the alias bound accepts vs hello.yml (no engine)
+bench-memory: build
+	scripts/bench.sh memory
 
 ## lint: formatting and clippy, as CI wants them
 lint:

@@ -10,6 +10,8 @@
 //!
 //! **Architecture Invariant:** nothing in this crate knows about package specs.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod caps;
 pub mod entrypoint;
 pub mod errdefs;

@@ -15,6 +15,8 @@
 //! - [`support`]: what parses but cannot be built yet (errors, never silent skips).
 //! - [`frontend`]: one BuildKit request, end to end.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub use kiln_spec as spec;
 pub use kiln_spec::date;
 

@@ -1,6 +1,8 @@
 //! The kiln-frontend binary: a BuildKit frontend when BuildKit runs it (no arguments), and
 //! offline commands for people, editors and pre-commit hooks otherwise.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use clap::{Parser, Subcommand};
 use kiln_buildkit::gateway::{Gateway, StdioError};
 use kiln_buildkit::llb::definition_to_json;

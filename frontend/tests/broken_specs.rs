@@ -9,6 +9,8 @@
 //! checks the position and the message of every error, and that each rendered error starts
 //! with `file:line:col: ` and quotes the offending line.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_frontend::resolve;
 use kiln_frontend::spec::SpecError;
 use std::fmt::Write as _;

@@ -1,6 +1,8 @@
 //! The container route's base image: the distro image, or the spec's `image.base` / one
 //! `image.bases` entry (an image source, its `cmd` steps included).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_buildkit::llb::definition_to_json;
 use kiln_buildkit::options::BuildOpts;
 use kiln_frontend::plan;

@@ -1,6 +1,8 @@
 //! `--platform`: a build for another platform uses that platform's images and args, a list of
 //! platforms is checked as a whole, and platforms kiln cannot build are refused by name.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_buildkit::llb::definition_to_json;
 use kiln_buildkit::options::BuildOpts;
 use kiln_frontend::{plan, resolve};

@@ -4,6 +4,8 @@
 //! scripts). Users' BuildKit caches depend on the digests: a commit that moves them shows it in
 //! its snapshot diff and says why.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_buildkit::llb::{State, definition_to_json};
 use kiln_buildkit::options::BuildOpts;
 use kiln_frontend::{debian, distro, plan, spectests, targets};
@@ -15,9 +17,12 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Build args a spec needs, as (name, value).
+type BuildArgs = Vec<(&'static str, &'static str)>;
+
 /// (file name, text, build args) of every spec that lowers: the compat specs (but the partial
 /// one and the signer config) and the example specs.
-fn specs() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+fn specs() -> Vec<(String, String, BuildArgs)> {
     let mut out = Vec::new();
     for dir in ["tests/compat/dalec", "specs"] {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))

@@ -5,6 +5,8 @@
 //! **Architecture Invariant:** the spec crate never talks to BuildKit and has no gRPC or async
 //! dependency; loading is a pure function from text to a checked value or located errors.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod args;
 pub mod date;
 mod error;

@@ -5,6 +5,8 @@
 //! `kiln/frontend:dev` (`make image`). Outside CI, a missing engine skips them with a
 //! message; with `CI=true` it fails them.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

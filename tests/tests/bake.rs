@@ -1,5 +1,7 @@
 //! `docker buildx bake`: every target of a spec in one command, as CI runs it.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

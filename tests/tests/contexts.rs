@@ -1,6 +1,8 @@
 //! Named build contexts that replace the build worker, under Dalec's names: the image the
 //! worker is made from (`debian:bookworm`), or a complete worker (`dalec-bookworm-worker`).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

@@ -1,5 +1,7 @@
 //! What users see when something is wrong: the message and where it points.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

@@ -1,6 +1,8 @@
 //! `targets.<key>.frontend`: a spec target handed to another frontend image. Here the other
 //! frontend is kiln itself, which then builds the rest of the route from the forwarded spec.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 
 #[test]

@@ -1,6 +1,8 @@
 //! Dependency generators against the real registries this machine reaches: crates.io for
 //! `cargohome`, PyPI for `pip`. The builds themselves run without network.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

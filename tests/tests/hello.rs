@@ -1,5 +1,7 @@
 //! specs/hello.yml end to end: real engine, real dpkg, real program.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

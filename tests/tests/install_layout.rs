@@ -1,6 +1,8 @@
 //! The install layout of a package, checked where it counts: in a clean container of the
 //! distro, after dpkg installed the package (file modes, systemd units and their links).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 
 fn layout_is_installed(distro: &str, version_id: &str) {

@@ -2,6 +2,8 @@
 //! whose spec tests ran in an i386 container, and an i386 image that runs. The engine's mirror
 //! (scripts/engine.sh) serves debian:bookworm for both platforms.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

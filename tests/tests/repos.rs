@@ -2,6 +2,8 @@
 //! `data`), its key fetched over HTTP and its list inline give a build dependency, a runtime
 //! dependency installed into the container, and the file a spec test checks.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::path::Path;
 use std::process::Command;

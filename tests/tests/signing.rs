@@ -2,6 +2,8 @@
 //! kiln/test-signer:dev, which returns them with a record of the request), its files come back
 //! over the packages, and the container installs the signed ones.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::process::Command;
 

@@ -2,6 +2,8 @@
 //! inline, http from a server on loopback, git from a `git daemon`, an image with cmd steps,
 //! and a patch; then a patch that does not apply.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use kiln_e2e::*;
 use std::path::Path;
 use std::process::Command;

@@ -3,6 +3,8 @@
 //! `/signed-by-test-signer` recording the request: the target key (`dalec.target`), the
 //! artifacts' file names and every `build-arg:` option, one `key=value` line each.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use kiln_buildkit::gateway::{FrontendResult, Gateway};
 use kiln_buildkit::llb::{CopyOptions, FileActions, State};
 use kiln_buildkit::options::BuildOpts;
