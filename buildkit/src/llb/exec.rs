@@ -47,6 +47,7 @@ enum MountKind {
 
 /// A mount of an exec.
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct Mount {
     dest: String,
     kind: MountKind,
@@ -127,6 +128,7 @@ impl Mount {
 
 /// A command to run, with its environment and mounts.
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct Exec {
     args: Vec<String>,
     env: BTreeMap<String, String>,
@@ -195,6 +197,7 @@ impl Exec {
 
 /// The outputs of an exec: its root filesystem and each writable bind mount.
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct ExecResult {
     node: Arc<Node>,
     outputs: BTreeMap<String, i64>,

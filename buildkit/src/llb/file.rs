@@ -6,6 +6,7 @@ use crate::pb;
 
 /// Options of a copy action.
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct CopyOptions {
     /// Copy the contents of a source directory rather than the directory itself.
     pub dir_copy_contents: bool,
@@ -76,6 +77,7 @@ enum Action {
 
 /// A chain of file actions applied in order to one state.
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct FileActions {
     actions: Vec<Action>,
 }

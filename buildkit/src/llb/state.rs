@@ -7,6 +7,7 @@ use crate::pb;
 ///
 /// States are values: every method returns a new state and leaves the receiver unchanged.
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct State {
     pub(crate) output: Option<Output>,
     pub(crate) platform: Option<pb::Platform>,
