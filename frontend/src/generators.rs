@@ -61,7 +61,7 @@ const GOMOD_SECRETS: &str = "/run/kiln/gomod-auth";
 /// Basic `x-access-token:<token>`, as Dalec's credential helper does, or a whole header),
 /// through `GIT_CONFIG_*` variables so no file keeps it. The hosts join `GOPRIVATE`, so Go
 /// fetches them directly rather than through a proxy or checksum database.
-fn gomod_auth(gomod: &GeneratorGomod) -> (String, Vec<Mount>) {
+fn gomod_auth(gomod: &GeneratorGomod, source: &str) -> (String, Vec<Mount>) {
     if gomod.auth.is_empty() {
         return (String::new(), Vec::new());
     }
@@ -77,7 +77,15 @@ fn gomod_auth(gomod: &GeneratorGomod) -> (String, Vec<Mount>) {
             (None, None) => continue,
         };
         let secret = format!("{GOMOD_SECRETS}/{host}/{kind}");
-        mounts.push(Mount::secret(&secret, id));
+        mounts.push(Mount::secret(&secret, id).optional());
+        // A missing secret is named with what needs it (the step points at the source's line).
+        script.push_str(&format!(
+            "[ -r {} ] || {{ echo {} >&2; exit 1; }}\n",
+            quote(&secret),
+            quote(&format!(
+                "kiln: secret {id:?} (the {kind} for Go module host {host}, gomod auth of source {source}) was not given: pass --secret id={id},src=FILE"
+            ))
+        ));
         let header = if kind == "token" {
             format!(
                 "\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat {})\" | base64 -w0)\"",
@@ -193,7 +201,11 @@ pub fn generate(
                 format!("{ROOT}{dir}/{key}/{sub}")
             };
             let (script, kind) = script(g, &src_dir);
-            let (auth_script, secrets) = g.gomod.as_ref().map(gomod_auth).unwrap_or_default();
+            let (auth_script, secrets) = g
+                .gomod
+                .as_ref()
+                .map(|m| gomod_auth(m, key))
+                .unwrap_or_default();
             // The build's environment applies (proxies, GOPRIVATE, registries, ...).
             let env = spec.build.iter().flat_map(|b| b.env.iter());
             let exec = env.fold(Exec::shell(auth_script + &script), |e, (k, v)| {

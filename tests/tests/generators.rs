@@ -134,12 +134,21 @@ fn gomod_generator_authenticates_to_private_hosts_with_secrets() {
         assert_gomod_demo_runs(&o, out.path());
     }
     // Without the secret (and without the cached download, which does not need it), the
-    // build is refused and names the secret.
+    // build is refused: the message names the secret, what needs it and how to give it, and
+    // the failing step shows the source's lines of the spec.
     let auth = "            \"@HOST@\":\n              token: gomod-token\n";
     let (o, _) = build_gomod_demo("s3cret", auth, &["--no-cache"]);
     let log = text(&o);
     assert!(!o.status.success(), "{log}");
-    assert!(log.contains("gomod-token"), "{log}");
+    assert!(
+        log.contains("kiln: secret \"gomod-token\" (the token for Go module host"),
+        "{log}"
+    );
+    assert!(
+        log.contains("pass --secret id=gomod-token,src=FILE"),
+        "{log}"
+    );
+    assert!(log.contains("spec.yml:"), "no spec lines in:\n{log}");
 }
 
 /// Standard base64 of `text` (for an Authorization header).

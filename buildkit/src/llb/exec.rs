@@ -105,6 +105,15 @@ impl Mount {
         }
     }
 
+    /// The same secret mount, but a missing secret leaves the path absent instead of failing
+    /// the step, so the step can say which secret is missing and why it is needed.
+    pub fn optional(mut self) -> Mount {
+        if let MountKind::Secret { optional, .. } = &mut self.kind {
+            *optional = true;
+        }
+        self
+    }
+
     /// The same mount, read-only (a read-only bind mount has no output).
     pub fn readonly(mut self) -> Mount {
         self.readonly = true;
