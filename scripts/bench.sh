@@ -1,13 +1,67 @@
 #!/usr/bin/env bash
 # `make bench`: the frontend image size, and cold and fully cached build times of
 # specs/hello.yml (bookworm/deb) next to bench/hello/Dockerfile doing the same steps,
-# on the same engine, in the same run. Ratios are kiln / Dockerfile.
+# on the same engine, in the same run. Ratios are kiln / Dockerfile. Then the memory figures.
+#
+# `scripts/bench.sh memory` (`make bench-memory`, no engine needed): peak RSS and time of
+# `kiln-frontend lint` on the worst specs the alias bound accepts, next to specs/hello.yml in the
+# same run, and on the alias bomb it rejects. Ratios are worst case / hello.yml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${KILN_BENCH_RUNS:-5}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+
+bin=${KILN_BIN:-target/x86_64-unknown-linux-gnu/release/kiln-frontend}
+
+# rss_time WANT SPEC: run `lint SPEC` under GNU time; print "PEAK_KB SECONDS", fail unless its
+# exit status is WANT.
+rss_time() {
+  local want=$1 spec=$2 rc=0
+  /usr/bin/time -f '%M %e' -o "$out/time" "$bin" lint "$spec" >/dev/null 2>"$out/stderr" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    echo "kiln-frontend lint $spec: exit $rc, expected $want" >&2
+    head -c 500 "$out/stderr" >&2
+    return 1
+  fi
+  tail -n 1 "$out/time"
+}
+
+# The specs, generated into $out: 16 MiB of expanded text and nodes is the bound (spec/src/yaml.rs).
+memory_specs() {
+  local scalar head='name: hello\nversion: "1"\nrevision: 1\nlicense: MIT\n'
+  scalar=$(head -c 65536 /dev/zero | tr '\0' x)
+  # Bytes: one 64 KiB scalar as 252 arg defaults (the model copies each): just under the bound.
+  { printf %b "$head"; printf 'description: &a %s\nargs:\n' "$scalar"
+    for i in $(seq 252); do printf '  A%d: *a\n' "$i"; done; } >"$out/bytes.yml"
+  # Nodes: a 1000-entry env map as the env of 120 build steps: just under the bound.
+  { printf %b "$head"; printf 'x-env: &e {'; for i in $(seq 1000); do printf 'A%d: v, ' "$i"; done
+    printf 'Z: v}\nbuild:\n  steps:\n'; for _ in $(seq 120); do printf '    - {command: x, env: *e}\n'; done; } >"$out/nodes.yml"
+  # The bomb: the 64 KiB scalar aliased 20,000 times (1.3 GB expanded); rejected at its 254th alias.
+  { printf 'name: &a %s\nx-bomb: [' "$scalar"; for _ in $(seq 19999); do printf '*a, '; done
+    printf '*a]\n'; } >"$out/bomb.yml"
+}
+
+memory() {
+  [ -x "$bin" ] || { echo "no $bin: run make build (or set KILN_BIN)" >&2; return 1; }
+  memory_specs
+  local base kb s
+  read -r base s < <(rss_time 0 specs/hello.yml)
+  printf '\n%-28s %10s %12s %8s %8s\n' "lint (peak RSS)" "spec" "peak RSS" "time" "ratio"
+  printf '%-28s %9dB %10dKB %7.2fs %7.2fx\n' "specs/hello.yml" "$(stat -c %s specs/hello.yml)" "$base" "$s" 1
+  for c in "bytes:0:worst accepted (bytes)" "nodes:0:worst accepted (nodes)" "bomb:1:alias bomb (rejected)"; do
+    IFS=: read -r name want label <<<"$c"
+    read -r kb s < <(rss_time "$want" "$out/$name.yml")
+    printf '%-28s %9dB %10dKB %7.2fs %7.2fx\n' "$label" "$(stat -c %s "$out/$name.yml")" "$kb" "$s" \
+      "$(awk -v a="$kb" -v b="$base" 'BEGIN { print a / b }')"
+  done
+}
+
+if [ "${1:-}" = memory ]; then
+  memory
+  exit
+fi
 
 kiln() { docker buildx build -q -f specs/hello.yml --target bookworm/deb --output "type=local,dest=$out/kiln" . >/dev/null; }
 dockerfile() { docker buildx build -q -f bench/hello/Dockerfile --output "type=local,dest=$out/dockerfile" bench/hello >/dev/null; }
@@ -65,3 +119,5 @@ awk -v kh="$kh" -v dh="$dh" -v kf="$kf" -v df="$df" 'BEGIN {
   printf "subrequest) already costs +%.0f ms: starting and stopping its container, which BuildKit does\n", (kf - df) * 1000
   printf "for every gateway frontend and not for its built-in Dockerfile frontend.\n"
 }'
+
+memory

@@ -12,22 +12,48 @@ const DOCKERFILE_KEY: &str = "dockerfile";
 pub struct SpecFile {
     /// Its file name (the basename given to `-f`).
     pub name: String,
-    /// Its bytes.
+    /// Its bytes (only the first ones when it is larger than the reader wanted: see `size`).
     pub data: Vec<u8>,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl SpecFile {
+    /// A file read whole.
+    pub fn new(name: impl Into<String>, data: Vec<u8>) -> SpecFile {
+        let size = data.len() as u64;
+        SpecFile {
+            name: name.into(),
+            data,
+            size,
+        }
+    }
 }
 
 /// Reads the spec: from the `dockerfile` frontend input when present (e.g. a forwarded request;
 /// `opts.inputs` must have been filled), otherwise from the `dockerfile` local directory of the
-/// client session.
-pub async fn read_spec(gateway: &Gateway, opts: &BuildOpts) -> Result<SpecFile, GatewayError> {
+/// client session. A file over `max` bytes is not read whole: `data` then holds its first
+/// `max + 1` bytes and `size` its size, for the caller to refuse it.
+pub async fn read_spec(
+    gateway: &Gateway,
+    opts: &BuildOpts,
+    max: usize,
+) -> Result<SpecFile, GatewayError> {
     let name = opts.filename().to_string();
     let definition = match opts.inputs.get(DOCKERFILE_KEY) {
         Some(def) if opts.get("dockerfilekey").is_none() => def.clone(),
         _ => local_spec_source(opts, &name).marshal(),
     };
     let r: Ref = gateway.solve(definition).await?;
-    let data = gateway.read_file(&r, &name).await?;
-    Ok(SpecFile { name, data })
+    let data = gateway.read_file_at_most(&r, &name, max).await?;
+    let mut file = SpecFile::new(name, data);
+    if file.data.len() > max {
+        // Too large: one more call, on this error path only, for the size to report.
+        if let Some(stat) = gateway.stat_file(&r, &file.name).await? {
+            file.size = file.size.max(stat.size.max(0) as u64);
+        }
+    }
+    Ok(file)
 }
 
 /// The local source that holds the spec file.

@@ -10,6 +10,13 @@ use tonic::transport::Channel;
 
 /// The largest gRPC message BuildKit sends or accepts (16 MiB).
 pub const MAX_MESSAGE_SIZE: usize = 16 << 20;
+/// The largest request kiln sends: 4 MiB, what the gateway of BuildKit 0.13 (dockerd 26.1)
+/// accepts (grpc-go's default; later versions take 16 MiB). A larger request fails here with
+/// its size named, not with a raw gRPC error from the daemon.
+pub const MAX_REQUEST_SIZE: usize = 4 << 20;
+/// Error and warning messages are cut at this many bytes: nobody reads more, and the request
+/// that carries them stays small.
+pub const MAX_MESSAGE_TEXT: usize = 64 << 10;
 /// How much of a file one `ReadFile` call asks for; large files are read in ranges.
 const READ_CHUNK: i64 = 8 << 20;
 
@@ -25,6 +32,43 @@ pub struct GatewayError {
 
 /// Result type of gateway calls.
 pub type GatewayResult<T> = Result<T, GatewayError>;
+
+/// `n` bytes in MiB, for messages.
+fn mib(n: usize) -> String {
+    format!("{:.2} MiB", n as f64 / (1 << 20) as f64)
+}
+
+/// Fails when a `method` request of `len` bytes is more than BuildKit accepts; `context` says
+/// what kiln was doing.
+fn check_size(context: &str, method: &str, len: usize) -> GatewayResult<()> {
+    if len <= MAX_REQUEST_SIZE {
+        return Ok(());
+    }
+    Err(GatewayError {
+        context: context.to_string(),
+        status: tonic::Status::resource_exhausted(format!(
+            "the {method} request is {} ({len} bytes), more than the {} BuildKit accepts in one message",
+            mib(len),
+            mib(MAX_REQUEST_SIZE)
+        )),
+    })
+}
+
+/// `text` cut to [`MAX_MESSAGE_TEXT`] bytes (at a character boundary), saying so.
+pub fn clip(text: &str) -> String {
+    if text.len() <= MAX_MESSAGE_TEXT {
+        return text.to_string();
+    }
+    let mut at = MAX_MESSAGE_TEXT;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    format!(
+        "{}\n… (cut: the message is {} bytes)",
+        &text[..at],
+        text.len()
+    )
+}
 
 trait Context<T> {
     fn context(self, what: impl FnOnce() -> String) -> GatewayResult<T>;
@@ -145,6 +189,7 @@ impl Gateway {
     async fn solve_request(&self, mut req: gw::SolveRequest) -> GatewayResult<FrontendResult> {
         req.allow_result_return = true;
         req.allow_result_array_ref = true;
+        check_size("solve", "Solve", prost::Message::encoded_len(&req))?;
         let resp = self
             .client
             .clone()
@@ -216,14 +261,27 @@ impl Gateway {
 
     /// Reads a whole file of a ref, in ranges so that large files stay under the message limit.
     pub async fn read_file(&self, r: &Ref, path: &str) -> GatewayResult<Vec<u8>> {
+        self.read_file_at_most(r, path, usize::MAX - 1).await
+    }
+
+    /// Reads a file of a ref up to `max` bytes and one more: a result longer than `max` says
+    /// the file is, and nothing more of it was read.
+    pub async fn read_file_at_most(
+        &self,
+        r: &Ref,
+        path: &str,
+        max: usize,
+    ) -> GatewayResult<Vec<u8>> {
+        let wanted = max.saturating_add(1);
         let mut data = Vec::new();
         loop {
+            let length = (wanted - data.len()).min(READ_CHUNK as usize) as i64;
             let req = gw::ReadFileRequest {
                 r#ref: r.id.clone(),
                 file_path: path.to_string(),
                 range: Some(gw::FileRange {
                     offset: data.len() as i64,
-                    length: READ_CHUNK,
+                    length,
                 }),
                 mount_index: 0,
             };
@@ -235,7 +293,7 @@ impl Gateway {
                 .context(|| format!("read {path}"))?;
             let n = chunk.data.len() as i64;
             data.extend_from_slice(&chunk.data);
-            if n < READ_CHUNK {
+            if n < length || data.len() >= wanted {
                 return Ok(data);
             }
         }
@@ -329,7 +387,7 @@ impl Gateway {
         }
         let req = gw::WarnRequest {
             level: 1,
-            short: message.as_bytes().to_vec(),
+            short: clip(message).into_bytes(),
             ..Default::default()
         };
         self.client
@@ -371,26 +429,85 @@ impl Gateway {
 
     /// Returns an error as the frontend's outcome. `details` are typed error details
     /// (see [`crate::errdefs`]). Call exactly once, then exit.
+    ///
+    /// A message longer than [`MAX_MESSAGE_TEXT`] is cut, and details that would take the
+    /// request past [`MAX_REQUEST_SIZE`] are left out.
     pub async fn return_error(&self, message: &str, details: Vec<Any>) -> GatewayResult<()> {
-        // Code 2 (Unknown) makes docker print the message as it is.
-        let status = Status {
-            code: 2,
-            message: message.to_string(),
-            details,
-        };
-        self.r#return(gw::ReturnRequest {
-            result: None,
-            error: Some(status),
-        })
-        .await
+        self.r#return(error_request(message, details)).await
     }
 
     async fn r#return(&self, req: gw::ReturnRequest) -> GatewayResult<()> {
+        // A result too large to return is returned as an error that says so.
+        let req = match check_size(
+            "return the result",
+            "Return",
+            prost::Message::encoded_len(&req),
+        ) {
+            Ok(()) => req,
+            Err(e) if req.error.is_none() => error_request(e.status.message(), Vec::new()),
+            Err(e) => return Err(e),
+        };
         self.client
             .clone()
             .r#return(req)
             .await
             .context(|| "return the result".into())
             .map(|_| ())
+    }
+}
+
+/// The `Return` request for an error: the message cut to [`MAX_MESSAGE_TEXT`], the details
+/// dropped when they would not fit.
+fn error_request(message: &str, details: Vec<Any>) -> gw::ReturnRequest {
+    // Code 2 (Unknown) makes docker print the message as it is.
+    let mut status = Status {
+        code: 2,
+        message: clip(message),
+        details,
+    };
+    if prost::Message::encoded_len(&status) > MAX_REQUEST_SIZE - 1024 {
+        status.details.clear();
+    }
+    gw::ReturnRequest {
+        result: None,
+        error: Some(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_over_the_limit_fail_with_their_size() {
+        assert!(check_size("solve", "Solve", MAX_REQUEST_SIZE).is_ok());
+        let e = check_size("solve", "Solve", 5 << 20).unwrap_err();
+        assert_eq!(
+            e.status.message(),
+            "the Solve request is 5.00 MiB (5242880 bytes), more than the 4.00 MiB BuildKit accepts in one message"
+        );
+        assert!(e.to_string().starts_with("solve: the Solve request"));
+    }
+
+    #[test]
+    fn error_returns_stay_under_the_limit() {
+        let small = error_request("spec.yml:1:1: bad", vec![Any::default()]);
+        assert_eq!(small.error.as_ref().unwrap().message, "spec.yml:1:1: bad");
+        assert_eq!(small.error.as_ref().unwrap().details.len(), 1);
+        let huge_detail = Any {
+            type_url: "x".into(),
+            value: vec![b'a'; 5 << 20],
+        };
+        let long = "é".repeat(3 << 20);
+        let req = error_request(&long, vec![huge_detail]);
+        let status = req.error.as_ref().unwrap();
+        assert!(status.details.is_empty());
+        assert!(status.message.len() < MAX_MESSAGE_TEXT + 64);
+        assert!(
+            status
+                .message
+                .ends_with("(cut: the message is 6291456 bytes)")
+        );
+        assert!(prost::Message::encoded_len(&req) <= MAX_REQUEST_SIZE);
     }
 }

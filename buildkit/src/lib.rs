@@ -7,6 +7,7 @@
 //! - [`llb`]: an immutable `State` builder for LLB graphs with deterministic marshalling.
 //! - [`entrypoint`]: reading the spec file the user passed with `-f`.
 //! - [`errdefs`]: error details BuildKit understands (source locations).
+//! - [`excerpt`]: the lines of a source file that a location needs, for source maps and errors.
 //!
 //! **Architecture Invariant:** nothing in this crate knows about package specs.
 
@@ -15,6 +16,7 @@
 pub mod caps;
 pub mod entrypoint;
 pub mod errdefs;
+pub mod excerpt;
 pub mod gateway;
 pub mod llb;
 pub mod options;

@@ -3,7 +3,7 @@
 use crate::contexts::Given;
 use crate::plan::{self, PlanError};
 use crate::signing::{Choice, Signer};
-use crate::spec::{ImageConfig, SpecErrors};
+use crate::spec::{ImageConfig, SpecError, SpecErrors};
 use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
@@ -14,6 +14,47 @@ use kiln_buildkit::pb;
 use kiln_buildkit::proto::google::protobuf::Any;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+
+/// The largest spec kiln builds: 3 MiB. BuildKit 0.13's gateway takes at most 4 MiB in one
+/// request ([`kiln_buildkit::gateway::MAX_REQUEST_SIZE`]), and a spec's text goes into
+/// requests nearly whole: its inline files and scripts are in the ops, and a target handed to
+/// another frontend carries the spec itself. 3 MiB leaves room for the rest (the other ops, the
+/// source map's lines); a larger spec gets this limit in its error up front rather than a raw
+/// gRPC size error halfway through. Large files belong in the build context, not inline.
+pub const MAX_SPEC_SIZE: usize = 3 << 20;
+
+/// The spec's text: at most [`MAX_SPEC_SIZE`] bytes of UTF-8 (see [`kiln_spec::text`]), or a
+/// located error. The frontend and the offline commands read a spec through this.
+pub fn spec_text<'a>(file: &str, data: &'a [u8]) -> Result<&'a str, SpecErrors> {
+    spec_size(file, data.len() as u64)?;
+    kiln_spec::text(file, data)
+}
+
+/// [`spec_text`] of a spec read from BuildKit (only its first bytes when it is too large).
+fn file_text(file: &SpecFile) -> Result<&str, SpecErrors> {
+    spec_size(&file.name, file.size)?;
+    spec_text(&file.name, &file.data)
+}
+
+/// An error naming the size and the limit when a spec of `size` bytes is too large to build.
+fn spec_size(file: &str, size: u64) -> Result<(), SpecErrors> {
+    if size <= MAX_SPEC_SIZE as u64 {
+        return Ok(());
+    }
+    Err(SpecError::whole_file(
+        file,
+        format!(
+            "the spec is {:.2} MiB ({size} bytes), more than the {} MiB kiln builds: BuildKit \
+             takes at most {} MiB in one request, and the spec's text goes into its requests; \
+             move large files into the build context (a `context` source) instead of inlining \
+             them",
+            size as f64 / (1 << 20) as f64,
+            MAX_SPEC_SIZE >> 20,
+            kiln_buildkit::gateway::MAX_REQUEST_SIZE >> 20,
+        ),
+    )
+    .into())
+}
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +97,14 @@ impl FrontendError {
                     })
                     .collect::<Vec<_>>()
                     .join("\n");
+                // Only the lines around the error go with it, however large the spec.
                 let details = errors
                     .first()
-                    .filter(|e| e.line > 0)
-                    .map(|e| {
-                        vec![errdefs::source_location(
-                            &file.name, &file.data, "YAML", e.line, e.line,
-                        )]
+                    .and_then(|e| {
+                        errdefs::source_location(&file.name, &file.data, "YAML", e.line, e.line)
                     })
-                    .unwrap_or_default();
+                    .into_iter()
+                    .collect();
                 (message, details)
             }
             FrontendError::Request { message, details } => (message.clone(), details.clone()),
@@ -231,15 +271,15 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         message,
         details: vec![],
     };
-    let file = entrypoint::read_spec(gw, opts).await?;
+    let file = entrypoint::read_spec(gw, opts, MAX_SPEC_SIZE).await?;
     tracing::debug!("read {} ({} bytes)", file.name, file.data.len());
-    // A spec target with its own frontend takes the request, before kiln's own targets.
-    let text = String::from_utf8_lossy(&file.data).into_owned();
     let spec_error = |errors| FrontendError::Spec {
         errors,
         file: file.clone(),
     };
-    if let Some(f) = plan::forward(&file.name, &text, opts.target()).map_err(spec_error)? {
+    let text = file_text(&file).map_err(spec_error)?;
+    // A spec target with its own frontend takes the request, before kiln's own targets.
+    if let Some(f) = plan::forward(&file.name, text, opts.target()).map_err(spec_error)? {
         return forward(gw, opts, &file, f).await;
     }
     targets::select(opts.target()).map_err(request_error)?;
@@ -332,11 +372,13 @@ async fn target_list(gw: &Gateway, opts: &BuildOpts) -> Vec<TargetInfo> {
     if opts.get("dalec.target").is_some() {
         return list;
     }
-    let Ok(file) = entrypoint::read_spec(gw, opts).await else {
+    let Ok(file) = entrypoint::read_spec(gw, opts, MAX_SPEC_SIZE).await else {
         return list;
     };
-    let text = String::from_utf8_lossy(&file.data).into_owned();
-    let Ok(spec) = crate::spec::load(&file.name, &text) else {
+    let Ok(text) = file_text(&file) else {
+        return list;
+    };
+    let Ok(spec) = crate::spec::load(&file.name, text) else {
         return list;
     };
     for (key, target) in &spec.targets {
@@ -449,14 +491,12 @@ async fn signing_config(
             e.status.message()
         ))
     })?;
-    let text = String::from_utf8_lossy(&data).into_owned();
-    crate::signing::from_config(path, &text, key).map_err(|errors| FrontendError::Spec {
+    let spec_error = |errors| FrontendError::Spec {
         errors,
-        file: SpecFile {
-            name: path.to_string(),
-            data,
-        },
-    })
+        file: SpecFile::new(path, data.clone()),
+    };
+    let text = kiln_spec::text(path, &data).map_err(spec_error)?;
+    crate::signing::from_config(path, text, key).map_err(spec_error)
 }
 
 /// Hands the built packages to the signer frontend and returns what it gave back.
@@ -498,7 +538,6 @@ async fn build_for_platform(
     file: &SpecFile,
     warn: bool,
 ) -> Result<PlatformBuild, FrontendError> {
-    let text = String::from_utf8_lossy(&file.data).into_owned();
     let plan_error = |e| match e {
         PlanError::Target(message) => FrontendError::Request {
             message,
@@ -509,14 +548,15 @@ async fn build_for_platform(
             file: file.clone(),
         },
     };
+    let text = file_text(file).map_err(|e| plan_error(PlanError::Spec(e)))?;
     let mut built = BTreeMap::new();
-    for b in plan::build_sources(&file.name, &text, opts).map_err(plan_error)? {
+    for b in plan::build_sources(&file.name, text, opts).map_err(plan_error)? {
         built.insert(
             b.key.clone(),
             run_dockerfile_build(gw, b, opts.get("no-cache")).await?,
         );
     }
-    let mut plan = plan::plan(&file.name, &text, opts, &built).map_err(plan_error)?;
+    let mut plan = plan::plan(&file.name, text, opts, &built).map_err(plan_error)?;
     if let Some((choice, unsigned)) = plan.signing.take() {
         let signer = match choice {
             Choice::Spec(signer) => signer,
@@ -536,8 +576,8 @@ async fn build_for_platform(
             }
         };
         let signed = sign(gw, opts, &signer, &unsigned).await?;
-        plan = plan::plan_signed(&file.name, &text, opts, &built, Some(&signed))
-            .map_err(plan_error)?;
+        plan =
+            plan::plan_signed(&file.name, text, opts, &built, Some(&signed)).map_err(plan_error)?;
     }
     if warn {
         for w in &plan.warnings {
@@ -648,6 +688,142 @@ mod tests {
                 {"ID": "linux/arm/v7", "Platform": {"os": "linux", "architecture": "arm", "variant": "v7"}},
             ]})
         );
+    }
+
+    /// `specs/hello.yml` followed by a block of `lines` lines of 100 bytes (an `x-` extension).
+    fn hello_with_a_block(lines: usize) -> String {
+        let mut text = include_str!("../../specs/hello.yml").to_string();
+        text.push_str("x-padding: |\n");
+        for i in 0..lines {
+            text.push_str(&format!("  {i:0>97}\n"));
+        }
+        text
+    }
+
+    fn sent_data(detail: &Any) -> String {
+        use base64::Engine;
+        let v: Value = serde_json::from_slice(&detail.value).unwrap();
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(v["info"]["data"].as_str().unwrap())
+            .unwrap();
+        String::from_utf8(data).unwrap()
+    }
+
+    #[test]
+    fn a_spec_too_large_to_build_gets_its_size_and_the_limit() {
+        let text = hello_with_a_block(32_000);
+        assert!(text.len() > MAX_SPEC_SIZE);
+        let errors = spec_text("spec.yml", text.as_bytes()).unwrap_err();
+        let shown = errors.to_string();
+        assert!(
+            shown.starts_with(&format!(
+                "spec.yml: the spec is 3.05 MiB ({} bytes), more than the 3 MiB kiln builds: BuildKit takes at most 4 MiB in one request",
+                text.len()
+            )),
+            "{shown}"
+        );
+        let e = FrontendError::Spec {
+            errors,
+            file: SpecFile::new("spec.yml", text.into_bytes()),
+        };
+        let (message, details) = e.to_status();
+        assert!(message.len() < 1024 && details.is_empty());
+        // Just under the limit is fine.
+        let text = hello_with_a_block(30_000);
+        assert!(spec_text("spec.yml", text.as_bytes()).is_ok());
+        // A spec read from BuildKit only as far as the limit: its size is the file's.
+        let mut cut = SpecFile::new("spec.yml", vec![b'#'; MAX_SPEC_SIZE + 1]);
+        cut.size = 5 << 20;
+        let shown = file_text(&cut).unwrap_err().to_string();
+        assert!(
+            shown
+                .starts_with("spec.yml: the spec is 5.00 MiB (5242880 bytes), more than the 3 MiB"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_build_is_a_located_spec_error() {
+        let data = b"name: hello\ndescription: caf\xc3\xa9 \xff\n".to_vec();
+        let errors = spec_text("spec.yml", &data).unwrap_err();
+        let e = FrontendError::Spec {
+            errors,
+            file: SpecFile::new("spec.yml", data),
+        };
+        let (message, details) = e.to_status();
+        assert_eq!(
+            message,
+            "spec.yml:2:19: invalid UTF-8 (byte 0xff); a spec must be UTF-8 text"
+        );
+        let v: Value = serde_json::from_slice(&details[0].value).unwrap();
+        assert_eq!(v["ranges"][0]["start"]["line"], 2);
+    }
+
+    #[test]
+    fn the_error_detail_of_a_spec_error_stays_small_on_a_large_spec() {
+        // 2.9 MiB, and a mistake on the last line.
+        let mut text = hello_with_a_block(29_000);
+        text.push_str("nonsense: 1\n");
+        let line = text.lines().count() as u32;
+        let errors = crate::spec::load("spec.yml", &text).unwrap_err();
+        assert_eq!(errors.first().map(|e| e.line), Some(line));
+        let e = FrontendError::Spec {
+            errors,
+            file: SpecFile::new("spec.yml", text.clone().into_bytes()),
+        };
+        let (_, details) = e.to_status();
+        assert!(
+            details[0].value.len() < 64 << 10,
+            "{}",
+            details[0].value.len()
+        );
+        let sent = sent_data(&details[0]);
+        assert_eq!(sent.lines().nth(line as usize - 1), Some("nonsense: 1"));
+    }
+
+    #[test]
+    fn the_source_map_of_a_plan_points_at_the_specs_lines() {
+        // hello.yml, then a large block after it: the definition's source data holds the lines
+        // the ops point at, where they are in the file, and not the block.
+        let text = hello_with_a_block(20_000);
+        let mut opts = BuildOpts::default();
+        opts.opts
+            .insert("target".into(), "bookworm/container".into());
+        let plan = plan::plan("spec.yml", &text, &opts, &BTreeMap::new()).unwrap();
+        let source = SourceFile {
+            filename: "spec.yml".into(),
+            data: text.clone().into_bytes(),
+            language: "YAML".into(),
+        };
+        let def = plan.state.marshal_with(&MarshalOptions {
+            source: Some(&source),
+            ignore_cache: false,
+        });
+        let map = def.source.as_ref().unwrap();
+        let sent = String::from_utf8(map.infos[0].data.clone()).unwrap();
+        assert!(sent.len() < 16 << 10, "{} bytes", sent.len());
+        let sent: Vec<&str> = sent.split('\n').collect();
+        let spec: Vec<&str> = text.split('\n').collect();
+        let mut ranges = 0;
+        for locations in map.locations.values() {
+            for range in locations.locations.iter().flat_map(|l| &l.ranges) {
+                let first = range.start.as_ref().unwrap().line as usize;
+                let last = range.end.as_ref().unwrap().line as usize;
+                assert_eq!(sent[first - 1..last], spec[first - 1..last]);
+                ranges += 1;
+            }
+        }
+        // The source fetch, the build steps, the `image.base`-less container... at least two.
+        assert!(ranges >= 2, "{ranges}");
+        let build_line = spec
+            .iter()
+            .position(|l| l.trim() == "tar -xzf hello-2.10.tar.gz");
+        assert_eq!(
+            sent.get(build_line.unwrap()),
+            Some(&"        tar -xzf hello-2.10.tar.gz")
+        );
+        // The ops do not change.
+        assert_eq!(def.def, plan.state.marshal().def);
     }
 
     #[test]

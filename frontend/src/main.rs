@@ -180,17 +180,21 @@ fn opts_with_platform(value: &str) -> Result<Vec<kiln_buildkit::options::WorkerP
 }
 
 /// Reads the spec at `path` and runs `f` on its name and text: exit 0 when `f` succeeds, 1
-/// with its message when it fails, 2 when the file cannot be read.
+/// with its message when it fails (a spec that is not UTF-8 or too large to build included,
+/// with the same located errors as a build), 2 when the file cannot be read.
 fn with_spec(path: &PathBuf, f: impl FnOnce(&str, &str) -> Result<(), String>) -> ExitCode {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("{name}: cannot read: {e}");
             return ExitCode::from(2);
         }
     };
-    match f(&name, &text) {
+    let outcome = frontend::spec_text(&name, &data)
+        .map_err(|e| e.to_string())
+        .and_then(|text| f(&name, text));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");

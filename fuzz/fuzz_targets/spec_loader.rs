@@ -1,6 +1,7 @@
-//! The spec loader never panics: any bytes, read as (lossy) UTF-8, either load or give
-//! located errors, and what follows a successful load (lint with arg substitution, per-target
-//! merging) and the rendering of every error do not panic either.
+//! The spec loader never panics: any bytes are UTF-8 text or a located error
+//! (`spec::text`); read as (lossy) UTF-8 they either load or give located errors, and what
+//! follows a successful load (lint with arg substitution, per-target merging) and the
+//! rendering of every error do not panic either.
 
 #![no_main]
 
@@ -22,6 +23,10 @@ fn render(errors: &SpecErrors) {
 }
 
 fuzz_target!(|data: &[u8]| {
+    if let Err(errors) = spec::text(FILE, data) {
+        assert!(!errors.0.is_empty(), "text failed without an error");
+        render(&errors);
+    }
     let text = String::from_utf8_lossy(data);
     match spec::load(FILE, &text) {
         Ok(s) => {

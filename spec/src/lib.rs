@@ -25,7 +25,7 @@ mod yaml;
 
 pub use args::{SubstituteOptions, substitute};
 pub use error::{SpecError, SpecErrors};
-pub use load::{load, load_package_config};
+pub use load::{load, load_package_config, text};
 pub use located::{Located, Pos};
 pub use merge::for_target;
 pub use model::*;

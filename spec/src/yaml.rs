@@ -15,8 +15,24 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// At most this many nodes after aliases are expanded (a "billion laughs" guard).
-const MAX_NODES: usize = 1_000_000;
+/// The most a document may grow to once its aliases are expanded: the bytes of its scalars'
+/// text plus [`NODE_BYTES`] for every node, counting each alias (and each anchor's kept copy)
+/// in full. A "billion laughs" guard on memory, not just on the node count: every alias is a
+/// deep copy, and the model then copies each scalar once more. The size is checked before a
+/// copy is made, so a rejected alias costs nothing.
+///
+/// 16 MiB is generous for real specs: their text is kB to a few hundred kB (a large inline
+/// file or build script included), Dalec's examples have at most a few hundred nodes, and a
+/// build cannot send a spec over 3 MiB to BuildKit anyway; a 3 MiB block may still be anchored
+/// and used three more times. Whatever the aliases do, peak memory stays around twice the
+/// limit (the tree, then the model's copy): ~40 MB for `lint` (`make bench-memory`), where a
+/// 123 kB spec of one 64 KiB scalar aliased 20,000 times took the frontend to 2.57 GB.
+const MAX_EXPANDED: usize = 16 << 20;
+
+/// What a node counts for beside its text: about what it takes in memory (a 40-byte node, its
+/// share of its list's spare capacity, a small string's allocation). The limit thus allows
+/// 262,144 nodes, hundreds of times a large spec.
+const NODE_BYTES: usize = 64;
 
 /// One YAML node and where it starts.
 #[derive(Debug, Clone)]
@@ -78,6 +94,14 @@ impl de::Error for Error {
     }
 }
 
+/// A scalar as an error message quotes it: at most 60 characters, then `…`.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
 fn is_null(text: &str, plain: bool) -> bool {
     plain && matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
@@ -91,43 +115,59 @@ fn describe(kind: &Kind) -> &'static str {
     }
 }
 
+/// A collection being built: its items so far, where it starts, its anchor (0: none) and its
+/// expanded size so far (see [`MAX_EXPANDED`]).
 enum Frame {
-    Seq(Vec<Node>, Pos, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Pos, usize),
+    Seq(Vec<Node>, Pos, usize, usize),
+    Map(Vec<(Node, Node)>, Option<Node>, Pos, usize, usize),
 }
 
 struct Builder {
     stack: Vec<Frame>,
-    anchors: BTreeMap<usize, Node>,
+    /// Each anchor's node and its expanded size.
+    anchors: BTreeMap<usize, (Node, usize)>,
     root: Option<Node>,
-    nodes: usize,
-}
-
-fn count(node: &Node) -> usize {
-    match &node.kind {
-        Kind::Scalar(..) => 1,
-        Kind::Seq(items) => 1 + items.iter().map(count).sum::<usize>(),
-        Kind::Map(entries) => {
-            1 + entries
-                .iter()
-                .map(|(k, v)| count(k) + count(v))
-                .sum::<usize>()
-        }
-    }
+    /// The expanded size of the document so far.
+    size: usize,
 }
 
 impl Builder {
-    fn emit(&mut self, node: Node, anchor: usize) -> Result<(), Error> {
+    /// Adds `by` to the document's expanded size, or fails at `pos` past the limit.
+    fn grow(&mut self, by: usize, pos: Pos) -> Result<(), Error> {
+        self.size = self.size.saturating_add(by);
+        if self.size > MAX_EXPANDED {
+            return Err(Error::at(
+                pos,
+                format!(
+                    "the document is too large after expanding aliases (more than {} MiB of text and nodes, each alias counted in full)",
+                    MAX_EXPANDED >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Places a finished node of expanded size `size` in its parent, keeping a copy under
+    /// `anchor` (0: none).
+    fn emit(&mut self, node: Node, size: usize, anchor: usize) -> Result<(), Error> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // The anchor's copy is memory too.
+            self.grow(size, node.pos)?;
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Seq(items, ..)) => items.push(node),
-            Some(Frame::Map(entries, key, ..)) => match key.take() {
-                None => *key = Some(node),
-                Some(k) => entries.push((k, node)),
-            },
+            Some(Frame::Seq(items, _, _, total)) => {
+                items.push(node);
+                *total = total.saturating_add(size);
+            }
+            Some(Frame::Map(entries, key, _, _, total)) => {
+                match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => entries.push((k, node)),
+                }
+                *total = total.saturating_add(size);
+            }
         }
         Ok(())
     }
@@ -169,7 +209,7 @@ fn finish_map(entries: Vec<(Node, Node)>, pos: Pos) -> Result<Node, Error> {
         if let Kind::Scalar(t, _) = &k.kind
             && !seen.insert(t.clone())
         {
-            return Err(Error::at(k.pos, format!("duplicate key `{t}`")));
+            return Err(Error::at(k.pos, format!("duplicate key `{}`", shown(t))));
         }
     }
     for (k, v) in merged {
@@ -191,7 +231,7 @@ pub fn parse(text: &str) -> Result<Node, Error> {
         stack: Vec::new(),
         anchors: BTreeMap::new(),
         root: None,
-        nodes: 0,
+        size: 0,
     };
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| {
@@ -208,47 +248,63 @@ pub fn parse(text: &str) -> Result<Node, Error> {
             line: span.start.line() as u32,
             column: span.start.col() as u32 + 1,
         };
-        b.nodes += 1;
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let plain = style == ScalarStyle::Plain && tag.is_none();
+                let size = NODE_BYTES.saturating_add(value.len());
+                b.grow(size, pos)?;
                 b.emit(
                     Node {
                         kind: Kind::Scalar(value.into_owned(), plain),
                         pos,
                     },
+                    size,
                     anchor,
                 )?;
             }
-            Event::SequenceStart(_, anchor, _) => b.stack.push(Frame::Seq(Vec::new(), pos, anchor)),
+            Event::SequenceStart(_, anchor, _) => {
+                b.grow(NODE_BYTES, pos)?;
+                b.stack
+                    .push(Frame::Seq(Vec::new(), pos, anchor, NODE_BYTES))
+            }
             Event::MappingStart(_, anchor, _) => {
-                b.stack.push(Frame::Map(Vec::new(), None, pos, anchor))
+                b.grow(NODE_BYTES, pos)?;
+                b.stack
+                    .push(Frame::Map(Vec::new(), None, pos, anchor, NODE_BYTES))
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq(items, start, anchor)) = b.stack.pop() {
+                if let Some(Frame::Seq(items, start, anchor, size)) = b.stack.pop() {
                     b.emit(
                         Node {
                             kind: Kind::Seq(items),
                             pos: start,
                         },
+                        size,
                         anchor,
                     )?;
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map(entries, _, start, anchor)) = b.stack.pop() {
+                if let Some(Frame::Map(entries, _, start, anchor, size)) = b.stack.pop() {
                     let node = finish_map(entries, start)?;
-                    b.emit(node, anchor)?;
+                    b.emit(node, size, anchor)?;
                 }
             }
             Event::Alias(id) => {
-                let node = b
+                let size = b
                     .anchors
                     .get(&id)
-                    .cloned()
+                    .map(|(_, size)| *size)
                     .ok_or_else(|| Error::at(pos, "alias to an unknown anchor"))?;
-                b.nodes += count(&node);
-                b.emit(Node { pos, ..node }, 0)?;
+                // Checked before the copy is made: a rejected alias costs nothing.
+                b.grow(size, pos)?;
+                let node = b.anchors.get(&id).map(|(node, _)| Node {
+                    kind: node.kind.clone(),
+                    pos,
+                });
+                if let Some(node) = node {
+                    b.emit(node, size, 0)?;
+                }
             }
             Event::DocumentStart(..) if b.root.is_some() => {
                 return Err(Error::at(
@@ -257,14 +313,6 @@ pub fn parse(text: &str) -> Result<Node, Error> {
                 ));
             }
             _ => {}
-        }
-        if b.nodes > MAX_NODES {
-            return Err(Error::at(
-                pos,
-                format!(
-                    "the document is too large (more than {MAX_NODES} nodes after expanding aliases)"
-                ),
-            ));
         }
     }
     Ok(b.root.unwrap_or(Node {
@@ -323,9 +371,12 @@ impl De<'_> {
 
     fn number<N: std::str::FromStr>(&self) -> Result<N, Error> {
         let t = self.string()?;
-        t.trim()
-            .parse()
-            .map_err(|_| Error::at(self.0.pos, format!("expected a number, found {t:?}")))
+        t.trim().parse().map_err(|_| {
+            Error::at(
+                self.0.pos,
+                format!("expected a number, found {:?}", shown(t)),
+            )
+        })
     }
 
     fn is_null(&self) -> bool {
@@ -366,7 +417,7 @@ impl<'de> Deserializer<'de> for De<'_> {
             ("false" | "False" | "FALSE", _) => v.visit_bool(false),
             (t, _) => Err(Error::at(
                 self.0.pos,
-                format!("expected true or false, found {t:?}"),
+                format!("expected true or false, found {:?}", shown(t)),
             )),
         }
     }
@@ -644,5 +695,72 @@ mod tests {
             bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
         }
         assert!(parse(&bomb).unwrap_err().message.contains("too large"));
+    }
+
+    #[test]
+    fn errors_quote_long_values_shortly() {
+        #[derive(Debug, serde::Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            n: u32,
+        }
+        let text = format!("n: {}\n", "9x".repeat(1000));
+        let e = from_node::<T>(&parse(&text).unwrap()).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("expected a number, found \"{}…\"", "9x".repeat(30))
+        );
+    }
+
+    /// One 64 KiB scalar aliased 20,000 times: a 144 kB spec that expanded to 1.3 GB.
+    fn big_scalar_bomb() -> String {
+        let mut s = format!("name: &a {}\nx-bomb: [", "x".repeat(64 << 10));
+        s.push_str(&vec!["*a"; 20_000].join(", "));
+        s.push_str("]\n");
+        s
+    }
+
+    #[test]
+    fn an_alias_of_a_large_scalar_is_bounded_by_its_bytes() {
+        let text = big_scalar_bomb();
+        let started = std::time::Instant::now();
+        let e = parse(&text).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(
+            e.message
+                .contains("too large after expanding aliases (more than 16 MiB"),
+            "{}",
+            e.message
+        );
+        // At the first alias past the limit: 16 MiB holds the scalar, the anchor's copy and
+        // 253 aliases of 64 KiB + 64 bytes each; `x-bomb: [` is 9 characters, `*a, ` 4.
+        let pos = e.pos.unwrap();
+        assert_eq!((pos.line, pos.column), (2, 10 + 4 * 253));
+        let errors = crate::load("bomb.yml", &text).unwrap_err();
+        let shown = errors.to_string();
+        assert!(
+            shown.starts_with("bomb.yml:2:1022: the document is too large after expanding aliases (more than 16 MiB"),
+            "{}",
+            &shown[..shown.len().min(300)]
+        );
+    }
+
+    #[test]
+    fn a_spec_with_a_few_aliases_loads() {
+        let text = "name: hello\nversion: '1.0'\nrevision: 1\nlicense: MIT\n\
+            description: &d hello, world\n\
+            x-common: &env {A: '1', B: '2'}\n\
+            build:\n  env:\n    <<: *env\n    C: *d\n  steps:\n    - command: make\n      env: *env\n";
+        let spec = crate::load("spec.yml", text).unwrap();
+        let build = spec.build.unwrap().value;
+        assert_eq!(build.env.len(), 3);
+        assert!(build.env.values().any(|v| v.value == "hello, world"));
+        assert_eq!(build.steps[0].env.len(), 2);
+        // An accepted alias of a large scalar: 1 MiB used eight times.
+        let big = format!(
+            "name: &a {}\nx-uses: [*a, *a, *a, *a, *a, *a, *a, *a]\n",
+            "y".repeat(1 << 20)
+        );
+        assert!(parse(&big).is_ok());
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct MarshalOptions<'a> {
     /// The spec the ops' locations refer to; recorded in `Definition.source` so a failing op
-    /// points at its lines.
+    /// points at its lines. Only the lines the locations need are sent ([`crate::excerpt`]).
     pub source: Option<&'a SourceFile>,
     /// Run every op again instead of using the cache (`docker build --no-cache`).
     pub ignore_cache: bool,
@@ -55,12 +55,20 @@ impl State {
                 meta.caps.insert("meta.ignorecache".to_string(), true);
             }
         }
-        if let Some(src) = source
-            && !locations.is_empty()
-        {
+        // The file's lines the ops point at, each at its line number; the rest of the file
+        // stays out of the request. A definition whose excerpt would be too large goes without.
+        let data = source.and_then(|src| {
+            crate::excerpt::excerpt(
+                &src.data,
+                locations
+                    .iter()
+                    .map(|(_, (first, last))| (*first as u32, *last as u32)),
+            )
+        });
+        if let (Some(src), Some(data)) = (source, data) {
             let info = pb::SourceInfo {
                 filename: src.filename.clone(),
-                data: src.data.clone(),
+                data,
                 language: src.language.clone(),
                 definition: None,
             };
@@ -288,6 +296,36 @@ mod tests {
                 "no metadata for {digest}"
             );
         }
+    }
+
+    #[test]
+    fn the_source_map_carries_only_the_located_lines() {
+        let text: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
+        let file = super::SourceFile {
+            filename: "spec.yml".into(),
+            data: text.clone().into_bytes(),
+            language: "YAML".into(),
+        };
+        let located = sample().with_location(500, 501);
+        let def = located.marshal_with(&super::MarshalOptions {
+            source: Some(&file),
+            ..Default::default()
+        });
+        let source = def.source.unwrap();
+        let data = String::from_utf8(source.infos[0].data.clone()).unwrap();
+        let lines: Vec<&str> = data.split('\n').collect();
+        assert_eq!(lines.len(), 503);
+        assert_eq!(
+            &lines[497..503],
+            [
+                "line 498", "line 499", "line 500", "line 501", "line 502", "line 503"
+            ]
+        );
+        assert!(lines[..497].iter().all(|l| l.is_empty()));
+        let range = &source.locations.values().next().unwrap().locations[0].ranges[0];
+        assert_eq!(range.start.as_ref().map(|p| p.line), Some(500));
+        // The ops are the same as without a source.
+        assert_eq!(def.def, located.marshal().def);
     }
 
     #[test]
