@@ -594,6 +594,29 @@ fn plain_kinds<'a>(a: &'a Artifacts, doc_dir: &'a str) -> [(&'a str, &'a Artifac
     ]
 }
 
+/// Every plain artifact as (build-root path, config, the quoted `DIR PATTERN NAME` words that
+/// place it), in install order.
+fn plain_artifacts<'a>(
+    a: &'a Artifacts,
+    doc_dir: &'a str,
+) -> impl Iterator<Item = (&'a str, Option<&'a ArtifactConfig>, String)> + 'a {
+    plain_kinds(a, doc_dir).into_iter().flat_map(|(dir, map)| {
+        map.iter().map(move |(path, cfg)| {
+            let cfg = cfg.value.as_ref();
+            let name = cfg
+                .and_then(|c| c.name.as_ref())
+                .map_or("", |n| n.value.as_str());
+            let placed = format!(
+                "{} {} {}",
+                quote(&join(dir, subpath(cfg))),
+                quote(path),
+                quote(name)
+            );
+            (path.as_str(), cfg, placed)
+        })
+    })
+}
+
 fn subpath(cfg: Option<&ArtifactConfig>) -> &str {
     cfg.and_then(|c| c.subpath.as_ref())
         .map_or("", |s| s.value.trim_matches('/'))
@@ -614,21 +637,8 @@ pub fn install_script(spec: &Spec, distro: &Distro) -> String {
     let _ = writeln!(out, "\nPKG={}", quote(&format!("debian/{name}")));
     let Some(a) = artifacts(spec) else { return out };
     let doc_dir = format!("usr/share/doc/{name}");
-    for (dir, map) in plain_kinds(a, &doc_dir) {
-        for (path, cfg) in map {
-            let cfg = cfg.value.as_ref();
-            let _ = writeln!(
-                out,
-                "kiln_install {} {} {} {}",
-                quote(&join(dir, subpath(cfg))),
-                quote(path),
-                quote(
-                    cfg.and_then(|c| c.name.as_ref())
-                        .map_or("", |n| n.value.as_str())
-                ),
-                quote(&mode_arg(cfg))
-            );
-        }
+    for (_, cfg, placed) in plain_artifacts(a, &doc_dir) {
+        let _ = writeln!(out, "kiln_install {placed} {}", quote(&mode_arg(cfg)));
     }
     for (path, cfg) in &a.manpages {
         let cfg = cfg.value.as_ref();
@@ -706,23 +716,9 @@ pub fn fixperms_script(spec: &Spec) -> Option<String> {
     let name = text(&spec.name);
     let doc_dir = format!("usr/share/doc/{name}");
     let mut lines = String::new();
-    for (dir, map) in plain_kinds(a, &doc_dir) {
-        for (path, cfg) in map {
-            let cfg = cfg.value.as_ref();
-            let Some(mode) = kept_mode(spec, path, cfg) else {
-                continue;
-            };
-            let _ = writeln!(
-                lines,
-                "kiln_mode {} {} {} {:o}",
-                quote(&join(dir, subpath(cfg))),
-                quote(path),
-                quote(
-                    cfg.and_then(|c| c.name.as_ref())
-                        .map_or("", |n| n.value.as_str())
-                ),
-                mode
-            );
+    for (path, cfg, placed) in plain_artifacts(a, &doc_dir) {
+        if let Some(mode) = kept_mode(spec, path, cfg) {
+            let _ = writeln!(lines, "kiln_mode {placed} {mode:o}");
         }
     }
     if lines.is_empty() {
