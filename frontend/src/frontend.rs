@@ -151,11 +151,25 @@ fn subrequest(name: &str, targets: &[TargetInfo]) -> Result<FrontendResult, Fron
     })
 }
 
-/// Applies the spec's `image` settings to a base image config (OCI JSON).
-pub fn image_config(base: &[u8], image: &ImageConfig, platform: &pb::Platform) -> Vec<u8> {
-    let mut cfg: Value = serde_json::from_slice(base).unwrap_or_else(|_| json!({}));
+/// Applies the spec's `image` settings to a base image config (OCI JSON). An image without a
+/// config (empty bytes) starts from nothing; a config that is not a JSON object is an error
+/// that names the image (its settings would otherwise be lost without a word).
+pub fn image_config(
+    base: &[u8],
+    image: &ImageConfig,
+    platform: &pb::Platform,
+    base_ref: &str,
+) -> Result<Vec<u8>, String> {
+    let mut cfg: Value = if base.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(base)
+            .map_err(|e| format!("the image config of {base_ref} is not valid JSON: {e}"))?
+    };
     if !cfg.is_object() {
-        cfg = json!({});
+        return Err(format!(
+            "the image config of {base_ref} is not a JSON object"
+        ));
     }
     cfg["architecture"] = json!(platform.architecture);
     cfg["os"] = json!(platform.os);
@@ -223,7 +237,7 @@ pub fn image_config(base: &[u8], image: &ImageConfig, platform: &pb::Platform) -
             c[field][k] = v;
         }
     }
-    cfg.to_string().into_bytes()
+    Ok(cfg.to_string().into_bytes())
 }
 
 /// Runs a Dockerfile `build` source with BuildKit's own Dockerfile frontend and returns its
@@ -615,7 +629,13 @@ async fn build_for_platform(
             let base = gw
                 .resolve_image_config(&plan.base_image, &platform, opts.image_resolve_mode())
                 .await?;
-            Some(image_config(&base.config, image, &platform))
+            let config = image_config(&base.config, image, &platform, &plan.base_image).map_err(
+                |message| FrontendError::Request {
+                    message,
+                    details: Vec::new(),
+                },
+            )?;
+            Some(config)
         }
         None => None,
     };
@@ -646,7 +666,9 @@ mod tests {
             os: "linux".into(),
             ..Default::default()
         };
-        let out: Value = serde_json::from_slice(&image_config(base, &image, &platform)).unwrap();
+        let out: Value =
+            serde_json::from_slice(&image_config(base, &image, &platform, "base").unwrap())
+                .unwrap();
         assert_eq!(
             out["config"]["Entrypoint"],
             json!(["hello", "--greeting", "hi there"])
@@ -655,6 +677,27 @@ mod tests {
         assert_eq!(out["config"]["Env"], json!(["PATH=/bin", "A=2"]));
         assert_eq!(out["config"]["Labels"]["l"], "v");
         assert_eq!(out["config"]["Volumes"]["/data"], json!({}));
+    }
+
+    #[test]
+    fn an_unreadable_base_image_config_is_an_error_not_an_empty_one() {
+        let platform = pb::Platform {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        };
+        let image = ImageConfig::default();
+        let e = image_config(b"{not json", &image, &platform, "example.org/base:1").unwrap_err();
+        assert!(
+            e.starts_with("the image config of example.org/base:1 is not valid JSON"),
+            "{e}"
+        );
+        let e = image_config(b"[1]", &image, &platform, "b").unwrap_err();
+        assert_eq!(e, "the image config of b is not a JSON object");
+        // No config at all: the result image has only what kiln and the spec set.
+        let out: Value =
+            serde_json::from_slice(&image_config(b"", &image, &platform, "b").unwrap()).unwrap();
+        assert_eq!(out["architecture"], "amd64");
     }
 
     #[test]
