@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use kiln_buildkit::gateway::{Gateway, StdioError};
 use kiln_buildkit::llb::definition_to_json;
 use kiln_buildkit::options::BuildOpts;
-use kiln_frontend::{frontend, plan, resolve, targets};
+use kiln_frontend::{plan, request as frontend, resolve, targets};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -214,7 +214,7 @@ fn offline(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Match { regex, file } => {
-            match kiln_frontend::spectests::file_matches(&regex, &file) {
+            match kiln_frontend::build::spectests::file_matches(&regex, &file) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::FAILURE,
                 Err(e) => {

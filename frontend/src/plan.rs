@@ -1,10 +1,10 @@
 //! From spec text and build options to the LLB of one target: the pure heart of a request,
 //! shared by the frontend and the offline `llb` command.
 
+use crate::build::sources::SourceInputs;
+use crate::build::{self, Context};
 use crate::distro::Family;
-use crate::pipeline::{self, Context};
-use crate::signing::Choice;
-use crate::sources::SourceInputs;
+use crate::request::signing::Choice;
 use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
 use crate::targets::{self, Route, Selected};
@@ -238,8 +238,13 @@ pub fn plan_signed(
         resolve_mode: opts.image_resolve_mode(),
         source_date_epoch: source_date_epoch(&build_args).map_err(PlanError::Target)?,
         frontend_image: frontend_image(opts),
-        worker: crate::contexts::worker(opts, distro, &platform(opts), opts.image_resolve_mode())
-            .map_err(PlanError::Target)?,
+        worker: crate::build::contexts::worker(
+            opts,
+            distro,
+            &platform(opts),
+            opts.image_resolve_mode(),
+        )
+        .map_err(PlanError::Target)?,
     };
     let Family::Deb = distro.family;
     let skip_tests = ["DALEC_SKIP_TESTS", "KILN_SKIP_TESTS"].iter().any(|k| {
@@ -254,7 +259,7 @@ pub fn plan_signed(
         Route::Package | Route::Container => {
             // The container route may install packages built earlier instead of building them.
             let prebuilt = if selected.route == Route::Container {
-                crate::contexts::prebuilt_packages(
+                crate::build::contexts::prebuilt_packages(
                     opts,
                     distro,
                     &platform(opts),
@@ -267,9 +272,13 @@ pub fn plan_signed(
             let debs = match prebuilt {
                 Some(debs) => debs,
                 None => {
-                    let debs = pipeline::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
-                    let signer =
-                        crate::signing::choose(&spec, distro.key, &build_args, &mut warnings);
+                    let debs = build::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                    let signer = crate::request::signing::choose(
+                        &spec,
+                        distro.key,
+                        &build_args,
+                        &mut warnings,
+                    );
                     match (signer, signed) {
                         (Some(_), Some(signed)) => debs.file(
                             FileActions::new().copy(
@@ -292,9 +301,9 @@ pub fn plan_signed(
                 }
             };
             let (base, base_ref) =
-                pipeline::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                build::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
             base_image_ref = base_ref;
-            let installed = pipeline::container(&spec, distro, &ctx, debs.clone(), base)
+            let installed = build::container(&spec, distro, &ctx, debs.clone(), base)
                 .map_err(PlanError::Spec)?;
             if skip_tests && !spec.tests.is_empty() {
                 warnings.push(format!(
@@ -302,7 +311,7 @@ pub fn plan_signed(
                     spec.tests.len()
                 ));
             } else {
-                tests = pipeline::tests(&spec, distro, &ctx, installed.clone())
+                tests = build::tests(&spec, distro, &ctx, installed.clone())
                     .map_err(PlanError::Spec)?;
             }
             match selected.route {
@@ -310,7 +319,7 @@ pub fn plan_signed(
                 _ => (installed, Some(spec.image.clone().unwrap_or_default())),
             }
         }
-        Route::Worker => (pipeline::worker(distro, &ctx), Some(ImageConfig::default())),
+        Route::Worker => (build::worker(distro, &ctx), Some(ImageConfig::default())),
         Route::DebugResolve => {
             let yaml = crate::resolve::render(&spec).map_err(PlanError::Target)?;
             let files = FileActions::new().mkfile("/spec.yml", 0o644, yaml.into_bytes());
@@ -320,14 +329,14 @@ pub fn plan_signed(
             )
         }
         Route::DebugSources => (
-            pipeline::sources(&spec, "", &ctx).map_err(PlanError::Spec)?,
+            build::sources(&spec, "", &ctx).map_err(PlanError::Spec)?,
             None,
         ),
         Route::DebugPatchedSources => {
-            let tree = pipeline::sources(&spec, "", &ctx).map_err(PlanError::Spec)?;
-            let worker = pipeline::worker(distro, &ctx);
+            let tree = build::sources(&spec, "", &ctx).map_err(PlanError::Spec)?;
+            let worker = build::worker(distro, &ctx);
             (
-                pipeline::patched(tree, &worker, &spec, "", &ctx).map_err(PlanError::Spec)?,
+                build::patched(tree, &worker, &spec, "", &ctx).map_err(PlanError::Spec)?,
                 None,
             )
         }
@@ -376,8 +385,8 @@ pub fn build_sources(
     for (key, src) in &spec.sources {
         let Some(b) = &src.value.build else { continue };
         let Some(inner) = &b.source else { continue };
-        let fetched =
-            crate::sources::fetch(key, inner, &inp).map_err(|e| PlanError::Spec(e.into()))?;
+        let fetched = crate::build::sources::fetch(key, inner, &inp)
+            .map_err(|e| PlanError::Spec(e.into()))?;
         // The build's context is the inner source at its path.
         let context = match inner
             .value

@@ -8,7 +8,9 @@
 
 use kiln_buildkit::llb::{State, definition_to_json};
 use kiln_buildkit::options::BuildOpts;
-use kiln_frontend::{debian, distro, plan, spectests, targets};
+use kiln_frontend::build::spectests;
+use kiln_frontend::family::deb as debian;
+use kiln_frontend::{distro, plan, targets};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

@@ -4,13 +4,18 @@
 //! **Architecture Invariant:** this module does no I/O; the same spec and options give the
 //! same definitions (BuildKit's cache depends on it).
 
-use crate::contexts::Worker;
-use crate::debian::{self, Package};
+pub mod contexts;
+pub mod generators;
+pub mod repos;
+pub mod sources;
+pub mod spectests;
+
+use self::contexts::Worker;
+use self::repos::Stage;
+use self::sources::SourceInputs;
 use crate::distro::Distro;
-use crate::generators;
-use crate::repos::Stage;
+use crate::family::deb::{self as debian, Package};
 use crate::shell::quote;
-use crate::sources::{self, SourceInputs};
 use crate::spec::{SourceMount, Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
@@ -73,7 +78,7 @@ pub fn base_image(distro: &Distro, ctx: &Context) -> State {
 }
 
 /// The build worker: the distro image with the packaging tools installed, unless the request
-/// gives one (see [`crate::contexts`]).
+/// gives one (see [`crate::build::contexts`]).
 pub fn worker(distro: &Distro, ctx: &Context) -> State {
     let script = format!(
         "set -e\n\
@@ -121,7 +126,7 @@ fn apt_step(
     distro: &Distro,
     ctx: &Context,
 ) -> Result<Exec, SpecErrors> {
-    let repos = crate::repos::mounts(spec, stage, &ctx.sources)?;
+    let repos = repos::mounts(spec, stage, &ctx.sources)?;
     Ok(repos
         .into_iter()
         .fold(apt_caches(exec, distro), Exec::mount))
@@ -517,24 +522,23 @@ pub fn tests(
     for t in &spec.tests {
         // The script is a file, so a failure names `/run/kiln/test/run.sh`, not its text.
         let script = State::scratch().file(
-            FileActions::new().mkfile("/run.sh", 0o755, crate::spectests::script(t).into_bytes()),
+            FileActions::new().mkfile("/run.sh", 0o755, spectests::script(t).into_bytes()),
             &format!("[kiln] write test {}", t.name.value),
         );
         let mut exec = Exec::new(["/bin/sh", "/run/kiln/test/run.sh"])
             .mount(Mount::bind("/run/kiln/test", script).readonly())
             .network(NetMode::None)
             .name(format!("[kiln {}] test {}", distro.key, t.name.value));
-        if crate::spectests::uses_matches(t) {
+        if spectests::uses_matches(t) {
             exec = exec.mount(
-                Mount::bind(crate::spectests::FRONTEND_MOUNT, ctx.frontend_image.clone())
-                    .readonly(),
+                Mount::bind(spectests::FRONTEND_MOUNT, ctx.frontend_image.clone()).readonly(),
             );
         }
         match sources::mounts(&t.mounts, &ctx.sources) {
             Ok(mounts) => exec = mounts.into_iter().fold(exec, Exec::mount),
             Err(e) => errors.push(e),
         }
-        let (first, last) = crate::spectests::lines(t);
+        let (first, last) = spectests::lines(t);
         states.push(image.run(exec).root().with_location(first, last));
     }
     ctx.errors(errors)?;

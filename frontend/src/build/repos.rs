@@ -4,7 +4,7 @@
 //! mount at its destination. They are mounted for the step only: the built image keeps no trace
 //! of them.
 
-use crate::sources::{self, SourceInputs};
+use crate::build::sources::{self, SourceInputs};
 use crate::spec::{
     Located, Mode, PackageRepository, Source, SourceMount, Spec, SpecError, SpecErrors,
 };

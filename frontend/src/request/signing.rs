@@ -131,7 +131,7 @@ pub fn request(
         .iter()
         .map(|(k, v)| (format!("build-arg:{k}"), v.clone()))
         .collect();
-    let mut frontend_opts = crate::handoff::options(
+    let mut frontend_opts = crate::request::handoff::options(
         opts,
         args,
         &[],
@@ -142,7 +142,7 @@ pub fn request(
     frontend_opts.insert("contextkey".into(), "context".into());
     (
         frontend_opts,
-        crate::handoff::inputs(opts, "context", packages),
+        crate::request::handoff::inputs(opts, "context", packages),
     )
 }
 

@@ -7,7 +7,7 @@
 //! **Architecture Invariant:** the LLB of a source does not depend on the target, so a source
 //! is fetched once per build however many targets use it.
 
-use crate::contexts::Given;
+use crate::build::contexts::Given;
 use crate::spec::{InlineFile, Mode};
 use crate::spec::{Located, Pos, Source, SourceMount, SpecError};
 use kiln_buildkit::llb::{
@@ -75,13 +75,17 @@ fn context_state(
     include: Vec<String>,
     exclude: Vec<String>,
 ) -> Result<State, SpecError> {
-    let local_name = match crate::contexts::given(inp.opts, name) {
+    let local_name = match crate::build::contexts::given(inp.opts, name) {
         Given::Directory(dir) => dir,
         Given::Other(v) => {
             let resolve_mode = inp.opts.image_resolve_mode();
-            let Some(state) =
-                crate::contexts::image_or_target(inp.opts, name, v, &inp.platform, resolve_mode)
-            else {
+            let Some(state) = crate::build::contexts::image_or_target(
+                inp.opts,
+                name,
+                v,
+                &inp.platform,
+                resolve_mode,
+            ) else {
                 return Err(inp.error(pos, format!("build context {name:?} is {v:?}: a context source takes a directory, an image (docker-image://REF) or a bake target (target:NAME)")));
             };
             let state = state.map_err(|e| inp.error(pos, e))?;

@@ -1,8 +1,11 @@
 //! One BuildKit request, end to end: options → spec → target → LLB → Solve → Return.
 
-use crate::contexts::Given;
+pub mod handoff;
+pub mod signing;
+
+use crate::build::contexts::Given;
 use crate::plan::{self, PlanError};
-use crate::signing::{Choice, Signer};
+use crate::request::signing::{Choice, Signer};
 use crate::spec::{ImageConfig, SpecError, SpecErrors};
 use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
@@ -434,7 +437,7 @@ async fn forward(
     file: &SpecFile,
     f: plan::Forward,
 ) -> Result<FrontendResult, FrontendError> {
-    let mut frontend_opts = crate::handoff::options(
+    let mut frontend_opts = crate::request::handoff::options(
         opts,
         BTreeMap::new(),
         &["target", "dockerfilekey"],
@@ -454,7 +457,7 @@ async fn forward(
         actions.mkfile(&path, 0o644, file.data.clone()),
         &format!("[kiln] forward {} to {}", file.name, f.frontend.image.value),
     );
-    let inputs = crate::handoff::inputs(opts, "dockerfile", &spec);
+    let inputs = crate::request::handoff::inputs(opts, "dockerfile", &spec);
     tracing::debug!("forwarding target {} to {}", f.key, f.frontend.image.value);
     Ok(gw
         .solve_frontend("gateway.v0", frontend_opts, inputs)
@@ -474,7 +477,7 @@ async fn signing_config(
         message,
         details: vec![],
     };
-    let local = match crate::contexts::given(opts, context) {
+    let local = match crate::build::contexts::given(opts, context) {
         Given::Directory(dir) => dir,
         Given::Other(v) => {
             return Err(failed(format!(
@@ -510,7 +513,7 @@ async fn signing_config(
         file: SpecFile::new(path, data.clone()),
     };
     let text = kiln_spec::text(path, &data).map_err(spec_error)?;
-    crate::signing::from_config(path, text, key).map_err(spec_error)
+    crate::request::signing::from_config(path, text, key).map_err(spec_error)
 }
 
 /// Hands the built packages to the signer frontend and returns what it gave back.
@@ -520,7 +523,7 @@ async fn sign(
     signer: &Signer,
     packages: &State,
 ) -> Result<State, FrontendError> {
-    let (frontend_opts, inputs) = crate::signing::request(opts, signer, packages);
+    let (frontend_opts, inputs) = crate::request::signing::request(opts, signer, packages);
     tracing::debug!("signing with {}", signer.image);
     let result = gw
         .solve_frontend("gateway.v0", frontend_opts, inputs)
@@ -735,7 +738,7 @@ mod tests {
 
     /// `specs/hello.yml` followed by a block of `lines` lines of 100 bytes (an `x-` extension).
     fn hello_with_a_block(lines: usize) -> String {
-        let mut text = include_str!("../../specs/hello.yml").to_string();
+        let mut text = include_str!("../../../specs/hello.yml").to_string();
         text.push_str("x-padding: |\n");
         for i in 0..lines {
             text.push_str(&format!("  {i:0>97}\n"));
