@@ -1,11 +1,6 @@
 //! The distros kiln builds for. A distro is a row of data; families hold the code.
 
-/// How a distro's packages are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// `.deb` packages built with dpkg-buildpackage, installed with apt.
-    Deb,
-}
+use crate::family::{Family, FamilyConfig, deb};
 
 /// One target distro.
 #[derive(Debug, Clone, Copy)]
@@ -14,8 +9,10 @@ pub struct Distro {
     pub key: &'static str,
     /// Human name for descriptions.
     pub title: &'static str,
-    /// Packaging family.
-    pub family: Family,
+    /// Packaging family: the code that makes, checks and installs its packages.
+    pub family: &'static dyn Family,
+    /// The family's package manager, as data (commands, caches, repository layout).
+    pub config: &'static FamilyConfig,
     /// Base image of the build worker and of the container route.
     pub image: &'static str,
     /// Version id used in package versions (`2.10-debian12u1`).
@@ -39,7 +36,8 @@ pub const DISTROS: &[Distro] = &[
     Distro {
         key: "bookworm",
         title: "Debian 12 (bookworm)",
-        family: Family::Deb,
+        family: &deb::Deb,
+        config: &deb::APT,
         image: "docker.io/library/debian:bookworm",
         version_id: "debian12",
         codename: "bookworm",
@@ -50,7 +48,8 @@ pub const DISTROS: &[Distro] = &[
     Distro {
         key: "trixie",
         title: "Debian 13 (trixie)",
-        family: Family::Deb,
+        family: &deb::Deb,
+        config: &deb::APT,
         image: "docker.io/library/debian:trixie",
         version_id: "debian13",
         codename: "trixie",

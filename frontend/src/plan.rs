@@ -3,7 +3,7 @@
 
 use crate::build::sources::SourceInputs;
 use crate::build::{self, Context};
-use crate::distro::Family;
+
 use crate::request::signing::Choice;
 use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
@@ -246,7 +246,6 @@ pub fn plan_signed(
         )
         .map_err(PlanError::Target)?,
     };
-    let Family::Deb = distro.family;
     let skip_tests = ["DALEC_SKIP_TESTS", "KILN_SKIP_TESTS"].iter().any(|k| {
         build_args
             .get(*k)
@@ -269,10 +268,10 @@ pub fn plan_signed(
             } else {
                 None
             };
-            let debs = match prebuilt {
-                Some(debs) => debs,
+            let packages = match prebuilt {
+                Some(packages) => packages,
                 None => {
-                    let debs = build::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                    let packages = build::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
                     let signer = crate::request::signing::choose(
                         &spec,
                         distro.key,
@@ -280,7 +279,7 @@ pub fn plan_signed(
                         &mut warnings,
                     );
                     match (signer, signed) {
-                        (Some(_), Some(signed)) => debs.file(
+                        (Some(_), Some(signed)) => packages.file(
                             FileActions::new().copy(
                                 signed,
                                 "/",
@@ -293,17 +292,17 @@ pub fn plan_signed(
                             &format!("[kiln {}] signed packages", distro.key),
                         ),
                         (Some(signer), None) => {
-                            signing = Some((signer, debs.clone()));
-                            debs
+                            signing = Some((signer, packages.clone()));
+                            packages
                         }
-                        (None, _) => debs,
+                        (None, _) => packages,
                     }
                 }
             };
             let (base, base_ref) =
                 build::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
             base_image_ref = base_ref;
-            let installed = build::container(&spec, distro, &ctx, debs.clone(), base)
+            let installed = build::container(&spec, distro, &ctx, packages.clone(), base)
                 .map_err(PlanError::Spec)?;
             if skip_tests && !spec.tests.is_empty() {
                 warnings.push(format!(
@@ -315,7 +314,7 @@ pub fn plan_signed(
                     .map_err(PlanError::Spec)?;
             }
             match selected.route {
-                Route::Package => (debs, None),
+                Route::Package => (packages, None),
                 _ => (installed, Some(spec.image.clone().unwrap_or_default())),
             }
         }

@@ -1,6 +1,6 @@
 //! `--target` routing: `<distro>/<route>`, longest match first, and the list of targets.
 
-use crate::distro::{self, Distro, Family};
+use crate::distro::{self, Distro};
 use serde_json::json;
 
 /// What a build produces for a distro.
@@ -39,28 +39,6 @@ const DEBUG_ROUTES: &[(&str, Route, &str)] = &[
     ),
 ];
 
-/// Routes of the deb family: (path, route, description). The first is the default.
-const DEB_ROUTES: &[(&str, Route, &str)] = &[
-    ("deb", Route::Package, "Build a .deb package"),
-    (
-        "container",
-        Route::Container,
-        "Build a container image with the .deb installed",
-    ),
-    (
-        "testing/container",
-        Route::Container,
-        "Same as container (Dalec's name for it)",
-    ),
-    ("worker", Route::Worker, "The build worker image"),
-];
-
-fn routes(family: Family) -> &'static [(&'static str, Route, &'static str)] {
-    match family {
-        Family::Deb => DEB_ROUTES,
-    }
-}
-
 /// A resolved `--target`.
 #[derive(Debug, Clone, Copy)]
 pub struct Selected {
@@ -86,7 +64,8 @@ pub fn list() -> Vec<TargetInfo> {
     distro::DISTROS
         .iter()
         .flat_map(|d| {
-            routes(d.family)
+            d.family
+                .routes()
                 .iter()
                 .enumerate()
                 .map(move |(i, (path, _, desc))| TargetInfo {
@@ -128,7 +107,7 @@ pub fn select(target: &str) -> Result<Selected, String> {
         });
     }
     let distro = distro::find(key).ok_or_else(unknown)?;
-    let table = routes(distro.family);
+    let table = distro.family.routes();
     let route = if rest.is_empty() {
         table[0].1
     } else {

@@ -1,5 +1,7 @@
-//! The build as LLB: worker image → build dependencies → sources (patched) + `debian/` →
-//! dpkg-buildpackage → packages → container.
+//! The build as LLB, the same for every family: worker image → build dependencies → sources
+//! (patched, dependencies generated) → the family's package build → packages → container →
+//! tests. What differs between families comes from the distro row: its
+//! [`crate::family::Family`] (code) and its [`FamilyConfig`] (the package manager as data).
 //!
 //! **Architecture Invariant:** this module does no I/O; the same spec and options give the
 //! same definitions (BuildKit's cache depends on it).
@@ -14,15 +16,15 @@ use self::contexts::Worker;
 use self::repos::Stage;
 use self::sources::SourceInputs;
 use crate::distro::Distro;
-use crate::family::deb::{self as debian, Package};
+use crate::family::FamilyConfig;
 use crate::shell::quote;
 use crate::spec::{SourceMount, Spec, SpecError, SpecErrors};
-use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, Sharing, State};
+use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
 use std::collections::BTreeMap;
 
 /// Where the package tree is mounted in the build container.
-const BUILD_ROOT: &str = "/build";
+pub const BUILD_ROOT: &str = "/build";
 /// Where built packages are mounted when installing them into an image.
 const PKG_MOUNT: &str = "/run/kiln/pkgs";
 /// Where patch sources are mounted while patching.
@@ -45,7 +47,8 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn platform(&self) -> &pb::Platform {
+    /// The platform the build is for.
+    pub fn platform(&self) -> &pb::Platform {
         &self.sources.platform
     }
 
@@ -58,18 +61,30 @@ impl Context<'_> {
     }
 }
 
-fn apt_caches(exec: Exec, distro: &Distro) -> Exec {
-    exec.mount(Mount::cache(
-        "/var/cache/apt",
-        &format!("kiln-{}-apt-cache", distro.key),
-        Sharing::Locked,
-    ))
-    .mount(Mount::cache(
-        "/var/lib/apt",
-        &format!("kiln-{}-apt-lib", distro.key),
-        Sharing::Locked,
-    ))
-    .env("DEBIAN_FRONTEND", "noninteractive")
+/// A package-manager step: the family's cache mounts and environment.
+fn package_manager_caches(exec: Exec, distro: &Distro) -> Exec {
+    let config = distro.config;
+    let exec = config.caches.iter().fold(exec, |exec, (dest, suffix)| {
+        exec.mount(Mount::cache(
+            dest,
+            &format!("kiln-{}-{suffix}", distro.key),
+            Sharing::Locked,
+        ))
+    });
+    config
+        .env
+        .iter()
+        .fold(exec, |exec, (name, value)| exec.env(name, value))
+}
+
+/// `set -e`, `before`, a refresh of the package lists, then `command` followed by `args`.
+fn package_manager_script(
+    config: &FamilyConfig,
+    before: &str,
+    command: &str,
+    args: &str,
+) -> String {
+    format!("set -e\n{before}{}\n{command} {args}\n", config.refresh)
 }
 
 /// The distro's base image.
@@ -80,15 +95,14 @@ pub fn base_image(distro: &Distro, ctx: &Context) -> State {
 /// The build worker: the distro image with the packaging tools installed, unless the request
 /// gives one (see [`crate::build::contexts`]).
 pub fn worker(distro: &Distro, ctx: &Context) -> State {
-    let script = format!(
-        "set -e\n\
-         rm -f /etc/apt/apt.conf.d/docker-clean\n\
-         echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache\n\
-         apt-get update\n\
-         apt-get install -y --no-install-recommends {}\n",
-        distro.builder_packages.join(" ")
+    let config = distro.config;
+    let script = package_manager_script(
+        config,
+        &format!("{}\n", config.keep_downloads),
+        config.install,
+        &distro.builder_packages.join(" "),
     );
-    let exec = apt_caches(Exec::shell(script), distro)
+    let exec = package_manager_caches(Exec::shell(script), distro)
         .name(format!("[kiln {}] prepare build worker", distro.key));
     match &ctx.worker {
         Some(Worker::Complete(worker)) => worker.clone(),
@@ -97,39 +111,44 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
     }
 }
 
-/// The worker with the spec's build dependencies installed (`apt-get satisfy`, which takes
-/// Build-Depends syntax with versions and architectures).
+/// The worker with the spec's build dependencies installed (the family's `satisfy`, which
+/// takes its relation syntax with versions and architectures).
 fn with_build_deps(
     worker: State,
     spec: &Spec,
     distro: &Distro,
     ctx: &Context,
 ) -> Result<State, SpecErrors> {
-    let mut deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
-    deps.extend(debian::relations(
-        spec.dependencies.as_ref().and_then(|d| d.build.as_ref()),
-    ));
-    let script = format!(
-        "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
-        quote(&deps.join(", "))
+    let mut deps = distro.family.build_requirements(distro);
+    deps.extend(
+        distro
+            .family
+            .relations(spec.dependencies.as_ref().and_then(|d| d.build.as_ref())),
     );
-    let exec = apt_step(Exec::shell(script), spec, Stage::Build, distro, ctx)?
+    let config = distro.config;
+    let script = package_manager_script(
+        config,
+        "",
+        config.satisfy,
+        &quote(&deps.join(config.relation_separator)),
+    );
+    let exec = package_manager_step(Exec::shell(script), spec, Stage::Build, distro, ctx)?
         .name(format!("[kiln {}] install build dependencies", distro.key));
     Ok(worker.run(exec).root())
 }
 
-/// An apt step: the apt caches, plus the spec's extra repositories for `stage`.
-fn apt_step(
+/// A package-manager step: its caches, plus the spec's extra repositories for `stage`.
+fn package_manager_step(
     exec: Exec,
     spec: &Spec,
     stage: Stage,
     distro: &Distro,
     ctx: &Context,
 ) -> Result<Exec, SpecErrors> {
-    let repos = repos::mounts(spec, stage, &ctx.sources)?;
+    let repos = repos::mounts(spec, stage, distro.config, &ctx.sources)?;
     Ok(repos
         .into_iter()
-        .fold(apt_caches(exec, distro), Exec::mount))
+        .fold(package_manager_caches(exec, distro), Exec::mount))
 }
 
 /// Every source placed under `<dir>/<key>` (`dir` empty: at the root), in one file op.
@@ -150,22 +169,6 @@ pub fn sources(spec: &Spec, dir: &str, ctx: &Context) -> Result<State, SpecError
     }
     ctx.errors(errors)?;
     Ok(State::scratch().file(files, "[kiln] assemble sources"))
-}
-
-/// The package directory: the (patched) sources plus the generated `debian/`.
-fn with_debian_dir(tree: State, spec: &Spec, distro: &Distro, pkg: &Package) -> State {
-    let root = format!("/{}", pkg.source_dir());
-    let mut files = FileActions::new()
-        .mkdir(&format!("{root}/debian/source"), 0o755, true)
-        .mkdir(&format!("{root}/debian/kiln"), 0o755, true);
-    for f in debian::debian_dir(spec, distro, pkg) {
-        files = files.mkfile(
-            &format!("{root}/{}", f.path),
-            f.mode,
-            f.contents.into_bytes(),
-        );
-    }
-    tree.file(files, &format!("[kiln {}] write debian/", distro.key))
 }
 
 /// Applies the spec's patches, in order, with `patch` in the worker (no network), one step
@@ -222,9 +225,11 @@ pub fn patched(
     Ok(tree)
 }
 
-/// Checks the Debian rules, as located errors.
-fn check(spec: &Spec, ctx: &Context) -> Result<(), SpecErrors> {
-    let errors = debian::check(spec)
+/// Checks the family's rules, as located errors.
+fn check(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<(), SpecErrors> {
+    let errors = distro
+        .family
+        .check(spec, distro)
         .into_iter()
         .map(|(msg, pos)| SpecError::at(ctx.sources.file, ctx.sources.text, pos, msg))
         .collect();
@@ -301,7 +306,7 @@ fn steps_lines(spec: &Spec) -> Option<(u32, u32)> {
 }
 
 /// The build steps' `mounts`, read-only for the whole build (the steps run as one script
-/// under dpkg-buildpackage; Dalec parses them and mounts nothing). One mount point serves one
+/// under the family's package build; Dalec parses them and mounts nothing). One mount point serves one
 /// source: two different sources at the same point are an error.
 fn step_mounts(spec: &Spec, ctx: &Context) -> Result<Vec<Mount>, SpecErrors> {
     let mut seen: BTreeMap<&str, &SourceMount> = BTreeMap::new();
@@ -332,12 +337,11 @@ fn step_mounts(spec: &Spec, ctx: &Context) -> Result<Vec<Mount>, SpecErrors> {
     Ok(sources::mounts(&list, &ctx.sources)?)
 }
 
-/// The `.deb` files (at the root of the result) built from the spec.
+/// The package files (at the root of the result) built from the spec by the distro's family.
 pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, SpecErrors> {
-    check(spec, ctx)?;
-    let pkg = Package::new(spec, distro, ctx.source_date_epoch);
+    check(spec, distro, ctx)?;
     let worker = worker(distro, ctx);
-    let dir = format!("/{}", pkg.source_dir());
+    let dir = format!("/{}", distro.family.source_dir(spec, distro, ctx));
     let tree = patched(sources(spec, &dir, ctx)?, &worker, spec, &dir, ctx)?;
     let builder = with_build_deps(worker, spec, distro, ctx)?;
     let tree = generators::generate(
@@ -348,30 +352,27 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
         ctx.sources.file,
         ctx.sources.text,
     )?;
-    let tree = with_debian_dir(tree, spec, distro, &pkg);
-    let exec = Exec::new(["dpkg-buildpackage", "-b", "-uc", "-us"])
-        .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))
-        .mount(Mount::bind(BUILD_ROOT, tree))
-        .name(format!(
-            "[kiln {}] dpkg-buildpackage {} {}",
-            distro.key, pkg.name, pkg.version
-        ));
+    distro.family.package(spec, distro, ctx, tree, builder)
+}
+
+/// Runs a family's package build `exec` (its tree mounted at [`BUILD_ROOT`]) on `builder` with
+/// the spec's build settings (network mode, caches, the build steps' mounts), and returns the
+/// tree after it; a failure points at the build steps' lines.
+pub fn run_build(
+    builder: &State,
+    exec: Exec,
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<State, SpecErrors> {
     let exec = step_mounts(spec, ctx)?
         .into_iter()
         .fold(build_settings(exec, spec, distro, ctx), Exec::mount);
     let built = builder.run(exec).output(BUILD_ROOT).unwrap_or_default();
-    let built = match steps_lines(spec) {
+    Ok(match steps_lines(spec) {
         Some((first, last)) => built.with_location(first, last),
         None => built,
-    };
-    let collect = CopyOptions {
-        allow_wildcard: true,
-        ..Default::default()
-    };
-    Ok(State::scratch().file(
-        FileActions::new().copy(&built, "/*.deb", "/", collect),
-        &format!("[kiln {}] collect packages", distro.key),
-    ))
+    })
 }
 
 /// The image the container route installs the package into: the spec's `image.base` or its one
@@ -419,33 +420,30 @@ pub fn output_base(
     }
 }
 
-/// The package installed into `base` (see [`output_base`]) with apt, plus `ca-certificates` as
+/// The package installed into `base` (see [`output_base`]) with the family's package manager, plus its image packages (`ca-certificates`) as
 /// Dalec's images have them, then `image.post`.
 pub fn container(
     spec: &Spec,
     distro: &Distro,
     ctx: &Context,
-    debs: State,
+    packages: State,
     base: State,
 ) -> Result<State, SpecErrors> {
-    let pkg = Package::new(spec, distro, ctx.source_date_epoch);
-    let debs_glob = format!("{PKG_MOUNT}/{}_*.deb", quote(&pkg.name));
-    let script = format!(
-        "set -e\n\
-         set -- {debs_glob}\n\
-         [ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n\
-         apt-get update\n\
-         apt-get install -y --no-install-recommends ca-certificates \"$@\"\n",
-        quote(&format!(
-            "kiln: no {}_*.deb among the packages to install",
-            pkg.name
-        ))
+    let (glob, shown) = distro.family.package_glob(spec);
+    let config = distro.config;
+    let found = format!(
+        "set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
+        quote(&format!("kiln: no {shown} among the packages to install"))
     );
-    let exec = apt_step(Exec::shell(script), spec, Stage::Install, distro, ctx)?
-        .mount(Mount::bind(PKG_MOUNT, debs).readonly())
+    let mut install = config.image_packages.join(" ");
+    install.push_str(" \"$@\"");
+    let script = package_manager_script(config, &found, config.install, &install);
+    let exec = package_manager_step(Exec::shell(script), spec, Stage::Install, distro, ctx)?
+        .mount(Mount::bind(PKG_MOUNT, packages).readonly())
         .name(format!(
             "[kiln {}] install {} into the image",
-            distro.key, pkg.name
+            distro.key,
+            spec.name.as_ref().map_or("", |n| n.value.trim())
         ));
     let installed = base.run(exec).root();
     Ok(match post_install_script(spec) {
@@ -505,15 +503,20 @@ pub fn tests(
     if spec.tests.is_empty() {
         return Ok(Vec::new());
     }
-    let deps = debian::relations(spec.dependencies.as_ref().and_then(|d| d.test.as_ref()));
+    let deps = distro
+        .family
+        .relations(spec.dependencies.as_ref().and_then(|d| d.test.as_ref()));
     let image = if deps.is_empty() {
         image
     } else {
-        let script = format!(
-            "set -e\napt-get update\napt-get satisfy -y --no-install-recommends {}\n",
-            quote(&deps.join(", "))
+        let config = distro.config;
+        let script = package_manager_script(
+            config,
+            "",
+            config.satisfy,
+            &quote(&deps.join(config.relation_separator)),
         );
-        let exec = apt_step(Exec::shell(script), spec, Stage::Test, distro, ctx)?
+        let exec = package_manager_step(Exec::shell(script), spec, Stage::Test, distro, ctx)?
             .name(format!("[kiln {}] install test dependencies", distro.key));
         image.run(exec).root()
     };

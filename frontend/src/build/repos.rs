@@ -1,21 +1,17 @@
-//! The spec's extra package repositories (`dependencies.extra_repos`) as mounts for the apt
-//! steps of one stage, as Dalec places them for Debian: each `config` source at
-//! `/etc/apt/sources.list.d/<name>.list`, each key at `/usr/share/keyrings/<name>`, each `data`
-//! mount at its destination. They are mounted for the step only: the built image keeps no trace
+//! The spec's extra package repositories (`dependencies.extra_repos`) as mounts for the
+//! package-manager steps of one stage, where the family's config puts them (for Debian, as
+//! Dalec does: each `config` source at `/etc/apt/sources.list.d/<name>.list`, each key at
+//! `/usr/share/keyrings/<name>`), each `data` mount at its destination. They are mounted for the step only: the built image keeps no trace
 //! of them.
 
 use crate::build::sources::{self, SourceInputs};
+use crate::family::FamilyConfig;
 use crate::spec::{
     Located, Mode, PackageRepository, Source, SourceMount, Spec, SpecError, SpecErrors,
 };
 use kiln_buildkit::llb::Mount;
 
-/// Where apt reads repository lists.
-const LISTS: &str = "/etc/apt/sources.list.d";
-/// Where keys named by `signed-by=` usually live.
-const KEYRINGS: &str = "/usr/share/keyrings";
-
-/// The apt steps a repository can be used for (`envs`).
+/// The package-manager steps a repository can be used for (`envs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     /// Installing the build dependencies in the worker.
@@ -44,16 +40,22 @@ fn used_for(repo: &PackageRepository, stage: Stage) -> bool {
 
 /// The file name of a repository list: `.list` (one-line format) unless it already ends in
 /// `.list` or `.sources` (deb822 format, which Dalec would spoil by appending `.list`).
-fn list_file(name: &str) -> String {
-    if name.ends_with(".list") || name.ends_with(".sources") {
+fn list_file(name: &str, config: &FamilyConfig) -> String {
+    let suffixes = config.repo_list_suffixes;
+    if suffixes.iter().any(|s| name.ends_with(&format!(".{s}"))) {
         name.to_string()
     } else {
-        format!("{name}.list")
+        format!("{name}.{}", suffixes.first().copied().unwrap_or("list"))
     }
 }
 
-/// The mounts that show the spec's repositories for `stage` to apt.
-pub fn mounts(spec: &Spec, stage: Stage, inp: &SourceInputs) -> Result<Vec<Mount>, SpecErrors> {
+/// The mounts that show the spec's repositories for `stage` to the package manager.
+pub fn mounts(
+    spec: &Spec,
+    stage: Stage,
+    config: &FamilyConfig,
+    inp: &SourceInputs,
+) -> Result<Vec<Mount>, SpecErrors> {
     let repos = spec
         .dependencies
         .as_ref()
@@ -72,15 +74,18 @@ pub fn mounts(spec: &Spec, stage: Stage, inp: &SourceInputs) -> Result<Vec<Mount
     };
     for repo in repos.iter().filter(|r| used_for(r, stage)) {
         for (name, src) in &repo.config {
-            add(format!("{LISTS}/{}", list_file(name)), src);
+            add(
+                format!("{}/{}", config.repo_lists_dir, list_file(name, config)),
+                src,
+            );
         }
         for (name, src) in &repo.keys {
-            // apt reads keys as the unprivileged _apt user: a downloaded key must be readable.
+            // Package managers may read keys unprivileged (apt as _apt): a key must be readable.
             let mut key = src.clone();
             if let Some(http) = key.value.http.as_mut() {
                 http.permissions = Some(Located::new(Mode(0o644), src.pos));
             }
-            add(format!("{KEYRINGS}/{name}"), &key);
+            add(format!("{}/{name}", config.repo_keys_dir), &key);
         }
         for data in &repo.data {
             add(data.dest.value.clone(), &data.spec);
@@ -99,8 +104,9 @@ mod tests {
 
     #[test]
     fn list_files_keep_deb822_names() {
-        assert_eq!(list_file("msft"), "msft.list");
-        assert_eq!(list_file("msft.list"), "msft.list");
-        assert_eq!(list_file("msft.sources"), "msft.sources");
+        let apt = &crate::family::deb::APT;
+        assert_eq!(list_file("msft", apt), "msft.list");
+        assert_eq!(list_file("msft.list", apt), "msft.list");
+        assert_eq!(list_file("msft.sources", apt), "msft.sources");
     }
 }

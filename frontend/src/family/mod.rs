@@ -1,4 +1,79 @@
-//! The package families: how a distro's packages are made, checked and installed. Each family
-//! is a module; a distro is a row of data that names its family.
+//! The package families: how a distro's packages are made, checked and installed. A family is
+//! a module behind the [`Family`] trait plus a [`FamilyConfig`] (its package manager as data);
+//! a distro is a row of data that names both, so a new release of a family is one row.
+//!
+//! **Architecture Invariant:** `build/` and `request/` hold no family's code: what differs
+//! between families is a [`Family`] method or a [`FamilyConfig`] field.
 
 pub mod deb;
+
+use crate::build::Context;
+use crate::distro::Distro;
+use crate::spec::{DependencyList, Pos, Spec, SpecErrors};
+use crate::targets::Route;
+use kiln_buildkit::llb::State;
+
+/// A family's package manager as data: its commands, caches, environment and repository
+/// layout. Scripts in `build/` are made of these pieces.
+#[derive(Debug)]
+pub struct FamilyConfig {
+    /// Cache mounts of every package-manager step, as (mount point, cache id suffix); the id
+    /// is `kiln-<distro key>-<suffix>`, locked (the package manager locks them anyway).
+    pub caches: &'static [(&'static str, &'static str)],
+    /// Environment of every package-manager step.
+    pub env: &'static [(&'static str, &'static str)],
+    /// Lines that make a fresh image keep downloaded packages in the cache (the worker only).
+    pub keep_downloads: &'static str,
+    /// Refreshes the package lists.
+    pub refresh: &'static str,
+    /// Installs packages: followed by package names or package files.
+    pub install: &'static str,
+    /// Installs what a relation list asks for: followed by the list as one shell word.
+    pub satisfy: &'static str,
+    /// Packages installed next to the spec's into every image (Dalec's images have them).
+    pub image_packages: &'static [&'static str],
+    /// Where the package manager reads repository lists.
+    pub repo_lists_dir: &'static str,
+    /// The file name endings of repository lists; a list named otherwise gets the first.
+    pub repo_list_suffixes: &'static [&'static str],
+    /// Where repository keys are put.
+    pub repo_keys_dir: &'static str,
+    /// What joins relations into one list for [`FamilyConfig::satisfy`].
+    pub relation_separator: &'static str,
+}
+
+/// What a family does: the code behind its distro rows.
+pub trait Family: Sync + std::fmt::Debug {
+    /// The family's routes, as (path, route, description); the first is a bare distro key's.
+    fn routes(&self) -> &'static [(&'static str, Route, &'static str)];
+
+    /// What a build for `distro` needs of the spec beyond the general rules: (message,
+    /// position) pairs; an unknown position means the whole file.
+    fn check(&self, spec: &Spec, distro: &Distro) -> Vec<(String, Pos)>;
+
+    /// A dependency list as relations of the family's package manager (one per constraint).
+    fn relations(&self, list: Option<&DependencyList>) -> Vec<String>;
+
+    /// Relations every package build of `distro` needs besides the spec's.
+    fn build_requirements(&self, distro: &Distro) -> Vec<String>;
+
+    /// The directory, relative to the build root, the package is built in.
+    fn source_dir(&self, spec: &Spec, distro: &Distro, ctx: &Context) -> String;
+
+    /// Builds the packages: `tree` holds the patched sources (with generated dependencies) under
+    /// [`Family::source_dir`], `builder` is the worker with the build dependencies. Returns the
+    /// package files at the root of a state.
+    fn package(
+        &self,
+        spec: &Spec,
+        distro: &Distro,
+        ctx: &Context,
+        tree: State,
+        builder: State,
+    ) -> Result<State, SpecErrors>;
+
+    /// The spec's own packages among the built ones, for installing into an image: a shell
+    /// glob relative to the packages' directory (spec values in it quoted) and the pattern as
+    /// a person reads it.
+    fn package_glob(&self, spec: &Spec) -> (String, String);
+}

@@ -4,15 +4,127 @@
 //! build and install steps are kiln's generated scripts; debhelper does the rest (strip,
 //! shlibs, compression, md5sums, permissions, conffiles, systemd maintainer scripts).
 
+use crate::build::{self, BUILD_ROOT, Context};
 use crate::date;
 use crate::distro::Distro;
+use crate::family::{Family, FamilyConfig};
 use crate::shell::{Script, make_escape, quote};
 use crate::spec::{
-    ArtifactConfig, ArtifactMap, Artifacts, DependencyList, EnvMap, Located, Pos, Spec,
+    ArtifactConfig, ArtifactMap, Artifacts, DependencyList, EnvMap, Located, Pos, Spec, SpecErrors,
     SystemdUnit, installed_name, version,
 };
+use crate::targets::Route;
+use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, State};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// Routes of the deb family: (path, route, description). The first is the default.
+const DEB_ROUTES: &[(&str, Route, &str)] = &[
+    ("deb", Route::Package, "Build a .deb package"),
+    (
+        "container",
+        Route::Container,
+        "Build a container image with the .deb installed",
+    ),
+    (
+        "testing/container",
+        Route::Container,
+        "Same as container (Dalec's name for it)",
+    ),
+    ("worker", Route::Worker, "The build worker image"),
+];
+
+/// apt, as data.
+pub const APT: FamilyConfig = FamilyConfig {
+    caches: &[("/var/cache/apt", "apt-cache"), ("/var/lib/apt", "apt-lib")],
+    env: &[("DEBIAN_FRONTEND", "noninteractive")],
+    keep_downloads: "rm -f /etc/apt/apt.conf.d/docker-clean\n\
+                     echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache",
+    refresh: "apt-get update",
+    install: "apt-get install -y --no-install-recommends",
+    satisfy: "apt-get satisfy -y --no-install-recommends",
+    image_packages: &["ca-certificates"],
+    repo_lists_dir: "/etc/apt/sources.list.d",
+    repo_list_suffixes: &["list", "sources"],
+    repo_keys_dir: "/usr/share/keyrings",
+    relation_separator: ", ",
+};
+
+/// The Debian family: `.deb` packages built with dpkg-buildpackage from a generated
+/// `debian/` directory, installed with apt.
+#[derive(Debug)]
+pub struct Deb;
+
+impl Family for Deb {
+    fn routes(&self) -> &'static [(&'static str, Route, &'static str)] {
+        DEB_ROUTES
+    }
+
+    fn check(&self, spec: &Spec, _distro: &Distro) -> Vec<(String, Pos)> {
+        check(spec)
+    }
+
+    fn relations(&self, list: Option<&DependencyList>) -> Vec<String> {
+        relations(list)
+    }
+
+    fn build_requirements(&self, distro: &Distro) -> Vec<String> {
+        vec![format!("debhelper-compat (= {})", distro.debhelper_compat)]
+    }
+
+    fn source_dir(&self, spec: &Spec, distro: &Distro, ctx: &Context) -> String {
+        Package::new(spec, distro, ctx.source_date_epoch).source_dir()
+    }
+
+    fn package(
+        &self,
+        spec: &Spec,
+        distro: &Distro,
+        ctx: &Context,
+        tree: State,
+        builder: State,
+    ) -> Result<State, SpecErrors> {
+        let pkg = Package::new(spec, distro, ctx.source_date_epoch);
+        let tree = with_debian_dir(tree, spec, distro, &pkg);
+        let exec = Exec::new(["dpkg-buildpackage", "-b", "-uc", "-us"])
+            .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))
+            .mount(Mount::bind(BUILD_ROOT, tree))
+            .name(format!(
+                "[kiln {}] dpkg-buildpackage {} {}",
+                distro.key, pkg.name, pkg.version
+            ));
+        let built = build::run_build(&builder, exec, spec, distro, ctx)?;
+        let collect = CopyOptions {
+            allow_wildcard: true,
+            ..Default::default()
+        };
+        Ok(State::scratch().file(
+            FileActions::new().copy(&built, "/*.deb", "/", collect),
+            &format!("[kiln {}] collect packages", distro.key),
+        ))
+    }
+
+    fn package_glob(&self, spec: &Spec) -> (String, String) {
+        let name = text(&spec.name);
+        (format!("{}_*.deb", quote(name)), format!("{name}_*.deb"))
+    }
+}
+
+/// The package directory: the (patched) sources plus the generated `debian/`.
+fn with_debian_dir(tree: State, spec: &Spec, distro: &Distro, pkg: &Package) -> State {
+    let root = format!("/{}", pkg.source_dir());
+    let mut files = FileActions::new()
+        .mkdir(&format!("{root}/debian/source"), 0o755, true)
+        .mkdir(&format!("{root}/debian/kiln"), 0o755, true);
+    for f in debian_dir(spec, distro, pkg) {
+        files = files.mkfile(
+            &format!("{root}/{}", f.path),
+            f.mode,
+            f.contents.into_bytes(),
+        );
+    }
+    tree.file(files, &format!("[kiln {}] write debian/", distro.key))
+}
 
 /// One generated file: path relative to the package directory, mode, contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
