@@ -21,6 +21,7 @@ pub use kiln_spec::date;
 pub mod build;
 pub mod distro;
 pub mod family;
+pub mod install;
 pub mod plan;
 pub mod request;
 pub mod resolve;
