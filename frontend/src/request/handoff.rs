@@ -3,6 +3,7 @@
 //! The other frontend gets the build's options and inputs, its image as `source`, its
 //! `cmdline`, the target key as `dalec.target`, and one input of kiln's.
 
+use kiln_artifact::handoff;
 use kiln_buildkit::llb::State;
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
@@ -32,7 +33,7 @@ pub fn options(
     if let Some(cmdline) = cmdline {
         out.insert("cmdline".into(), cmdline.to_string());
     }
-    out.insert("dalec.target".into(), key.to_string());
+    out.insert(handoff::TARGET.into(), key.to_string());
     out
 }
 

@@ -8,6 +8,7 @@
 //! packages.
 
 use crate::spec::{PackageSigner, Spec, SpecError, SpecErrors};
+use kiln_artifact::handoff;
 use kiln_buildkit::llb::State;
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
@@ -129,7 +130,7 @@ pub fn request(
     let args = signer
         .args
         .iter()
-        .map(|(k, v)| (format!("build-arg:{k}"), v.clone()))
+        .map(|(k, v)| (handoff::build_arg(k), v.clone()))
         .collect();
     let mut frontend_opts = crate::request::handoff::options(
         opts,
@@ -139,10 +140,10 @@ pub fn request(
         signer.cmdline.as_deref(),
         &signer.key,
     );
-    frontend_opts.insert("contextkey".into(), "context".into());
+    frontend_opts.insert(handoff::CONTEXT_KEY.into(), handoff::CONTEXT.into());
     (
         frontend_opts,
-        crate::request::handoff::inputs(opts, "context", packages),
+        crate::request::handoff::inputs(opts, handoff::CONTEXT, packages),
     )
 }
 

@@ -5,6 +5,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+use kiln_artifact::handoff;
 use kiln_buildkit::gateway::{FrontendResult, Gateway};
 use kiln_buildkit::llb::{CopyOptions, FileActions, State};
 use kiln_buildkit::options::BuildOpts;
@@ -16,7 +17,7 @@ const RECORD: &str = "/signed-by-test-signer";
 async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, String> {
     let inputs = gw.inputs().await.map_err(|e| e.to_string())?;
     let context = inputs
-        .get("context")
+        .get(handoff::CONTEXT)
         .ok_or("no `context` input: nothing to sign")?;
     let artifacts = State::from_definition(context)?;
     let solved = gw
@@ -24,12 +25,12 @@ async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, String> 
         .await
         .map_err(|e| e.to_string())?;
     let names = gw.read_dir(&solved, "/").await.map_err(|e| e.to_string())?;
-    let mut record = format!("target={}\n", opts.get("dalec.target").unwrap_or(""));
+    let mut record = format!("target={}\n", opts.get(handoff::TARGET).unwrap_or(""));
     for stat in names {
         record.push_str(&format!("file={}\n", stat.path));
     }
     for (key, value) in &opts.opts {
-        if let Some(arg) = key.strip_prefix("build-arg:") {
+        if let Some(arg) = handoff::as_build_arg(key) {
             record.push_str(&format!("arg:{arg}={value}\n"));
         }
     }

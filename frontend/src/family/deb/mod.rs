@@ -24,6 +24,7 @@ use crate::install;
 use crate::shell::quote;
 use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors, version};
 use crate::targets::Route;
+use kiln_artifact::{Kind, layout};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, State};
 use relations::debian_op;
 
@@ -108,14 +109,20 @@ impl Family for Deb {
             ..Default::default()
         };
         Ok(State::scratch().file(
-            FileActions::new().copy(&built, "/*.deb", "/", collect),
+            FileActions::new().copy(
+                &built,
+                &layout::glob(Kind::Deb),
+                layout::PACKAGES_DIR,
+                collect,
+            ),
             &format!("[kiln {}] collect packages", distro.key),
         ))
     }
 
     fn package_glob(&self, spec: &Spec) -> (String, String) {
         let name = text(&spec.name);
-        (format!("{}_*.deb", quote(name)), format!("{name}_*.deb"))
+        let ext = Kind::Deb.extension();
+        (format!("{}_*{ext}", quote(name)), format!("{name}_*{ext}"))
     }
 }
 
