@@ -244,8 +244,8 @@ fn offline(cli: Cli) -> ExitCode {
             platform,
         } => with_spec(&spec, |name, text| {
             let opts = offline_opts(Some(&target), &build_args, platform.as_deref())?;
-            let plan =
-                plan::plan(name, text, &opts, &Default::default()).map_err(|e| e.to_string())?;
+            let plan = plan::plan_text(name, text, &opts, &Default::default())
+                .map_err(|e| e.to_string())?;
             let json = definition_to_json(&plan.state.marshal());
             println!(
                 "{}",

@@ -102,17 +102,40 @@ fn frontend_image(opts: &BuildOpts) -> State {
     State::image(image, build_platform(opts), opts.image_resolve_mode())
 }
 
-/// Loads the spec and resolves it for `target_key`: target overrides merged, args substituted.
+/// A spec file read and loaded once per request: its name and text (for error positions) and
+/// the parsed, validated spec that every plan of the request resolves from.
+#[derive(Debug, Clone)]
+pub struct Loaded<'a> {
+    /// The spec file's name, as errors show it.
+    pub file: &'a str,
+    /// The spec's text, for the lines errors quote.
+    pub text: &'a str,
+    /// The spec as written: parsed and validated, not yet merged or substituted.
+    pub spec: Spec,
+}
+
+impl<'a> Loaded<'a> {
+    /// Parses and validates the spec in `text`.
+    pub fn load(file: &'a str, text: &'a str) -> Result<Loaded<'a>, SpecErrors> {
+        Ok(Loaded {
+            file,
+            text,
+            spec: spec::load(file, text)?,
+        })
+    }
+}
+
+/// Resolves the loaded spec for `target_key`: target overrides merged, args substituted, the
+/// substituted values checked like written ones.
 pub fn resolve_spec(
-    file: &str,
-    text: &str,
+    loaded: &Loaded,
     target_key: Option<&str>,
     opts: &BuildOpts,
 ) -> Result<Spec, SpecErrors> {
-    let loaded = spec::load(file, text)?;
+    let (file, text) = (loaded.file, loaded.text);
     let mut merged = match target_key {
-        Some(key) => spec::for_target(&loaded, key),
-        None => loaded,
+        Some(key) => spec::for_target(&loaded.spec, key),
+        None => loaded.spec.clone(),
     };
     let triple = |p: pb::Platform| (p.os, p.architecture, p.variant);
     let o = SubstituteOptions {
@@ -158,14 +181,14 @@ pub struct Forward {
 
 /// Whether `target` belongs to a spec target that has its own frontend (checked before
 /// kiln's own targets, as Dalec does).
-pub fn forward(file: &str, text: &str, target: &str) -> Result<Option<Forward>, SpecErrors> {
+pub fn forward(loaded: &Loaded, target: &str) -> Option<Forward> {
     let target = target.trim_matches('/');
     let (key, rest) = target.split_once('/').unwrap_or((target, ""));
     if key.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let spec = spec::load(file, text)?;
-    Ok(spec
+    loaded
+        .spec
         .targets
         .get(key)
         .and_then(|t| t.frontend.clone())
@@ -173,7 +196,7 @@ pub fn forward(file: &str, text: &str, target: &str) -> Result<Option<Forward>, 
             key: key.to_string(),
             rest: rest.to_string(),
             frontend,
-        }))
+        })
 }
 
 /// Plans the build of `opts.target()` for the spec in `text`.
@@ -181,24 +204,37 @@ pub fn forward(file: &str, text: &str, target: &str) -> Result<Option<Forward>, 
 /// `built` holds the results of the spec's Dockerfile `build` sources by source key (see
 /// [`build_sources`]); offline it is empty and such sources are an error.
 pub fn plan(
+    loaded: &Loaded,
+    opts: &BuildOpts,
+    built: &BTreeMap<String, State>,
+) -> Result<Plan, PlanError> {
+    plan_signed(loaded, opts, built, None)
+}
+
+/// [`plan`] of the spec in `text`, loaded for this one plan (offline commands and tests).
+pub fn plan_text(
     file: &str,
     text: &str,
     opts: &BuildOpts,
     built: &BTreeMap<String, State>,
 ) -> Result<Plan, PlanError> {
-    plan_signed(file, text, opts, built, None)
+    plan(
+        &Loaded::load(file, text).map_err(PlanError::Spec)?,
+        opts,
+        built,
+    )
 }
 
 /// [`plan`], with the packages as the signer returned them (copied over the built ones; the
 /// container and the tests use them too).
 pub fn plan_signed(
-    file: &str,
-    text: &str,
+    loaded: &Loaded,
     opts: &BuildOpts,
     built: &BTreeMap<String, State>,
     signed: Option<&State>,
 ) -> Result<Plan, PlanError> {
-    if let Some(f) = forward(file, text, opts.target()).map_err(PlanError::Spec)? {
+    let (file, text) = (loaded.file, loaded.text);
+    if let Some(f) = forward(loaded, opts.target()) {
         let e = spec::SpecError::at(
             file,
             text,
@@ -219,7 +255,7 @@ pub fn plan_signed(
     );
     // Debug routes show the root spec; distro routes see their target's overrides.
     let key = if debug { None } else { Some(distro.key) };
-    let spec = resolve_spec(file, text, key, opts).map_err(PlanError::Spec)?;
+    let spec = resolve_spec(loaded, key, opts).map_err(PlanError::Spec)?;
     let mut warnings = Vec::new();
     if !matches!(selected.route, Route::Worker | Route::DebugResolve) {
         support::gaps(&spec)
@@ -364,14 +400,10 @@ pub struct BuildSource {
 
 /// The spec's top-level Dockerfile `build` sources for the request's target, with their
 /// contexts lowered to LLB.
-pub fn build_sources(
-    file: &str,
-    text: &str,
-    opts: &BuildOpts,
-) -> Result<Vec<BuildSource>, PlanError> {
+pub fn build_sources(loaded: &Loaded, opts: &BuildOpts) -> Result<Vec<BuildSource>, PlanError> {
+    let (file, text) = (loaded.file, loaded.text);
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
-    let spec =
-        resolve_spec(file, text, Some(selected.distro.key), opts).map_err(PlanError::Spec)?;
+    let spec = resolve_spec(loaded, Some(selected.distro.key), opts).map_err(PlanError::Spec)?;
     let none = BTreeMap::new();
     let inp = SourceInputs {
         opts,

@@ -1,7 +1,7 @@
 //! Offline views of a spec: `lint` and `resolve`.
 
 use crate::plan::{self, PlanError};
-use crate::spec::{self, Spec};
+use crate::spec::Spec;
 use crate::targets;
 use kiln_buildkit::options::BuildOpts;
 use serde_json::Value;
@@ -35,20 +35,20 @@ fn prune(v: Value) -> Option<Value> {
 /// target in `opts`, the root spec with args substituted.
 pub fn resolve_yaml(file: &str, text: &str, opts: &BuildOpts) -> Result<String, PlanError> {
     // A kiln target, or any key of the spec's `targets` (e.g. a distro kiln does not build).
+    let loaded = plan::Loaded::load(file, text).map_err(PlanError::Spec)?;
     let target = opts.target();
     let key = match targets::select(target) {
         _ if target.is_empty() => None,
         Ok(selected) => Some(selected.distro.key.to_string()),
         Err(unknown) => {
             let key = target.split('/').next().unwrap_or(target);
-            let spec = spec::load(file, text).map_err(PlanError::Spec)?;
-            if !spec.targets.contains_key(key) {
+            if !loaded.spec.targets.contains_key(key) {
                 return Err(PlanError::Target(unknown));
             }
             Some(key.to_string())
         }
     };
-    let resolved = plan::resolve_spec(file, text, key.as_deref(), opts).map_err(PlanError::Spec)?;
+    let resolved = plan::resolve_spec(&loaded, key.as_deref(), opts).map_err(PlanError::Spec)?;
     render(&resolved).map_err(PlanError::Target)
 }
 

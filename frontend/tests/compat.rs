@@ -71,12 +71,13 @@ fn every_compat_spec_lowers_to_llb_for_every_target() {
             }
             // Dockerfile build sources are solved by BuildKit's Dockerfile frontend before
             // planning; their contexts stand in for the results here.
-            let built: BTreeMap<String, State> = plan::build_sources(&name, &text, &opts)
-                .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name))
-                .into_iter()
-                .map(|b| (b.key, b.context))
-                .collect();
-            let def = match plan::plan(&name, &text, &opts, &built) {
+            let built: BTreeMap<String, State> =
+                plan::build_sources(&plan::Loaded::load(&name, &text).unwrap(), &opts)
+                    .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name))
+                    .into_iter()
+                    .map(|b| (b.key, b.context))
+                    .collect();
+            let def = match plan::plan_text(&name, &text, &opts, &built) {
                 Ok(p) => p.state.marshal(),
                 Err(e) => panic!("{name} {}: does not lower:\n{e}", t.name),
             };
@@ -84,7 +85,7 @@ fn every_compat_spec_lowers_to_llb_for_every_target() {
             if !t.name.starts_with("debug/") {
                 assert!(def.def.len() >= 2, "{name} {}: empty definition", t.name);
             }
-            let again = plan::plan(&name, &text, &opts, &built)
+            let again = plan::plan_text(&name, &text, &opts, &built)
                 .unwrap()
                 .state
                 .marshal();
@@ -98,7 +99,7 @@ fn offline_a_dockerfile_build_source_is_a_located_error() {
     let text = std::fs::read_to_string(compat_dir().join("nested.yml")).unwrap();
     let mut opts = BuildOpts::default();
     opts.opts.insert("target".into(), "bookworm/deb".into());
-    let e = plan::plan("nested.yml", &text, &opts, &Default::default())
+    let e = plan::plan_text("nested.yml", &text, &opts, &Default::default())
         .err()
         .unwrap()
         .to_string();
@@ -116,7 +117,7 @@ fn sources_do_not_depend_on_the_target() {
     let source_digests = |target: &str| -> Vec<String> {
         let mut opts = BuildOpts::default();
         opts.opts.insert("target".into(), target.into());
-        let def = plan::plan("http-src.yml", &text, &opts, &Default::default())
+        let def = plan::plan_text("http-src.yml", &text, &opts, &Default::default())
             .unwrap()
             .state
             .marshal();
@@ -165,7 +166,7 @@ fn resolve_merges_any_spec_target_key() {
 fn plan_error(text: &str, target: &str) -> String {
     let mut opts = BuildOpts::default();
     opts.opts.insert("target".into(), target.into());
-    match plan::plan("spec.yml", text, &opts, &Default::default()) {
+    match plan::plan_text("spec.yml", text, &opts, &Default::default()) {
         Ok(_) => panic!("{target}: planned, expected an error"),
         Err(e) => e.to_string(),
     }
@@ -194,22 +195,15 @@ fn regular_expressions_from_args_are_checked_when_a_target_is_planned() {
 #[test]
 fn targets_with_their_own_frontend_are_forwarded_not_planned() {
     let text = "name: a\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\ntargets:\n  mine:\n    frontend:\n      image: example.org/my/frontend:1\n      cmdline: --fast\n  bookworm:\n    frontend:\n      image: example.org/other:2\n";
-    let f = plan::forward("spec.yml", text, "mine/rpm/debug")
-        .unwrap()
-        .expect("forwarded");
+    let loaded = plan::Loaded::load("spec.yml", text).unwrap();
+    let f = plan::forward(&loaded, "mine/rpm/debug").expect("forwarded");
     assert_eq!((f.key.as_str(), f.rest.as_str()), ("mine", "rpm/debug"));
     assert_eq!(f.frontend.image.value, "example.org/my/frontend:1");
     assert_eq!(f.frontend.cmdline.as_deref(), Some("--fast"));
     // A spec target with a frontend wins over kiln's own target of the same name.
-    let f = plan::forward("spec.yml", text, "bookworm")
-        .unwrap()
-        .expect("forwarded");
+    let f = plan::forward(&loaded, "bookworm").expect("forwarded");
     assert_eq!((f.key.as_str(), f.rest.as_str()), ("bookworm", ""));
-    assert!(
-        plan::forward("spec.yml", text, "trixie/deb")
-            .unwrap()
-            .is_none()
-    );
+    assert!(plan::forward(&loaded, "trixie/deb").is_none());
     // Offline, kiln cannot follow it and says so at the frontend's line.
     let e = plan_error(text, "mine/x");
     assert!(
@@ -237,7 +231,7 @@ fn an_invalid_source_date_epoch_is_an_error_not_dropped() {
     opts.opts.insert("target".into(), "bookworm/deb".into());
     opts.opts
         .insert("build-arg:SOURCE_DATE_EPOCH".into(), "yesterday".into());
-    let e = plan::plan("http-src.yml", &text, &opts, &Default::default())
+    let e = plan::plan_text("http-src.yml", &text, &opts, &Default::default())
         .err()
         .expect("an error")
         .to_string();
@@ -247,5 +241,5 @@ fn an_invalid_source_date_epoch_is_an_error_not_dropped() {
     );
     opts.opts
         .insert("build-arg:SOURCE_DATE_EPOCH".into(), " 1700000000 ".into());
-    assert!(plan::plan("http-src.yml", &text, &opts, &Default::default()).is_ok());
+    assert!(plan::plan_text("http-src.yml", &text, &opts, &Default::default()).is_ok());
 }

@@ -17,7 +17,7 @@ const HEAD: &str = "name: ab\nversion: \"1\"\npackager: a <a@b.c>\ndescription: 
 
 fn planned(image: &str, target: &str) -> Result<(String, String), String> {
     let text = format!("{HEAD}{image}");
-    plan::plan("spec.yml", &text, &opts(target), &Default::default())
+    plan::plan_text("spec.yml", &text, &opts(target), &Default::default())
         .map(|p| {
             (
                 definition_to_json(&p.state.marshal()).to_string(),

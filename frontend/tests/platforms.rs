@@ -19,7 +19,7 @@ fn opts(target: &str, platform: Option<&str>) -> BuildOpts {
 
 /// The architecture of every image source op in a target's LLB, by image.
 fn image_architectures(text: &str, o: &BuildOpts) -> Vec<(String, String)> {
-    let def = plan::plan("spec.yml", text, o, &Default::default())
+    let def = plan::plan_text("spec.yml", text, o, &Default::default())
         .unwrap_or_else(|e| panic!("{e}"))
         .state
         .marshal();
@@ -94,7 +94,7 @@ fn platforms_kiln_cannot_build_are_refused_by_name() {
         ),
         ("linux/amd64/v2/x", "invalid platform \"linux/amd64/v2/x\""),
     ] {
-        let e = plan::plan(
+        let e = plan::plan_text(
             "spec.yml",
             SPEC,
             &opts("bookworm/deb", Some(platform)),

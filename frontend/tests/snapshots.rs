@@ -93,12 +93,13 @@ fn llb_of_every_spec_for_every_target() {
         for t in targets::list() {
             let opts = opts(&t.name, &args);
             // Dockerfile build sources are solved by BuildKit first; their contexts stand in.
-            let built: BTreeMap<String, State> = plan::build_sources(&name, &text, &opts)
-                .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name))
-                .into_iter()
-                .map(|b| (b.key, b.context))
-                .collect();
-            let plan = plan::plan(&name, &text, &opts, &built)
+            let built: BTreeMap<String, State> =
+                plan::build_sources(&plan::Loaded::load(&name, &text).unwrap(), &opts)
+                    .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name))
+                    .into_iter()
+                    .map(|b| (b.key, b.context))
+                    .collect();
+            let plan = plan::plan_text(&name, &text, &opts, &built)
                 .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name));
             let mut out = serde_json::to_string_pretty(&definition_to_json(&plan.state.marshal()))
                 .expect("json");
@@ -121,8 +122,12 @@ fn generated_files_of_every_spec_for_every_debian_distro() {
     for (name, text, args) in specs() {
         for d in distro::DISTROS {
             let opts = opts(&format!("{}/deb", d.key), &args);
-            let spec = plan::resolve_spec(&name, &text, Some(d.key), &opts)
-                .unwrap_or_else(|e| panic!("{name} {}: {e}", d.key));
+            let spec = plan::resolve_spec(
+                &plan::Loaded::load(&name, &text).unwrap(),
+                Some(d.key),
+                &opts,
+            )
+            .unwrap_or_else(|e| panic!("{name} {}: {e}", d.key));
             let pkg = debian::Package::new(&spec, d, None);
             let mut out = String::new();
             for f in debian::debian_dir(&spec, d, &pkg) {

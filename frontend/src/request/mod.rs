@@ -295,8 +295,10 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
         file: file.clone(),
     };
     let text = file_text(&file).map_err(spec_error)?;
+    // The spec is parsed and validated once; every plan of the request resolves from it.
+    let loaded = plan::Loaded::load(&file.name, text).map_err(spec_error)?;
     // A spec target with its own frontend takes the request, before kiln's own targets.
-    if let Some(f) = plan::forward(&file.name, text, opts.target()).map_err(spec_error)? {
+    if let Some(f) = plan::forward(&loaded, opts.target()) {
         return forward(gw, opts, &file, f).await;
     }
     targets::select(opts.target()).map_err(request_error)?;
@@ -306,7 +308,7 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
         gw.warn("--no-cache-filter: kiln has no stages to filter; the whole build runs without the cache").await?;
     }
-    build(gw, opts, &file, &platforms).await
+    build(gw, opts, &file, &loaded, &platforms).await
 }
 
 /// Builds the request's target for each of `platforms`: one platform gives a plain result,
@@ -315,6 +317,7 @@ async fn build(
     gw: &Gateway,
     opts: &BuildOpts,
     file: &SpecFile,
+    loaded: &plan::Loaded<'_>,
     platforms: &[WorkerPlatform],
 ) -> Result<FrontendResult, FrontendError> {
     if let [platform] = platforms {
@@ -322,7 +325,7 @@ async fn build(
         if opts.get("platform").is_some() {
             single.opts.insert("platform".into(), platform.to_string());
         }
-        let built = build_for_platform(gw, &single, file, true).await?;
+        let built = build_for_platform(gw, &single, file, loaded, true).await?;
         let mut metadata = BTreeMap::new();
         if let Some(config) = built.image_config {
             metadata.insert("containerimage.config".to_string(), config);
@@ -344,7 +347,7 @@ async fn build(
     let builds = per_platform
         .iter()
         .enumerate()
-        .map(|(i, o)| build_for_platform(gw, o, file, i == 0));
+        .map(|(i, o)| build_for_platform(gw, o, file, loaded, i == 0));
     let results = futures_util::future::try_join_all(builds).await?;
     Ok(multi_platform_result(platforms, results))
 }
@@ -398,18 +401,27 @@ async fn target_list(gw: &Gateway, opts: &BuildOpts) -> Vec<TargetInfo> {
     let Ok(spec) = crate::spec::load(&file.name, text) else {
         return list;
     };
-    for (key, target) in &spec.targets {
-        let Some(frontend) = target.frontend.clone() else {
-            continue;
-        };
+    let forwards: Vec<plan::Forward> = spec
+        .targets
+        .iter()
+        .filter_map(|(key, target)| {
+            Some(plan::Forward {
+                key: key.clone(),
+                rest: String::new(),
+                frontend: target.frontend.clone()?,
+            })
+        })
+        .collect();
+    // The other frontends list their targets side by side.
+    let answers = futures_util::future::join_all(
+        forwards.iter().map(|f| forward(gw, opts, &file, f.clone())),
+    )
+    .await;
+    for (f, outcome) in forwards.iter().zip(answers) {
+        let key = &f.key;
+        let image = &f.frontend.image.value;
         list.retain(|t| !t.name.starts_with(&format!("{key}/")));
-        let image = frontend.image.value.clone();
-        let f = plan::Forward {
-            key: key.clone(),
-            rest: String::new(),
-            frontend,
-        };
-        match forward(gw, opts, &file, f).await {
+        match outcome {
             Ok(r) if r.metadata.contains_key("result.json") => {
                 list.extend(targets::prefixed(key, &r.metadata["result.json"]))
             }
@@ -553,6 +565,7 @@ async fn build_for_platform(
     gw: &Gateway,
     opts: &BuildOpts,
     file: &SpecFile,
+    loaded: &plan::Loaded<'_>,
     warn: bool,
 ) -> Result<PlatformBuild, FrontendError> {
     let plan_error = |e| match e {
@@ -565,15 +578,17 @@ async fn build_for_platform(
             file: file.clone(),
         },
     };
-    let text = file_text(file).map_err(|e| plan_error(PlanError::Spec(e)))?;
-    let mut built = BTreeMap::new();
-    for b in plan::build_sources(&file.name, text, opts).map_err(plan_error)? {
-        built.insert(
-            b.key.clone(),
-            run_dockerfile_build(gw, b, opts.get("no-cache")).await?,
-        );
-    }
-    let mut plan = plan::plan(&file.name, text, opts, &built).map_err(plan_error)?;
+    // The Dockerfile builds are independent of each other: solved side by side.
+    let sources = plan::build_sources(loaded, opts).map_err(plan_error)?;
+    let keys: Vec<String> = sources.iter().map(|b| b.key.clone()).collect();
+    let states = futures_util::future::try_join_all(
+        sources
+            .into_iter()
+            .map(|b| run_dockerfile_build(gw, b, opts.get("no-cache"))),
+    )
+    .await?;
+    let built: BTreeMap<String, State> = keys.into_iter().zip(states).collect();
+    let mut plan = plan::plan(loaded, opts, &built).map_err(plan_error)?;
     if let Some((choice, unsigned)) = plan.signing.take() {
         let signer = match choice {
             Choice::Spec(signer) => signer,
@@ -593,8 +608,7 @@ async fn build_for_platform(
             }
         };
         let signed = sign(gw, opts, &signer, &unsigned).await?;
-        plan =
-            plan::plan_signed(&file.name, text, opts, &built, Some(&signed)).map_err(plan_error)?;
+        plan = plan::plan_signed(loaded, opts, &built, Some(&signed)).map_err(plan_error)?;
     }
     if warn {
         for w in &plan.warnings {
@@ -835,7 +849,7 @@ mod tests {
         let mut opts = BuildOpts::default();
         opts.opts
             .insert("target".into(), "bookworm/container".into());
-        let plan = plan::plan("spec.yml", &text, &opts, &BTreeMap::new()).unwrap();
+        let plan = plan::plan_text("spec.yml", &text, &opts, &BTreeMap::new()).unwrap();
         let source = SourceFile {
             filename: "spec.yml".into(),
             data: text.clone().into_bytes(),
