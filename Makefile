@@ -7,7 +7,7 @@ IMAGE    := kiln/frontend:dev
 # Prefix for recipe lines that talk to the engine.
 ENGINE   := eval "$$(scripts/engine.sh up)" &&
 
-.PHONY: all build image test-signer demo test unit e2e bench bench-memory lint engine engine-down clean
+.PHONY: all build image test-signer demo test unit e2e bench bench-memory bench-lowering lint engine engine-down clean
 
 all: build
 
@@ -43,9 +43,13 @@ test: image test-signer
 unit:
 	cargo test --workspace --locked --exclude kiln-e2e
 
-## bench: frontend image size, cold and cached build times against a plain Dockerfile, then bench-memory
+## bench: frontend image size, cold and cached build times against a plain Dockerfile, then bench-memory and bench-lowering
 bench: image
 	$(ENGINE) scripts/bench.sh
+
+## bench-lowering: own time and peak RSS of `llb` on a 200-source spec vs one without sources (no engine)
+bench-lowering: build
+	scripts/bench.sh lowering
 
 ## bench-memory: peak RSS of `lint` on the worst specs the alias bound accepts vs hello.yml (no engine)
 bench-memory: build

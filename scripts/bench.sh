@@ -3,6 +3,9 @@
 # specs/hello.yml (bookworm/deb) next to bench/hello/Dockerfile doing the same steps,
 # on the same engine, in the same run. Ratios are kiln / Dockerfile. Then the memory figures.
 #
+# `scripts/bench.sh lowering` (`make bench-lowering`, no engine needed): P4, the frontend's own
+# time and peak RSS lowering a 200-source spec, next to a spec without sources.
+#
 # `scripts/bench.sh memory` (`make bench-memory`, no engine needed): peak RSS and time of
 # `kiln-frontend lint` on the worst specs the alias bound accepts, next to specs/hello.yml in the
 # same run, and on the alias bomb it rejects. Ratios are worst case / hello.yml.
@@ -58,10 +61,50 @@ memory() {
   done
 }
 
-if [ "${1:-}" = memory ]; then
-  memory
-  exit
-fi
+# P4: lowering a 200-source spec to LLB (`kiln-frontend llb`) against a spec without sources, in
+# the same run: the process's own time (user + sys, averaged over a loop of runs) and peak RSS.
+lowering_specs() {
+  local head='name: many\nversion: "1"\nrevision: 1\nlicense: MIT\npackager: kiln <k@example.invalid>\ndescription: d\n'
+  printf %b "$head" >"$out/empty.yml"
+  { printf %b "$head"; printf 'sources:\n'
+    for i in $(seq 50); do
+      printf '  http%d:\n    http:\n      url: https://example.invalid/%d.tar.gz\n      digest: sha256:%064d\n' "$i" "$i" "$i"
+      printf '  git%d:\n    git:\n      url: https://example.invalid/%d.git\n      commit: %040d\n' "$i" "$i" "$i"
+      printf '  inline%d:\n    inline:\n      file:\n        contents: "file %d"\n        permissions: 0644\n' "$i" "$i"
+      printf '  dir%d:\n    inline:\n      dir:\n        files:\n          a: {contents: "a %d"}\n          b: {contents: "b %d"}\n' "$i" "$i" "$i"
+    done
+    printf 'build:\n  steps:\n    - command: make\n'; } >"$out/many.yml"
+}
+
+# own_ms SPEC: the average user + sys milliseconds of `llb SPEC` over $loops runs.
+own_ms() {
+  local spec=$1 loops=${KILN_BENCH_LOOPS:-50}
+  /usr/bin/time -f '%U %S' -o "$out/time" bash -c \
+    "for _ in \$(seq $loops); do '$bin' llb '$spec' --target bookworm/deb >/dev/null || exit 1; done"
+  awk -v n="$loops" '{ printf "%.2f\n", ($1 + $2) * 1000 / n }' "$out/time"
+}
+
+lowering() {
+  [ -x "$bin" ] || { echo "no $bin: run make build (or set KILN_BIN)" >&2; return 1; }
+  lowering_specs
+  local e m ekb mkb
+  e=$(own_ms "$out/empty.yml"); m=$(own_ms "$out/many.yml")
+  ekb=$(/usr/bin/time -f '%M' "$bin" llb "$out/empty.yml" --target bookworm/deb 2>&1 >/dev/null | tail -n 1)
+  mkb=$(/usr/bin/time -f '%M' "$bin" llb "$out/many.yml" --target bookworm/deb 2>&1 >/dev/null | tail -n 1)
+  printf '\n%-28s %12s %12s %8s\n' "llb bookworm/deb" "own time" "peak RSS" "target"
+  printf '%-28s %10.2fms %10dKB\n' "no sources" "$e" "$ekb"
+  printf '%-28s %10.2fms %10dKB\n' "200 sources" "$m" "$mkb"
+  awk -v e="$e" -v m="$m" -v kb="$mkb" 'BEGIN {
+    printf "%-28s %10.2fms %12s %8s\n", "200 sources beyond empty", m - e, "", "<=10ms"
+    printf "%-28s %12s %10.1fMB %8s\n", "200 sources peak RSS", "", kb / 1024, "<=30MB"
+    printf "%-28s %10.2fx\n", "ratio (200 / empty)", m / e
+  }'
+}
+
+case "${1:-}" in
+  memory) memory; exit ;;
+  lowering) lowering; exit ;;
+esac
 
 kiln() { docker buildx build -q -f specs/hello.yml --target bookworm/deb --output "type=local,dest=$out/kiln" . >/dev/null; }
 dockerfile() { docker buildx build -q -f bench/hello/Dockerfile --output "type=local,dest=$out/dockerfile" bench/hello >/dev/null; }
@@ -121,3 +164,4 @@ awk -v kh="$kh" -v dh="$dh" -v kf="$kf" -v df="$df" 'BEGIN {
 }'
 
 memory
+lowering

@@ -88,6 +88,12 @@ impl FileActions {
         FileActions::default()
     }
 
+    /// This chain followed by `more` (the same actions as one chain of both).
+    pub fn then(mut self, mut more: FileActions) -> FileActions {
+        self.actions.append(&mut more.actions);
+        self
+    }
+
     /// Creates a directory.
     pub fn mkdir(self, path: &str, mode: u32, parents: bool) -> FileActions {
         self.mkdir_owned(path, mode, parents, None)

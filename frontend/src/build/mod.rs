@@ -162,8 +162,9 @@ pub fn sources(spec: &Spec, dir: &str, ctx: &Context) -> Result<State, SpecError
     };
     let mut errors = Vec::new();
     for (key, src) in &spec.sources {
-        match sources::place(files.clone(), dir, key, src, &ctx.sources) {
-            Ok(f) => files = f,
+        // Each source's actions on their own, then appended: no copy of the growing chain.
+        match sources::place(FileActions::new(), dir, key, src, &ctx.sources) {
+            Ok(f) => files = files.then(f),
             Err(e) => errors.push(e),
         }
     }
