@@ -10,6 +10,7 @@
 mod args;
 pub mod date;
 mod error;
+mod kinds;
 mod load;
 mod located;
 mod merge;
@@ -25,6 +26,7 @@ mod yaml;
 
 pub use args::{SubstituteOptions, substitute};
 pub use error::{SpecError, SpecErrors};
+pub use kinds::{GeneratorKind, Network, RepoStage, Sharing, SourceKind};
 pub use load::{load, load_package_config, text};
 pub use located::{Located, Pos};
 pub use merge::for_target;

@@ -167,15 +167,7 @@ impl Checker<'_> {
 
     fn source(&mut self, name: &str, src: &Located<Source>) {
         let s = &src.value;
-        let kinds = [
-            s.context.is_some(),
-            s.git.is_some(),
-            s.http.is_some(),
-            s.image.is_some(),
-            s.inline.is_some(),
-            s.build.is_some(),
-        ];
-        match kinds.iter().filter(|k| **k).count() {
+        match s.kind_count() {
             0 => self.at(
                 src.pos,
                 format!("source {name:?} has no kind: give exactly one of {KINDS}"),
@@ -284,13 +276,7 @@ impl Checker<'_> {
                     format!("generators need a directory source; {name:?} is a single file"),
                 );
             }
-            let kinds = [
-                g.gomod.is_some(),
-                g.cargohome.is_some(),
-                g.pip.is_some(),
-                g.nodemod.is_some(),
-            ];
-            if kinds.iter().filter(|k| **k).count() != 1 {
+            if g.kind().is_none() {
                 self.at(
                     g.pos,
                     "a generator needs exactly one of gomod, cargohome, pip, nodemod",
@@ -382,7 +368,7 @@ impl Checker<'_> {
             );
         }
         if let Some(n) = &b_.network_mode
-            && !matches!(n.value.as_str(), "" | "none" | "sandbox")
+            && super::kinds::Network::parse(&n.value).is_none()
             && !n.value.contains('$')
         {
             self.at(
@@ -420,7 +406,7 @@ impl Checker<'_> {
                     );
                 }
                 if let Some(sh) = &d.sharing
-                    && !matches!(sh.value.as_str(), "shared" | "private" | "locked")
+                    && super::kinds::Sharing::parse(&sh.value).is_none()
                 {
                     self.at(
                         sh.pos,
@@ -596,7 +582,7 @@ impl Checker<'_> {
         }
         for repo in &d.extra_repos {
             for env in &repo.envs {
-                if !matches!(env.value.as_str(), "build" | "test" | "install") {
+                if super::kinds::RepoStage::parse(&env.value).is_none() {
                     self.at(
                         env.pos,
                         format!(

@@ -6,7 +6,9 @@
 //! `node_modules` into the source itself, as Dalec does.
 
 use crate::shell::quote;
-use crate::spec::{GeneratorGomod, Located, Pos, SourceGenerator, Spec, SpecError, SpecErrors};
+use crate::spec::{
+    GeneratorGomod, GeneratorKind, Located, Pos, SourceGenerator, Spec, SpecError, SpecErrors,
+};
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
 
 /// The directory of the package tree that holds fetched dependencies.
@@ -110,7 +112,7 @@ fn gomod_auth(gomod: &GeneratorGomod, source: &str) -> (String, Vec<Mount>) {
 }
 
 /// The script of one generator run in `src` (absolute), writing into [`OUT`].
-fn script(g: &SourceGenerator, src: &str) -> (String, &'static str) {
+fn script(g: GeneratorKind, src: &str) -> (String, &'static str) {
     let mut s = String::from("set -e\n");
     let dirs = |list: &[Located<String>]| {
         paths(list)
@@ -118,51 +120,47 @@ fn script(g: &SourceGenerator, src: &str) -> (String, &'static str) {
             .map(|p| quote(&format!("{src}/{p}")))
             .collect::<Vec<_>>()
     };
-    let kind = if let Some(gomod) = &g.gomod {
-        for d in dirs(&gomod.paths) {
-            s.push_str(&format!(
-                "(cd {d} && GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod go mod download)\n"
-            ));
+    match g {
+        GeneratorKind::Gomod(gomod) => {
+            for d in dirs(&gomod.paths) {
+                s.push_str(&format!(
+                    "(cd {d} && GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod go mod download)\n"
+                ));
+            }
         }
-        "gomod"
-    } else if let Some(cargo) = &g.cargohome {
-        for d in dirs(&cargo.paths) {
-            s.push_str(&format!(
-                "(cd {d} && CARGO_HOME={OUT}/cargohome cargo fetch)\n"
-            ));
+        GeneratorKind::Cargohome(cargo) => {
+            for d in dirs(&cargo.paths) {
+                s.push_str(&format!(
+                    "(cd {d} && CARGO_HOME={OUT}/cargohome cargo fetch)\n"
+                ));
+            }
         }
-        "cargohome"
-    } else if let Some(pip) = &g.pip {
-        let req = pip
-            .requirements_file
-            .as_deref()
-            .unwrap_or("requirements.txt");
-        let mut index = String::new();
-        if let Some(url) = &pip.index_url {
-            index.push_str(&format!(" --index-url {}", quote(url)));
+        GeneratorKind::Pip(pip) => {
+            let req = pip
+                .requirements_file
+                .as_deref()
+                .unwrap_or("requirements.txt");
+            let mut index = String::new();
+            if let Some(url) = &pip.index_url {
+                index.push_str(&format!(" --index-url {}", quote(url)));
+            }
+            for url in &pip.extra_index_urls {
+                index.push_str(&format!(" --extra-index-url {}", quote(url)));
+            }
+            for d in dirs(&pip.paths) {
+                s.push_str(&format!(
+                    "(cd {d} && pip download --no-binary=:all: --dest {OUT}/pip{index} -r {})\n",
+                    quote(req)
+                ));
+            }
         }
-        for url in &pip.extra_index_urls {
-            index.push_str(&format!(" --extra-index-url {}", quote(url)));
+        GeneratorKind::Nodemod(npm) => {
+            for d in dirs(&npm.paths) {
+                s.push_str(&format!("(cd {d} && npm install)\n"));
+            }
         }
-        for d in dirs(&pip.paths) {
-            s.push_str(&format!(
-                "(cd {d} && pip download --no-binary=:all: --dest {OUT}/pip{index} -r {})\n",
-                quote(req)
-            ));
-        }
-        "pip"
-    } else {
-        let npm = g
-            .nodemod
-            .as_ref()
-            .map(|n| n.paths.as_slice())
-            .unwrap_or_default();
-        for d in dirs(npm) {
-            s.push_str(&format!("(cd {d} && npm install)\n"));
-        }
-        "nodemod"
-    };
-    (s, kind)
+    }
+    (s, g.name())
 }
 
 /// Runs every generator of the spec on `builder` (the worker with the build dependencies,
@@ -200,7 +198,9 @@ pub fn generate(
             } else {
                 format!("{ROOT}{dir}/{key}/{sub}")
             };
-            let (script, kind) = script(g, &src_dir);
+            // Validation gave every generator exactly one kind.
+            let Some(generator) = g.kind() else { continue };
+            let (script, kind) = script(generator, &src_dir);
             let (auth_script, secrets) = g
                 .gomod
                 .as_ref()

@@ -13,12 +13,12 @@ pub mod sources;
 pub mod spectests;
 
 use self::contexts::Worker;
-use self::repos::Stage;
 use self::sources::SourceInputs;
 use crate::distro::Distro;
 use crate::family::FamilyConfig;
 use crate::shell::quote;
-use crate::spec::{SourceMount, Spec, SpecError, SpecErrors};
+use crate::spec::RepoStage as Stage;
+use crate::spec::{self, Network, SourceMount, Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
 use std::collections::BTreeMap;
@@ -243,14 +243,9 @@ fn build_settings(mut exec: Exec, spec: &Spec, distro: &Distro, ctx: &Context) -
         return exec.network(NetMode::None);
     };
     let b = &b;
-    let sandbox = b
-        .network_mode
-        .as_ref()
-        .is_some_and(|n| n.value == "sandbox");
-    exec = exec.network(if sandbox {
-        NetMode::Sandbox
-    } else {
-        NetMode::None
+    exec = exec.network(match b.network() {
+        Network::Sandbox => NetMode::Sandbox,
+        Network::None => NetMode::None,
     });
     let namespace = format!(
         "{}-{}-{}",
@@ -270,10 +265,10 @@ fn build_settings(mut exec: Exec, spec: &Spec, distro: &Distro, ctx: &Context) -
             } else {
                 format!("{namespace}-{key}")
             };
-            let sharing = match d.sharing.as_ref().map(|s| s.value.as_str()) {
-                Some("private") => Sharing::Private,
-                Some("locked") => Sharing::Locked,
-                _ => Sharing::Shared,
+            let sharing = match d.sharing() {
+                spec::Sharing::Private => Sharing::Private,
+                spec::Sharing::Locked => Sharing::Locked,
+                spec::Sharing::Shared => Sharing::Shared,
             };
             exec = exec.mount(Mount::cache(&d.dest.value, &id, sharing));
         }

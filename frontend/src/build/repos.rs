@@ -6,37 +6,8 @@
 
 use crate::build::sources::{self, SourceInputs};
 use crate::family::FamilyConfig;
-use crate::spec::{
-    Located, Mode, PackageRepository, Source, SourceMount, Spec, SpecError, SpecErrors,
-};
+use crate::spec::{Located, Mode, RepoStage, Source, SourceMount, Spec, SpecError, SpecErrors};
 use kiln_buildkit::llb::Mount;
-
-/// The package-manager steps a repository can be used for (`envs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Installing the build dependencies in the worker.
-    Build,
-    /// Installing the package (and its runtime dependencies) into the container.
-    Install,
-    /// Installing the test dependencies before the spec's tests.
-    Test,
-}
-
-impl Stage {
-    /// The stage's name in `envs`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Build => "build",
-            Stage::Install => "install",
-            Stage::Test => "test",
-        }
-    }
-}
-
-/// Whether `repo` is used for `stage` (no `envs` means every stage).
-fn used_for(repo: &PackageRepository, stage: Stage) -> bool {
-    repo.envs.is_empty() || repo.envs.iter().any(|e| e.value == stage.name())
-}
 
 /// The file name of a repository list: `.list` (one-line format) unless it already ends in
 /// `.list` or `.sources` (deb822 format, which Dalec would spoil by appending `.list`).
@@ -52,7 +23,7 @@ fn list_file(name: &str, config: &FamilyConfig) -> String {
 /// The mounts that show the spec's repositories for `stage` to the package manager.
 pub fn mounts(
     spec: &Spec,
-    stage: Stage,
+    stage: RepoStage,
     config: &FamilyConfig,
     inp: &SourceInputs,
 ) -> Result<Vec<Mount>, SpecErrors> {
@@ -72,7 +43,7 @@ pub fn mounts(
             Err(e) => errors.push(e),
         }
     };
-    for repo in repos.iter().filter(|r| used_for(r, stage)) {
+    for repo in repos.iter().filter(|r| r.serves(stage)) {
         for (name, src) in &repo.config {
             add(
                 format!("{}/{}", config.repo_lists_dir, list_file(name, config)),

@@ -8,8 +8,7 @@
 //! is fetched once per build however many targets use it.
 
 use crate::build::contexts::Given;
-use crate::spec::{InlineFile, Mode};
-use crate::spec::{Located, Pos, Source, SourceMount, SpecError};
+use crate::spec::{InlineFile, Located, Mode, Pos, Source, SourceKind, SourceMount, SpecError};
 use kiln_buildkit::llb::{
     CopyOptions, Exec, FileActions, GitOptions, HttpOptions, LocalOptions, Mount, Owner, State,
 };
@@ -137,7 +136,9 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
             file_name: None,
         })
     };
-    if let Some(http) = &s.http {
+    // Validation gave every source exactly one kind.
+    let kind = s.kind();
+    if let Some(SourceKind::Http(http)) = kind {
         let url = &http.url.value;
         let state = State::http(
             url,
@@ -159,7 +160,7 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
             file_name: Some(key.to_string()),
         });
     }
-    if let Some(ctx) = &s.context {
+    if let Some(SourceKind::Context(ctx)) = kind {
         let name = ctx
             .name
             .as_ref()
@@ -190,7 +191,7 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
             prefixed(&s.excludes),
         )?);
     }
-    if let Some(git) = &s.git {
+    if let Some(SourceKind::Git(git)) = kind {
         let g = &git;
         let auth = g.auth.clone().unwrap_or_default();
         let o = GitOptions {
@@ -207,7 +208,7 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
                 g.commit.as_ref().map_or(g.url.pos.line, |c| c.pos.line),
             ));
     }
-    if let Some(inline) = &s.inline {
+    if let Some(SourceKind::Inline(inline)) = kind {
         if let Some(f) = &inline.file {
             let files = inline_file(FileActions::new(), &format!("/{key}"), f);
             let state = State::scratch().file(files, &format!("[kiln] inline {key}"));
@@ -230,7 +231,7 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
             return dir(State::scratch().file(files, &format!("[kiln] inline {key}")));
         }
     }
-    if let Some(img) = &s.image {
+    if let Some(SourceKind::Image(img)) = kind {
         let i = &img;
         let mut state = State::image(
             &i.reference.value,
@@ -263,7 +264,7 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
         }
         return dir(state);
     }
-    if s.build.is_some() {
+    if let Some(SourceKind::Build(_)) = kind {
         return match inp.built.get(key) {
             Some(state) => dir(state.clone()),
             None => Err(inp.error(
@@ -321,7 +322,8 @@ pub fn place(
     let from = sub_path(s)
         .map(|p| format!("/{p}"))
         .unwrap_or_else(|| "/".to_string());
-    let filtered = s.context.is_none(); // context sources are filtered during the transfer
+    // Context sources are filtered during the transfer.
+    let filtered = !matches!(s.kind(), Some(SourceKind::Context(_)));
     let opts = CopyOptions {
         dir_copy_contents: true,
         create_dest_path: true,

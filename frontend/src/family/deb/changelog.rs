@@ -12,7 +12,7 @@ pub fn changelog(spec: &Spec, distro: &Distro, pkg: &Package) -> String {
     let newest = spec
         .changelog
         .iter()
-        .max_by_key(|e| date::parse_ymd(&e.date.value).unwrap_or(i64::MIN));
+        .max_by_key(|e| e.epoch().unwrap_or(i64::MIN));
     let author = newest
         .map(|e| e.author.trim())
         .unwrap_or_else(|| text(&spec.packager));

@@ -5,7 +5,6 @@
 //! shlibs, compression, md5sums, permissions, conffiles, systemd maintainer scripts).
 
 use crate::build::{self, BUILD_ROOT, Context};
-use crate::date;
 use crate::distro::Distro;
 use crate::family::{Family, FamilyConfig};
 mod changelog;
@@ -189,11 +188,7 @@ impl Package {
             r => r,
         };
         let upstream_version = text(&spec.version).to_string();
-        let newest = spec
-            .changelog
-            .iter()
-            .filter_map(|e| date::parse_ymd(&e.date.value))
-            .max();
+        let newest = spec.changelog.iter().filter_map(|e| e.epoch()).max();
         Package {
             name: text(&spec.name).to_string(),
             version: format!("{upstream_version}-{}u{revision}", distro.version_id),
