@@ -38,6 +38,9 @@ pub struct Plan {
     pub base_image: String,
     /// The spec's tests: evaluating each state runs one test against the built package.
     pub tests: Vec<State>,
+    /// States that check what the request must give (secrets): evaluated like tests, but
+    /// never skipped.
+    pub checks: Vec<State>,
     /// Things the user should know (shown as build warnings).
     pub warnings: Vec<String>,
     /// The signer the packages go to, and the packages as built, before signing: the frontend
@@ -282,6 +285,7 @@ pub fn plan_signed(
         )
         .map_err(PlanError::Target)?,
     };
+    let mut checks = Vec::new();
     let skip_tests = ["DALEC_SKIP_TESTS", "KILN_SKIP_TESTS"].iter().any(|k| {
         build_args
             .get(*k)
@@ -308,6 +312,7 @@ pub fn plan_signed(
                 Some(packages) => packages,
                 None => {
                     let packages = build::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                    checks = build::secret_checks(&spec, distro, &ctx);
                     let signer = crate::request::signing::choose(
                         &spec,
                         distro.key,
@@ -384,6 +389,7 @@ pub fn plan_signed(
         base_image: base_image_ref,
         signing,
         tests,
+        checks,
         warnings,
     })
 }

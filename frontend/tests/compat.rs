@@ -243,3 +243,18 @@ fn an_invalid_source_date_epoch_is_an_error_not_dropped() {
         .insert("build-arg:SOURCE_DATE_EPOCH".into(), " 1700000000 ".into());
     assert!(plan::plan_text("http-src.yml", &text, &opts, &Default::default()).is_ok());
 }
+
+#[test]
+fn a_git_source_with_an_auth_secret_gets_a_check_that_names_it() {
+    let text = "name: ab\nversion: \"1\"\npackager: a <a@b.c>\ndescription: d\nsources:\n  src:\n    git:\n      url: https://example.invalid/private.git\n      commit: main\n      auth:\n        token: MY_GIT_TOKEN\n";
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    let plan = plan::plan_text("spec.yml", text, &opts, &Default::default()).unwrap();
+    assert_eq!(plan.checks.len(), 1);
+    let json = kiln_buildkit::llb::definition_to_json(&plan.checks[0].marshal()).to_string();
+    assert!(
+        json.contains("kiln: secret \\\"MY_GIT_TOKEN\\\" (the auth token of git source src) was not given: pass --secret id=MY_GIT_TOKEN,src=FILE"),
+        "{json}"
+    );
+    assert!(json.contains("\"optional\":true"), "{json}");
+}

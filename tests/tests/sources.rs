@@ -229,6 +229,22 @@ build:\n  steps:\n    - command: grep -q private src/README\n",
         "a wrong token must fail:\n{}",
         text(&o)
     );
+
+    // Without the secret, the build names it, the source that needs it and how to pass it,
+    // at the source's lines (BuildKit's git alone says "could not read Username").
+    let o = build(
+        &root.join("spec.yml"),
+        "bookworm/deb",
+        root,
+        &["--no-cache"],
+    );
+    let log = text(&o);
+    assert!(!o.status.success(), "a missing secret must fail:\n{log}");
+    assert!(
+        log.contains("kiln: secret \"MY_GIT_TOKEN\" (the auth token of git source src) was not given: pass --secret id=MY_GIT_TOKEN,src=FILE"),
+        "{log}"
+    );
+    assert!(log.contains("spec.yml:"), "no spec lines in:\n{log}");
 }
 
 #[test]

@@ -543,3 +543,40 @@ pub fn tests(
     ctx.errors(errors)?;
     Ok(states)
 }
+
+/// Where a secret check mounts the secret it looks for.
+const SECRET_CHECK: &str = "/run/kiln/secret";
+
+/// One state per secret the spec's git sources authenticate with: evaluating it fails, at the
+/// source's lines, with a message that names the secret, the source and how to pass it when
+/// the request did not give it (BuildKit's git would only say "could not read Username").
+pub fn secret_checks(spec: &Spec, distro: &Distro, ctx: &Context) -> Vec<State> {
+    let mut checks = Vec::new();
+    for (key, src) in &spec.sources {
+        let Some(spec::SourceKind::Git(git)) = src.value.kind() else {
+            continue;
+        };
+        let Some(auth) = &git.auth else { continue };
+        for (what, id) in [("token", &auth.token), ("header", &auth.header)] {
+            let Some(id) = id else { continue };
+            let message = format!(
+                "kiln: secret {id:?} (the auth {what} of git source {key}) was not given: pass --secret id={id},src=FILE"
+            );
+            let exec = Exec::shell(format!(
+                "[ -r {SECRET_CHECK} ] || {{ echo {} >&2; exit 1; }}\n",
+                quote(&message)
+            ))
+            .network(NetMode::None)
+            .mount(Mount::secret(SECRET_CHECK, id).optional())
+            .name(format!("[kiln] secret {id} for git source {key}"));
+            let line = git.url.pos.line;
+            checks.push(
+                base_image(distro, ctx)
+                    .run(exec)
+                    .root()
+                    .with_location(line, line),
+            );
+        }
+    }
+    checks
+}

@@ -630,6 +630,14 @@ async fn build_for_platform(
     tracing::debug!("planned: {} ops", definition.def.len());
     // The result and the spec's tests are solved side by side; each test is built at once, so
     // a failing test fails the request.
+    // What the request must give (secrets) is checked first, so that a missing one is named
+    // rather than failing inside a build step that needs it.
+    futures_util::future::try_join_all(
+        plan.checks
+            .iter()
+            .map(|check| gw.solve_evaluated(marshal(check))),
+    )
+    .await?;
     let tests = plan
         .tests
         .iter()
