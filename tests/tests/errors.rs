@@ -149,3 +149,45 @@ fn matches_checks_follow_go_regular_expressions() {
         "{log}"
     );
 }
+
+/// A spec padded with comment lines to about `bytes` bytes, with `tail` as its last lines.
+fn padded_spec(bytes: usize, tail: &str) -> String {
+    let mut spec = String::from("# syntax=kiln/frontend:dev\n");
+    let line = format!("# {}\n", "x".repeat(98));
+    while spec.len() < bytes {
+        spec.push_str(&line);
+    }
+    spec.push_str(tail);
+    spec
+}
+
+#[test]
+fn a_spec_too_large_to_build_says_so_and_a_large_spec_error_keeps_its_line() {
+    if !engine_ready() {
+        return;
+    }
+    // 4.2 MB: past what BuildKit takes in one message; kiln says so up front.
+    let spec = padded_spec(4_200_000, "name: big\nversion: \"1\"\n");
+    let (dir, path) = spec_in_tempdir(&spec);
+    let o = build(&path, "bookworm/deb", dir.path(), &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(log.contains("more than the 3 MiB kiln builds"), "{log}");
+    assert!(!log.contains("message length too large"), "{log}");
+
+    // 2.5 MB with an error on its last line: the error and its line still reach the user.
+    let spec = padded_spec(
+        2_500_000,
+        "name: big\nversion: \"1\"\nsources:\n  a:\n    http:\n      url: http://example.invalid/a\n      digest: md5:0\n",
+    );
+    let line = spec.lines().count();
+    let (dir, path) = spec_in_tempdir(&spec);
+    let o = build(&path, "bookworm/deb", dir.path(), &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains(&format!("spec.yml:{line}:15: invalid digest \"md5:0\"")),
+        "{}",
+        &log[log.len().saturating_sub(3000)..]
+    );
+}
