@@ -133,7 +133,10 @@ pub fn substitute(
     }
     if let Some(build) = spec.build.as_mut() {
         x.env(&mut build.env);
-        x.field(build.network_mode.as_mut());
+        if let Some(n) = build.network_mode.as_mut() {
+            let text = x.expand(n.value.text(), n.pos);
+            n.value.set_text(text);
+        }
         for step in build.steps.iter_mut() {
             x.env(&mut step.env);
         }

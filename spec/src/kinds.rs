@@ -4,6 +4,7 @@
 //! on an enum instead of testing options and strings.
 
 use crate::model::*;
+use crate::parsed::FromText;
 
 /// What a source is: exactly one kind (the spec's rules refuse none or several).
 #[derive(Debug, Clone, Copy)]
@@ -109,9 +110,9 @@ pub enum Network {
     Sandbox,
 }
 
-impl Network {
-    /// Parses `network_mode` (`""` and `none` are no network).
-    pub fn parse(text: &str) -> Option<Network> {
+impl FromText for Network {
+    /// `""` and `none` are no network.
+    fn from_text(text: &str) -> Option<Network> {
         match text {
             "" | "none" => Some(Network::None),
             "sandbox" => Some(Network::Sandbox),
@@ -126,7 +127,7 @@ impl Build {
     pub fn network(&self) -> Network {
         self.network_mode
             .as_ref()
-            .and_then(|n| Network::parse(&n.value))
+            .and_then(|n| n.value.get().copied())
             .unwrap_or(Network::None)
     }
 }
@@ -142,9 +143,8 @@ pub enum Sharing {
     Locked,
 }
 
-impl Sharing {
-    /// Parses `sharing`.
-    pub fn parse(text: &str) -> Option<Sharing> {
+impl FromText for Sharing {
+    fn from_text(text: &str) -> Option<Sharing> {
         match text {
             "shared" => Some(Sharing::Shared),
             "private" => Some(Sharing::Private),
@@ -159,7 +159,7 @@ impl CacheDir {
     pub fn sharing(&self) -> Sharing {
         self.sharing
             .as_ref()
-            .and_then(|s| Sharing::parse(&s.value))
+            .and_then(|s| s.value.get().copied())
             .unwrap_or(Sharing::Shared)
     }
 }
@@ -175,9 +175,8 @@ pub enum RepoStage {
     Test,
 }
 
-impl RepoStage {
-    /// Parses an `envs` entry.
-    pub fn parse(text: &str) -> Option<RepoStage> {
+impl FromText for RepoStage {
+    fn from_text(text: &str) -> Option<RepoStage> {
         match text {
             "build" => Some(RepoStage::Build),
             "install" => Some(RepoStage::Install),
@@ -190,17 +189,23 @@ impl RepoStage {
 impl PackageRepository {
     /// Whether the repository serves `stage` (no `envs`: every stage).
     pub fn serves(&self, stage: RepoStage) -> bool {
-        self.envs.is_empty()
-            || self
-                .envs
-                .iter()
-                .any(|e| RepoStage::parse(&e.value) == Some(stage))
+        self.envs.is_empty() || self.envs.iter().any(|e| e.value.get() == Some(&stage))
+    }
+}
+
+/// A changelog date (`YYYY-MM-DD`) as seconds since the epoch, at midnight UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date(pub i64);
+
+impl FromText for Date {
+    fn from_text(text: &str) -> Option<Date> {
+        crate::date::parse_ymd(text).map(Date)
     }
 }
 
 impl ChangelogEntry {
-    /// The entry's date as seconds since the epoch (checked when the spec is read).
+    /// The entry's date as seconds since the epoch (parsed when the spec is read).
     pub fn epoch(&self) -> Option<i64> {
-        crate::date::parse_ymd(&self.date.value)
+        self.date.value.get().map(|d| d.0)
     }
 }

@@ -16,6 +16,7 @@ mod located;
 mod merge;
 mod model;
 pub mod names;
+pub mod parsed;
 pub mod regex;
 #[cfg(test)]
 mod schema;
@@ -26,12 +27,13 @@ mod yaml;
 
 pub use args::{SubstituteOptions, substitute};
 pub use error::{SpecError, SpecErrors};
-pub use kinds::{GeneratorKind, Network, RepoStage, Sharing, SourceKind};
+pub use kinds::{Date, GeneratorKind, Network, RepoStage, Sharing, SourceKind};
 pub use load::{load, load_package_config, text};
 pub use located::{Located, Pos};
 pub use merge::for_target;
 pub use model::*;
 pub use names::{DependencyName, EnvName, Host};
+pub use parsed::{FromText, Parsed};
 pub use validate::spec as validate;
 
 /// The JSON Schema of the spec format (generated from the model; a test keeps it current).

@@ -4,7 +4,9 @@
 //! top level. Values that later checks must point at are [`Located`].
 
 use super::located::Located;
+use crate::kinds::{Date, Network, RepoStage, Sharing};
 use crate::names::{DependencyName, EnvName, Host};
+use crate::parsed::Parsed;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -442,7 +444,7 @@ strict! {
         pub steps: Vec<BuildStep>,
         /// `none` (default) or `sandbox` (network access).
         #[serde(default)]
-        pub network_mode: Option<Located<String>>,
+        pub network_mode: Option<Located<Parsed<Network>>>,
         /// Persistent cache mounts.
         #[serde(default)]
         pub caches: Vec<Located<CacheConfig>>,
@@ -492,7 +494,7 @@ strict! {
         pub dest: Located<String>,
         /// `shared` (default), `private` or `locked`.
         #[serde(default)]
-        pub sharing: Option<Located<String>>,
+        pub sharing: Option<Located<Parsed<Sharing>>>,
         /// Do not prefix the key with the target and platform.
         #[serde(default)]
         pub no_auto_namespace: bool,
@@ -745,7 +747,7 @@ strict! {
         pub data: Vec<SourceMount>,
         /// Where the repository is used: `build`, `test`, `install` (default all).
         #[serde(default)]
-        pub envs: Vec<Located<String>>,
+        pub envs: Vec<Located<Parsed<RepoStage>>>,
     }
 }
 
@@ -1127,7 +1129,7 @@ strict! {
     /// One changelog entry.
     pub struct ChangelogEntry {
         /// `YYYY-MM-DD`.
-        pub date: Located<String>,
+        pub date: Located<Parsed<Date>>,
         /// `Name <email>`.
         pub author: Located<String>,
         /// What changed.

@@ -4,7 +4,6 @@ use super::error::SpecError;
 use super::located::{Located, Pos};
 use super::model::*;
 use super::names;
-use crate::date;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Checks a parsed spec; an empty list means it is valid.
@@ -146,12 +145,12 @@ impl Checker<'_> {
             self.package_config(p);
         }
         for entry in &s.changelog {
-            if date::parse_ymd(&entry.date.value).is_none() {
+            if entry.date.value.get().is_none() {
                 self.at(
                     entry.date.pos,
                     format!(
                         "invalid changelog date {:?}: expected YYYY-MM-DD",
-                        entry.date.value
+                        entry.date.value.text()
                     ),
                 );
             }
@@ -368,14 +367,14 @@ impl Checker<'_> {
             );
         }
         if let Some(n) = &b_.network_mode
-            && super::kinds::Network::parse(&n.value).is_none()
-            && !n.value.contains('$')
+            && n.value.get().is_none()
+            && !super::args::has_reference(n.value.text())
         {
             self.at(
                 n.pos,
                 format!(
                     "invalid network_mode {:?}: expected none or sandbox",
-                    n.value
+                    n.value.text()
                 ),
             );
         }
@@ -406,13 +405,13 @@ impl Checker<'_> {
                     );
                 }
                 if let Some(sh) = &d.sharing
-                    && super::kinds::Sharing::parse(&sh.value).is_none()
+                    && sh.value.get().is_none()
                 {
                     self.at(
                         sh.pos,
                         format!(
                             "invalid sharing {:?}: expected shared, private or locked",
-                            sh.value
+                            sh.value.text()
                         ),
                     );
                 }
@@ -582,12 +581,12 @@ impl Checker<'_> {
         }
         for repo in &d.extra_repos {
             for env in &repo.envs {
-                if super::kinds::RepoStage::parse(&env.value).is_none() {
+                if env.value.get().is_none() {
                     self.at(
                         env.pos,
                         format!(
                             "invalid repository env {:?}: expected build, test or install",
-                            env.value
+                            env.value.text()
                         ),
                     );
                 }
