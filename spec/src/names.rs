@@ -55,17 +55,7 @@ macro_rules! checked_name {
         }
 
         #[cfg(test)]
-        impl schemars::JsonSchema for $name {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                "String".into()
-            }
-            fn inline_schema() -> bool {
-                true
-            }
-            fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                String::json_schema(g)
-            }
-        }
+        crate::parsed::schema_as_string!(impl for $name);
     };
 }
 

@@ -64,15 +64,25 @@ impl<T> Serialize for Parsed<T> {
     }
 }
 
+/// A JSON Schema impl that shows a type as a plain string (the spec writes it as one).
 #[cfg(test)]
-impl<T> schemars::JsonSchema for Parsed<T> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "String".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        String::json_schema(g)
-    }
+macro_rules! schema_as_string {
+    ($(#[$m:meta])* impl $(<$g:ident>)? for $t:ty) => {
+        impl$(<$g>)? schemars::JsonSchema for $t {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "String".into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                <String as schemars::JsonSchema>::json_schema(g)
+            }
+        }
+    };
 }
+#[cfg(test)]
+pub(crate) use schema_as_string;
+
+#[cfg(test)]
+schema_as_string!(impl<T> for Parsed<T>);

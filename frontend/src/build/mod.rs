@@ -125,6 +125,20 @@ fn with_build_deps(
             .family
             .relations(spec.dependencies.as_ref().and_then(|d| d.build.as_ref())),
     );
+    let exec = satisfy_step(&deps, spec, Stage::Build, distro, ctx)?
+        .name(format!("[kiln {}] install build dependencies", distro.key));
+    Ok(worker.run(exec).root())
+}
+
+/// A package-manager step that installs what the relations `deps` ask for, with the
+/// repositories of `stage`.
+fn satisfy_step(
+    deps: &[String],
+    spec: &Spec,
+    stage: Stage,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<Exec, SpecErrors> {
     let config = distro.config;
     let script = package_manager_script(
         config,
@@ -132,9 +146,7 @@ fn with_build_deps(
         config.satisfy,
         &quote(&deps.join(config.relation_separator)),
     );
-    let exec = package_manager_step(Exec::shell(script), spec, Stage::Build, distro, ctx)?
-        .name(format!("[kiln {}] install build dependencies", distro.key));
-    Ok(worker.run(exec).root())
+    package_manager_step(Exec::shell(script), spec, stage, distro, ctx)
 }
 
 /// A package-manager step: its caches, plus the spec's extra repositories for `stage`.
@@ -505,14 +517,7 @@ pub fn tests(
     let image = if deps.is_empty() {
         image
     } else {
-        let config = distro.config;
-        let script = package_manager_script(
-            config,
-            "",
-            config.satisfy,
-            &quote(&deps.join(config.relation_separator)),
-        );
-        let exec = package_manager_step(Exec::shell(script), spec, Stage::Test, distro, ctx)?
+        let exec = satisfy_step(&deps, spec, Stage::Test, distro, ctx)?
             .name(format!("[kiln {}] install test dependencies", distro.key));
         image.run(exec).root()
     };
