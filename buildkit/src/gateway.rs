@@ -120,6 +120,7 @@ pub struct FrontendResult {
 pub struct Gateway {
     client: LlbBridgeClient<Channel>,
     caps: Caps,
+    cache_imports: Vec<gw::CacheOptionsEntry>,
 }
 
 /// Why a frontend process could not reach BuildKit over its stdin/stdout.
@@ -150,7 +151,24 @@ impl Gateway {
             .await
             .context(|| "ping BuildKit".into())?;
         let caps = Caps::from_pong(&pong.frontend_api_caps, &pong.llb_caps);
-        Ok(Gateway { client, caps })
+        Ok(Gateway {
+            client,
+            caps,
+            cache_imports: Vec::new(),
+        })
+    }
+
+    /// The same gateway, passing `imports` on to every definition solve (BuildKit gives a
+    /// frontend the client's `--import-cache` to use, not to apply itself).
+    pub fn with_cache_imports(mut self, imports: &[crate::options::CacheImport]) -> Self {
+        self.cache_imports = imports
+            .iter()
+            .map(|c| gw::CacheOptionsEntry {
+                r#type: c.kind.clone(),
+                attrs: c.attrs.clone().into_iter().collect(),
+            })
+            .collect();
+        self
     }
 
     /// The daemon's capabilities.
@@ -189,6 +207,9 @@ impl Gateway {
     async fn solve_request(&self, mut req: gw::SolveRequest) -> GatewayResult<FrontendResult> {
         req.allow_result_return = true;
         req.allow_result_array_ref = true;
+        if req.frontend.is_empty() && req.cache_imports.is_empty() {
+            req.cache_imports = self.cache_imports.clone();
+        }
         check_size("solve", "Solve", prost::Message::encoded_len(&req))?;
         let resp = self
             .client

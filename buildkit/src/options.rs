@@ -180,6 +180,41 @@ impl BuildOpts {
     }
 }
 
+/// One cache to import, as the client asked for it (`--import-cache`, `--cache-from`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CacheImport {
+    /// The cache exporter type (`registry`, `local`, `gha`, ...).
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Its attributes (`ref`, `src`, ...).
+    #[serde(rename = "Attrs", default)]
+    pub attrs: BTreeMap<String, String>,
+}
+
+impl BuildOpts {
+    /// The caches the client asked to import: the `cache-imports` option (a JSON list of
+    /// `{"Type", "Attrs"}`, as buildx and buildctl send it), else the legacy `cache-from` (a
+    /// comma-separated list of registry refs). A frontend must pass them on in its solves, or
+    /// the imports do nothing.
+    pub fn cache_imports(&self) -> Result<Vec<CacheImport>, String> {
+        if let Some(json) = self.get("cache-imports").filter(|j| !j.trim().is_empty()) {
+            return serde_json::from_str(json)
+                .map_err(|e| format!("invalid cache-imports option {json:?}: {e}"));
+        }
+        Ok(self
+            .get("cache-from")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| CacheImport {
+                kind: "registry".into(),
+                attrs: [("ref".to_string(), r.to_string())].into_iter().collect(),
+            })
+            .collect())
+    }
+}
+
 impl WorkerPlatform {
     /// Parses `os/arch[/variant]` (or a bare `arch`, meaning linux) the way BuildKit's clients
     /// do, normalizing architecture aliases and redundant variants.
@@ -237,6 +272,34 @@ impl std::fmt::Display for WorkerPlatform {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cache_imports_come_from_either_option() {
+        let mut o = BuildOpts::default();
+        assert_eq!(o.cache_imports().unwrap(), vec![]);
+        o.opts.insert(
+            "cache-from".into(),
+            "r.example/a:cache, r.example/b:cache".into(),
+        );
+        let legacy = o.cache_imports().unwrap();
+        assert_eq!(legacy.len(), 2);
+        assert_eq!(legacy[1].kind, "registry");
+        assert_eq!(legacy[1].attrs["ref"], "r.example/b:cache");
+        o.opts.insert(
+            "cache-imports".into(),
+            r#"[{"Type":"local","Attrs":{"src":"/c"}}]"#.into(),
+        );
+        let imports = o.cache_imports().unwrap();
+        assert_eq!(imports.len(), 1, "cache-imports wins over cache-from");
+        assert_eq!(imports[0].attrs["src"], "/c");
+        o.opts.insert("cache-imports".into(), "{".into());
+        assert!(
+            o.cache_imports()
+                .unwrap_err()
+                .starts_with("invalid cache-imports option")
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -285,3 +285,41 @@ fn an_unknown_target_is_refused_by_name() {
         status.message
     );
 }
+
+#[test]
+fn the_clients_cache_imports_go_with_every_solve() {
+    let imports = r#"[{"Type":"registry","Attrs":{"ref":"registry.example/hello:cache"}}]"#;
+    let seen = serve(
+        HELLO,
+        &[("target", "bookworm/deb"), ("cache-imports", imports)],
+    );
+    assert_eq!(seen.solves.len(), 3);
+    for solve in &seen.solves {
+        assert_eq!(solve.cache_imports.len(), 1, "{solve:?}");
+        assert_eq!(solve.cache_imports[0].r#type, "registry");
+        assert_eq!(
+            solve.cache_imports[0].attrs["ref"],
+            "registry.example/hello:cache"
+        );
+    }
+    // The legacy spelling, as older clients send it.
+    let seen = serve(
+        HELLO,
+        &[
+            ("target", "bookworm/deb"),
+            ("cache-from", "registry.example/a:c"),
+        ],
+    );
+    assert!(
+        seen.solves.iter().all(|s| s.cache_imports.len() == 1
+            && s.cache_imports[0].attrs["ref"] == "registry.example/a:c")
+    );
+    // An unreadable value is refused by name.
+    let seen = serve(HELLO, &[("target", "bookworm/deb"), ("cache-imports", "{")]);
+    let status = seen.returned.and_then(|r| r.error).expect("an error");
+    assert!(
+        status.message.starts_with("invalid cache-imports option"),
+        "{}",
+        status.message
+    );
+}

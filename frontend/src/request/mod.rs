@@ -248,12 +248,17 @@ pub fn image_config(
 async fn run_dockerfile_build(
     gw: &Gateway,
     b: plan::BuildSource,
-    no_cache: Option<&str>,
+    opts: &BuildOpts,
 ) -> Result<State, FrontendError> {
     let context = b.context.marshal();
     let mut frontend_opts = b.frontend_opts;
-    if let Some(filter) = no_cache {
-        frontend_opts.insert("no-cache".to_string(), filter.to_string());
+    // As BuildKit's own client does for a frontend solve: the build's cache settings go along.
+    for key in ["no-cache", "cache-imports", "cache-from"] {
+        if let Some(value) = opts.get(key) {
+            frontend_opts
+                .entry(key.to_string())
+                .or_insert_with(|| value.to_string());
+        }
     }
     let inputs: BTreeMap<String, pb::Definition> = [
         ("context".to_string(), context.clone()),
@@ -276,6 +281,14 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     let mut with_inputs = opts.clone();
     with_inputs.inputs = gw.inputs().await?;
     let opts = &with_inputs;
+    // The client's cache imports are the frontend's to pass on, in every solve.
+    let imports = opts
+        .cache_imports()
+        .map_err(|message| FrontendError::Request {
+            message,
+            details: vec![],
+        })?;
+    let gw = &gw.clone().with_cache_imports(&imports);
     if let Some(name) = opts.subrequest() {
         let list = if name == "frontend.targets" {
             target_list(gw, opts).await
@@ -584,7 +597,7 @@ async fn build_for_platform(
     let states = futures_util::future::try_join_all(
         sources
             .into_iter()
-            .map(|b| run_dockerfile_build(gw, b, opts.get("no-cache"))),
+            .map(|b| run_dockerfile_build(gw, b, opts)),
     )
     .await?;
     let built: BTreeMap<String, State> = keys.into_iter().zip(states).collect();
