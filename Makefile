@@ -7,7 +7,7 @@ IMAGE    := kiln/frontend:dev
 # Prefix for recipe lines that talk to the engine.
 ENGINE   := eval "$$(scripts/engine.sh up)" &&
 
-.PHONY: all build image test-signer demo test unit e2e bench bench-memory bench-lowering lint engine engine-down clean
+.PHONY: all build image test-signer push demo test unit e2e bench bench-memory bench-lowering lint engine engine-down clean
 
 all: build
 
@@ -21,6 +21,14 @@ image: build
 	cp $(BIN) target/image/kiln-frontend
 	$(ENGINE) docker build -q -f Dockerfile.frontend -t $(IMAGE) target/image >/dev/null
 	@echo "built $(IMAGE)"
+
+## push: push the project's images to the engine's private registry (what a standalone
+## buildkitd or a remote builder pulls from) and print their refs
+REGISTRY ?= 127.0.0.1:5055
+push: image test-signer
+	$(ENGINE) for img in $(IMAGE) kiln/test-signer:dev; do \
+	  docker tag $$img $(REGISTRY)/$$img && docker push -q $(REGISTRY)/$$img >/dev/null && echo $(REGISTRY)/$$img || exit 1; \
+	done
 
 ## demo: package specs/hello.yml for bookworm, print the .deb and run the packaged program
 demo: image

@@ -1,0 +1,193 @@
+//! kiln on a standalone BuildKit v0.32 (scripts/buildkitd.sh), as teams run it behind buildx's
+//! `remote` driver or `buildctl`: the frontend image and the base images come from the private
+//! registry, and the packages are the same bytes as on the Docker engine.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
+use kiln_e2e::*;
+use std::path::Path;
+use std::process::Command;
+
+/// The standalone daemon's address (`BUILDKIT_HOST`), when there is one; in CI there must be.
+fn buildkit_host() -> Option<String> {
+    match std::env::var("BUILDKIT_HOST") {
+        Ok(h) if !h.is_empty() => Some(h),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but no standalone buildkitd: run `eval \"$(scripts/buildkitd.sh up)\"`")
+        }
+        _ => {
+            eprintln!("skipping: no BUILDKIT_HOST (scripts/buildkitd.sh up)");
+            None
+        }
+    }
+}
+
+fn registry() -> String {
+    std::env::var("KILN_REGISTRY_ADDR").unwrap_or_else(|_| "127.0.0.1:5055".to_string())
+}
+
+/// Puts the frontend image into the registry the daemon pulls from; returns its ref there.
+fn pushed_frontend() -> String {
+    let reference = format!("{}/{FRONTEND_IMAGE}", registry());
+    let o = run(Command::new("docker").args(["tag", FRONTEND_IMAGE, &reference]));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(Command::new("docker").args(["push", "-q", &reference]));
+    assert!(o.status.success(), "{}", text(&o));
+    reference
+}
+
+fn hello_deb(dir: &Path) -> Vec<u8> {
+    std::fs::read(dir.join("hello_2.10-debian12u1_amd64.deb"))
+        .unwrap_or_else(|e| panic!("no .deb in {}: {e}: {:?}", dir.display(), file_names(dir)))
+}
+
+#[test]
+fn buildctl_and_the_remote_driver_build_the_same_deb_as_docker() {
+    if !engine_ready() {
+        return;
+    }
+    let Some(host) = buildkit_host() else { return };
+    let frontend = pushed_frontend();
+    let root = repo_root();
+
+    // buildctl, with kiln as a gateway frontend.
+    let by_buildctl = tempfile::tempdir().unwrap();
+    let o = run(Command::new("buildctl")
+        .args(["--addr", &host, "build", "--frontend", "gateway.v0"])
+        .args(["--opt", &format!("source={frontend}")])
+        .args([
+            "--opt",
+            "filename=hello.yml",
+            "--opt",
+            "target=bookworm/deb",
+        ])
+        .arg("--local")
+        .arg(format!("context={}", root.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", root.join("specs").display()))
+        .arg("--output")
+        .arg(format!("type=local,dest={}", by_buildctl.path().display())));
+    assert!(o.status.success(), "buildctl build:\n{}", text(&o));
+    let deb = hello_deb(by_buildctl.path());
+
+    // The .deb installs and runs on the distro.
+    let o = install_and_run(
+        by_buildctl.path(),
+        "bookworm",
+        "hello_2.10-debian12u1_amd64.deb",
+        "hello",
+    );
+    assert!(text(&o).contains("Hello, world!"), "{}", text(&o));
+
+    // buildx's remote driver on the same daemon (over tcp), with the syntax line as usual.
+    let tcp = std::env::var("KILN_BUILDKITD_TCP").unwrap_or_else(|_| "tcp://127.0.0.1:1234".into());
+    let builder = "kiln-e2e-remote";
+    let _ = run(Command::new("docker").args(["buildx", "rm", builder]));
+    let o = run(Command::new("docker").args([
+        "buildx", "create", "--name", builder, "--driver", "remote", &tcp,
+    ]));
+    assert!(o.status.success(), "buildx create:\n{}", text(&o));
+    let by_remote = tempfile::tempdir().unwrap();
+    let dest = format!("type=local,dest={}", by_remote.path().display());
+    let syntax = format!("BUILDKIT_SYNTAX={frontend}");
+    let o = build(
+        &root.join("specs/hello.yml"),
+        "bookworm/deb",
+        &root,
+        &[
+            "--builder",
+            builder,
+            "--build-arg",
+            &syntax,
+            "--output",
+            &dest,
+        ],
+    );
+    let _ = run(Command::new("docker").args(["buildx", "rm", builder]));
+    assert!(o.status.success(), "buildx remote build:\n{}", text(&o));
+    assert_eq!(
+        hello_deb(by_remote.path()),
+        deb,
+        "remote driver and buildctl differ"
+    );
+
+    // And the Docker engine's own BuildKit gives the same bytes.
+    let by_docker = build_to_dir(&root.join("specs/hello.yml"), "bookworm/deb");
+    assert_eq!(
+        hello_deb(by_docker.path()),
+        deb,
+        "the standalone daemon's .deb differs from the Docker engine's"
+    );
+}
+
+/// `buildctl build` of hello for `target` with kiln as gateway frontend, extra arguments and
+/// plain progress; returns the output dir and the command's output.
+fn buildctl_hello(
+    host: &str,
+    frontend: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, std::process::Output) {
+    let root = repo_root();
+    let out = tempfile::tempdir().unwrap();
+    let o = run(Command::new("buildctl")
+        .args([
+            "--addr",
+            host,
+            "build",
+            "--progress",
+            "plain",
+            "--frontend",
+            "gateway.v0",
+        ])
+        .args(["--opt", &format!("source={frontend}")])
+        .args([
+            "--opt",
+            "filename=hello.yml",
+            "--opt",
+            "target=bookworm/deb",
+        ])
+        .arg("--local")
+        .arg(format!("context={}", root.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", root.join("specs").display()))
+        .args(extra)
+        .arg("--output")
+        .arg(format!("type=local,dest={}", out.path().display())));
+    (out, o)
+}
+
+#[test]
+fn a_registry_cache_exported_with_mode_max_fills_an_empty_daemon() {
+    if !engine_ready() {
+        return;
+    }
+    let Some(host) = buildkit_host() else { return };
+    let frontend = pushed_frontend();
+    let cache = format!("{}/kiln-e2e/hello-cache:max", registry());
+    let (_out, o) = buildctl_hello(
+        &host,
+        &frontend,
+        &[
+            "--export-cache",
+            &format!("type=registry,ref={cache},mode=max"),
+        ],
+    );
+    assert!(o.status.success(), "export:\n{}", text(&o));
+    let o = run(Command::new("buildctl").args(["--addr", &host, "prune", "--all"]));
+    assert!(o.status.success(), "prune:\n{}", text(&o));
+    let (out, o) = buildctl_hello(
+        &host,
+        &frontend,
+        &["--import-cache", &format!("type=registry,ref={cache}")],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "import:\n{log}");
+    hello_deb(out.path());
+    let uncached = uncached_kiln_steps(&log);
+    assert!(
+        uncached.iter().all(|s| !s.contains("dpkg-buildpackage")
+            && !s.contains("prepare build worker")
+            && !s.contains("install build dependencies")),
+        "steps built again although the registry has their cache: {uncached:?}\n{log}"
+    );
+}
