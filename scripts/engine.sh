@@ -479,6 +479,7 @@ docker_arch() {
 mirror_has() {
     local index
     index=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
         "http://$REGISTRY_ADDR/v2/library/debian/manifests/$1" 2>/dev/null) || return 1
     [[ -z ${2:-} ]] || grep -q "\"architecture\": *\"$(docker_arch "$2")\"" <<<"$index"
 }
@@ -591,6 +592,17 @@ populate_mirror() {
         run_logged "$mlog" docker manifest push --insecure --purge "$repo:$suite" ||
             die "docker manifest push failed (log: $mlog)"
         run_logged "$mlog" docker rmi "${refs[@]}" || true
+    done
+    # The other suites, native only: a standalone buildkitd sees base images only here.
+    for suite in "${SUITES[@]}"; do
+        mirror_has "$suite" && continue
+        image_present "$suite" || die "debian:$suite is missing; cannot fill the mirror"
+        log "putting debian:$suite (native) into the mirror"
+        local nlog="$LOG_DIR/mirror-$suite.log"
+        ref="$REGISTRY_ADDR/library/debian:$suite"
+        run_logged "$nlog" docker tag "debian:$suite" "$ref" || die "docker tag failed (log: $nlog)"
+        run_logged "$nlog" docker push -q "$ref" || die "docker push $ref failed (log: $nlog)"
+        run_logged "$nlog" docker rmi "$ref" || true
     done
 }
 

@@ -120,40 +120,148 @@ fn buildctl_and_the_remote_driver_build_the_same_deb_as_docker() {
     );
 }
 
-/// `buildctl build` of hello for `target` with kiln as gateway frontend, extra arguments and
-/// plain progress; returns the output dir and the command's output.
+/// `buildctl build` of `spec` (a file of the repository) for `target`, kiln as gateway
+/// frontend, with plain progress, extra arguments and `output` (`None`: a local directory,
+/// returned). Returns the directory and the command's output.
+fn buildctl(
+    host: &str,
+    frontend: &str,
+    spec: &str,
+    target: &str,
+    extra: &[&str],
+    output: Option<&str>,
+) -> (tempfile::TempDir, std::process::Output) {
+    let root = repo_root();
+    let path = root.join(spec);
+    let dir = path.parent().unwrap();
+    let file = path.file_name().unwrap().to_string_lossy();
+    let out = tempfile::tempdir().unwrap();
+    let local = format!("type=local,dest={}", out.path().display());
+    let o = run(Command::new("buildctl")
+        .args(["--addr", host, "build", "--progress", "plain"])
+        .args(["--frontend", "gateway.v0"])
+        .args(["--opt", &format!("source={frontend}")])
+        .args(["--opt", &format!("filename={file}")])
+        .args(["--opt", &format!("target={target}")])
+        .arg("--local")
+        .arg(format!("context={}", root.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", dir.display()))
+        .args(extra)
+        .args(["--output", output.unwrap_or(&local)]));
+    (out, o)
+}
+
+/// [`buildctl`] of hello's bookworm/deb into a local directory.
 fn buildctl_hello(
     host: &str,
     frontend: &str,
     extra: &[&str],
 ) -> (tempfile::TempDir, std::process::Output) {
-    let root = repo_root();
-    let out = tempfile::tempdir().unwrap();
-    let o = run(Command::new("buildctl")
-        .args([
-            "--addr",
-            host,
-            "build",
-            "--progress",
-            "plain",
-            "--frontend",
-            "gateway.v0",
-        ])
-        .args(["--opt", &format!("source={frontend}")])
-        .args([
-            "--opt",
-            "filename=hello.yml",
-            "--opt",
-            "target=bookworm/deb",
-        ])
-        .arg("--local")
-        .arg(format!("context={}", root.display()))
-        .arg("--local")
-        .arg(format!("dockerfile={}", root.join("specs").display()))
-        .args(extra)
-        .arg("--output")
-        .arg(format!("type=local,dest={}", out.path().display())));
-    (out, o)
+    buildctl(
+        host,
+        frontend,
+        "specs/hello.yml",
+        "bookworm/deb",
+        extra,
+        None,
+    )
+}
+
+#[test]
+fn a_systemd_spec_builds_for_both_distros_and_installs() {
+    if !engine_ready() {
+        return;
+    }
+    let Some(host) = buildkit_host() else { return };
+    let frontend = pushed_frontend();
+    for (distro, id) in [("bookworm", "debian12"), ("trixie", "debian13")] {
+        let (out, o) = buildctl(
+            &host,
+            &frontend,
+            "tests/fixtures/install-layout.yml",
+            &format!("{distro}/deb"),
+            &[],
+            None,
+        );
+        assert!(o.status.success(), "{distro}:\n{}", text(&o));
+        let deb = format!("kiln-layout_1.0-{id}u1_amd64.deb");
+        let o = install_and_run(
+            out.path(),
+            distro,
+            &deb,
+            "stat -c '%a %n' /usr/bin/layout-tool \
+             && readlink /etc/systemd/system/multi-user.target.wants/kiln-layout.service",
+        );
+        let shown = text(&o);
+        assert!(o.status.success(), "{distro}:\n{shown}");
+        assert!(shown.contains("700 /usr/bin/layout-tool"), "{shown}");
+        assert!(shown.contains("kiln-layout.service"), "{shown}");
+    }
+}
+
+#[test]
+fn container_images_run_and_a_multi_platform_result_is_an_oci_index() {
+    if !engine_ready() {
+        return;
+    }
+    let Some(host) = buildkit_host() else { return };
+    let frontend = pushed_frontend();
+    // The container route, exported as a Docker image tarball, loaded and run.
+    let dir = tempfile::tempdir().unwrap();
+    let tarball = dir.path().join("hello.tar");
+    let tag = "kiln-e2e/hello:buildkitd";
+    let output = format!("type=docker,name={tag},dest={}", tarball.display());
+    let (_, o) = buildctl(
+        &host,
+        &frontend,
+        "specs/hello.yml",
+        "bookworm/container",
+        &[],
+        Some(&output),
+    );
+    assert!(o.status.success(), "container:\n{}", text(&o));
+    let o = run(Command::new("docker").arg("load").arg("-i").arg(&tarball));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(Command::new("docker").args(["run", "--rm", tag]));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Hello, world!\n",
+        "{}",
+        text(&o)
+    );
+
+    // Two platforms at once: one OCI index with an image per platform.
+    let layout = dir.path().join("multi.tar");
+    let output = format!("type=oci,dest={}", layout.display());
+    let (_, o) = buildctl(
+        &host,
+        &frontend,
+        "specs/hello.yml",
+        "bookworm/container",
+        &["--opt", "platform=linux/amd64,linux/386"],
+        Some(&output),
+    );
+    assert!(o.status.success(), "multi-platform:\n{}", text(&o));
+    let blob = |name: &str| -> serde_json::Value {
+        let o = run(Command::new("tar").arg("-xOf").arg(&layout).arg(name));
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    // The layout's index points at one image index, whose manifests are the platforms.
+    let index = blob("index.json");
+    let digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .replace(':', "/");
+    let images = blob(&format!("blobs/{digest}"));
+    let mut platforms: Vec<String> = images["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["platform"]["architecture"].as_str().map(str::to_string))
+        .collect();
+    platforms.sort();
+    assert_eq!(platforms, vec!["386", "amd64"], "{images}");
 }
 
 #[test]
