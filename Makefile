@@ -7,7 +7,7 @@ IMAGE    := kiln/frontend:dev
 # Prefix for recipe lines that talk to the engine.
 ENGINE   := eval "$$(scripts/engine.sh up)" &&
 
-.PHONY: all build image test-signer push demo test unit e2e bench bench-memory bench-lowering lint engine engine-down clean
+.PHONY: all build image test-signer push dockerfile-frontend demo test unit e2e bench bench-memory bench-lowering lint engine engine-down clean
 
 all: build
 
@@ -51,8 +51,17 @@ test: image test-signer
 unit:
 	cargo test --workspace --locked --exclude kiln-e2e
 
+## dockerfile-frontend: BuildKit's Dockerfile frontend (v0.32.2, from the vendored source) as a
+## FROM scratch gateway image, kiln/dockerfile-frontend:dev: the fair anchor for benches
+dockerfile-frontend:
+	mkdir -p target/dockerfile-frontend
+	cp "$$(scripts/buildkitd.sh dockerfile-frontend)" target/dockerfile-frontend/dockerfile-frontend
+	printf 'FROM scratch\nCOPY dockerfile-frontend /bin/dockerfile-frontend\nLABEL moby.buildkit.frontend.network.none="true"\nLABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"\nENTRYPOINT ["/bin/dockerfile-frontend"]\n' > target/dockerfile-frontend/Dockerfile
+	$(ENGINE) docker build -q -t kiln/dockerfile-frontend:dev target/dockerfile-frontend >/dev/null
+	@echo "built kiln/dockerfile-frontend:dev"
+
 ## bench: frontend image size, cold and cached build times against a plain Dockerfile, then bench-memory and bench-lowering
-bench: image
+bench: image dockerfile-frontend
 	$(ENGINE) scripts/bench.sh
 
 ## bench-lowering: own time and peak RSS of `llb` on a 200-source spec vs one without sources (no engine)

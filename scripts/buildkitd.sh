@@ -7,6 +7,7 @@
 #   scripts/buildkitd.sh status          # say whether the daemon answers
 #   scripts/buildkitd.sh down            # stop the daemon that `up` started
 #   scripts/buildkitd.sh build           # only build (and cache) buildkitd and buildctl
+#   scripts/buildkitd.sh dockerfile-frontend  # BuildKit's Dockerfile frontend (benches); prints its path
 #
 # How (see shared/engine.md): static buildkitd and buildctl are built from BuildKit's own
 # source with its vendor/ directory (../shared/vendor/buildkit-v0.32.2.tar.xz) with Go 1.26
@@ -119,6 +120,31 @@ cmd_build() {
     log "built $("$BIN/buildctl" --version)"
 }
 
+# BuildKit's Dockerfile frontend of $VERSION as a gateway frontend binary (what
+# `# syntax=docker/dockerfile:1` users run), for benches: $BIN/dockerfile-frontend.
+cmd_dockerfile_frontend() {
+    if [[ -x $BIN/dockerfile-frontend ]]; then
+        return 0
+    fi
+    cmd_build
+    [[ -r $SOURCE ]] || die "no BuildKit source at $SOURCE (set KILN_BUILDKIT_SOURCE)"
+    local goroot src
+    goroot=$(ensure_go)
+    src="$DIR/src"
+    rm -rf -- "$src"
+    mkdir -p "$src"
+    tar -xJf "$SOURCE" -C "$src" || die "cannot unpack $SOURCE"
+    log "building the Dockerfile frontend $VERSION (log: $LOG_DIR/go-build-dockerfile.log)"
+    (
+        cd "$src"
+        export GOROOT="$goroot" PATH="$goroot/bin:$PATH" CGO_ENABLED=0 GOFLAGS=-mod=vendor \
+            GOTOOLCHAIN=local GOPROXY=off GOCACHE="$DIR/gocache" GOPATH="$DIR/gopath"
+        go build -trimpath -tags "osusergo netgo static_build" -ldflags "-s -w" \
+            -o "$BIN/dockerfile-frontend" ./frontend/dockerfile/cmd/dockerfile-frontend
+    ) >"$LOG_DIR/go-build-dockerfile.log" 2>&1 || die "go build failed (log: $LOG_DIR/go-build-dockerfile.log)"
+    rm -rf -- "$src"
+}
+
 print_exports() {
     printf 'export BUILDKIT_HOST=unix://%s KILN_BUILDKITD_TCP=tcp://%s PATH=%s:$PATH KILN_BUILDKITD_STARTED=%s\n' \
         "$SOCK" "$TCP" "$BIN" "${1:-0}"
@@ -202,8 +228,9 @@ case "${1:-}" in
     status) cmd_status ;;
     env) print_exports 0 ;;
     build) cmd_build ;;
+    dockerfile-frontend) cmd_dockerfile_frontend && printf '%s\n' "$BIN/dockerfile-frontend" ;;
     *)
-        echo "usage: $PROG up|down|status|env|build" >&2
+        echo "usage: $PROG up|down|status|env|build|dockerfile-frontend" >&2
         exit 2
         ;;
 esac
