@@ -8,6 +8,16 @@ use kiln_e2e::*;
 use std::path::Path;
 use std::process::Command;
 
+/// One test at a time on the daemon: a cache test prunes it, and a concurrent build would both
+/// lose its cache and share steps with the import it checks.
+static DAEMON: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    DAEMON
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The standalone daemon's address (`BUILDKIT_HOST`), when there is one; in CI there must be.
 fn buildkit_host() -> Option<String> {
     match std::env::var("BUILDKIT_HOST") {
@@ -43,6 +53,7 @@ fn hello_deb(dir: &Path) -> Vec<u8> {
 
 #[test]
 fn buildctl_and_the_remote_driver_build_the_same_deb_as_docker() {
+    let _daemon = one_at_a_time();
     if !engine_ready() {
         return;
     }
@@ -170,6 +181,7 @@ fn buildctl_hello(
 
 #[test]
 fn a_systemd_spec_builds_for_both_distros_and_installs() {
+    let _daemon = one_at_a_time();
     if !engine_ready() {
         return;
     }
@@ -202,6 +214,7 @@ fn a_systemd_spec_builds_for_both_distros_and_installs() {
 
 #[test]
 fn container_images_run_and_a_multi_platform_result_is_an_oci_index() {
+    let _daemon = one_at_a_time();
     if !engine_ready() {
         return;
     }
@@ -266,6 +279,7 @@ fn container_images_run_and_a_multi_platform_result_is_an_oci_index() {
 
 #[test]
 fn a_registry_cache_exported_with_mode_max_fills_an_empty_daemon() {
+    let _daemon = one_at_a_time();
     if !engine_ready() {
         return;
     }
