@@ -53,19 +53,9 @@ die() {
     exit 1
 }
 
-# apt-get with a private configuration listing trixie-backports only.
-private_apt() {
-    apt-get \
-        -o "Dir::Etc::SourceList=$APT_DIR/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o "Dir::State::Lists=$APT_DIR/lists" \
-        -o "Dir::Cache=$APT_DIR/cache" \
-        -o Dir::Etc::Preferences=/dev/null \
-        -o Dir::Etc::PreferencesParts=/dev/null \
-        -o APT::Sandbox::User=root \
-        -o Acquire::Languages=none \
-        "$@"
-}
+# apt-get with a private configuration (scripts/private-apt.sh) listing trixie-backports only.
+# shellcheck source=scripts/private-apt.sh
+source "$HERE/private-apt.sh"
 
 # Go 1.26 from trixie-backports, unpacked into $DIR/go.
 ensure_go() {
@@ -91,32 +81,38 @@ ensure_go() {
     printf '%s\n' "$goroot"
 }
 
+# go_build LOG TAGS LDFLAGS OUT PKG...: a static, offline `go build` of BuildKit's vendored
+# source (unpacked for the build, removed after), logged to $LOG_DIR/LOG.log.
+go_build() {
+    local logname=$1 tags=$2 ldflags=$3 out=$4
+    shift 4
+    [[ -r $SOURCE ]] || die "no BuildKit source at $SOURCE (set KILN_BUILDKIT_SOURCE)"
+    local goroot src="$DIR/src"
+    goroot=$(ensure_go)
+    rm -rf -- "$src"
+    mkdir -p "$src" "$LOG_DIR"
+    tar -xJf "$SOURCE" -C "$src" || die "cannot unpack $SOURCE"
+    (
+        cd "$src"
+        export GOROOT="$goroot" PATH="$goroot/bin:$PATH" CGO_ENABLED=0 GOFLAGS=-mod=vendor \
+            GOTOOLCHAIN=local GOPROXY=off GOCACHE="$DIR/gocache" GOPATH="$DIR/gopath"
+        go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out" "$@"
+    ) >"$LOG_DIR/$logname.log" 2>&1 || die "go build failed (log: $LOG_DIR/$logname.log)"
+    rm -rf -- "$src"
+}
+
 # Static buildkitd and buildctl of $VERSION in $BIN (built once, then reused).
 cmd_build() {
     if [[ -x $BIN/buildkitd && -x $BIN/buildctl ]] && "$BIN/buildctl" --version 2>/dev/null | grep -qF "$VERSION"; then
         return 0
     fi
-    [[ -r $SOURCE ]] || die "no BuildKit source at $SOURCE (set KILN_BUILDKIT_SOURCE)"
-    local goroot src
-    goroot=$(ensure_go)
-    src="$DIR/src"
-    log "unpacking $(basename "$SOURCE")"
-    rm -rf -- "$src"
-    mkdir -p "$src"
-    tar -xJf "$SOURCE" -C "$src" || die "cannot unpack $SOURCE"
-    log "building buildkitd and buildctl $VERSION (8-12 min cold on 2 cores; log: $LOG_DIR/go-build.log)"
-    mkdir -p "$BIN.tmp" "$LOG_DIR"
-    (
-        cd "$src"
-        export GOROOT="$goroot" PATH="$goroot/bin:$PATH" CGO_ENABLED=0 GOFLAGS=-mod=vendor \
-            GOTOOLCHAIN=local GOPROXY=off GOCACHE="$DIR/gocache" GOPATH="$DIR/gopath"
-        go build -trimpath -tags "osusergo netgo static_build seccomp" \
-            -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$VERSION" \
-            -o "$BIN.tmp/" ./cmd/buildkitd ./cmd/buildctl
-    ) >"$LOG_DIR/go-build.log" 2>&1 || die "go build failed (log: $LOG_DIR/go-build.log)"
+    log "building buildkitd and buildctl $VERSION (8-12 min cold on 2 cores)"
+    mkdir -p "$BIN.tmp"
+    go_build go-build "osusergo netgo static_build seccomp" \
+        "-s -w -X github.com/moby/buildkit/version.Version=$VERSION" \
+        "$BIN.tmp/" ./cmd/buildkitd ./cmd/buildctl
     rm -rf -- "$BIN"
     mv -- "$BIN.tmp" "$BIN"
-    rm -rf -- "$src"
     log "built $("$BIN/buildctl" --version)"
 }
 
@@ -127,22 +123,9 @@ cmd_dockerfile_frontend() {
         return 0
     fi
     cmd_build
-    [[ -r $SOURCE ]] || die "no BuildKit source at $SOURCE (set KILN_BUILDKIT_SOURCE)"
-    local goroot src
-    goroot=$(ensure_go)
-    src="$DIR/src"
-    rm -rf -- "$src"
-    mkdir -p "$src"
-    tar -xJf "$SOURCE" -C "$src" || die "cannot unpack $SOURCE"
-    log "building the Dockerfile frontend $VERSION (log: $LOG_DIR/go-build-dockerfile.log)"
-    (
-        cd "$src"
-        export GOROOT="$goroot" PATH="$goroot/bin:$PATH" CGO_ENABLED=0 GOFLAGS=-mod=vendor \
-            GOTOOLCHAIN=local GOPROXY=off GOCACHE="$DIR/gocache" GOPATH="$DIR/gopath"
-        go build -trimpath -tags "osusergo netgo static_build" -ldflags "-s -w" \
-            -o "$BIN/dockerfile-frontend" ./frontend/dockerfile/cmd/dockerfile-frontend
-    ) >"$LOG_DIR/go-build-dockerfile.log" 2>&1 || die "go build failed (log: $LOG_DIR/go-build-dockerfile.log)"
-    rm -rf -- "$src"
+    log "building the Dockerfile frontend $VERSION"
+    go_build go-build-dockerfile "osusergo netgo static_build" "-s -w" \
+        "$BIN/dockerfile-frontend" ./frontend/dockerfile/cmd/dockerfile-frontend
 }
 
 print_exports() {

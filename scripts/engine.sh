@@ -155,26 +155,9 @@ ensure_system_packages() {
     fi
 }
 
-# apt-get with a private configuration that lists trixie only (the system's
-# sources and state are untouched).
-private_apt() {
-    apt-get \
-        -o "Dir::Etc::SourceList=$APT_DIR/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o "Dir::State::Lists=$APT_DIR/lists" \
-        -o "Dir::Cache=$APT_DIR/cache" \
-        -o Dir::Etc::Preferences=/dev/null \
-        -o Dir::Etc::PreferencesParts=/dev/null \
-        -o APT::Sandbox::User=root \
-        -o Acquire::Languages=none \
-        -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false \
-        -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false \
-        -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false \
-        -o Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled=false \
-        -o Acquire::IndexTargets::deb::DEP-11-icons-large::DefaultEnabled=false \
-        -o Acquire::IndexTargets::deb::DEP-11-icons-large-hidpi::DefaultEnabled=false \
-        "$@"
-}
+# apt-get with a private configuration (scripts/private-apt.sh) that lists trixie only.
+# shellcheck source=scripts/private-apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 
 private_apt_update() {
     local aptlog=$1
