@@ -46,3 +46,36 @@ fn bookworm_keeps_modes_and_installs_units() {
 fn trixie_keeps_modes_and_installs_units() {
     layout_is_installed("trixie", "debian13");
 }
+
+/// Dalec's own systemd example (tests/compat/dalec/systemd-unit.yml), unchanged: the unit is
+/// installed and enabled as its (commented-out) Dalec test expects.
+#[test]
+fn dalecs_systemd_example_installs_its_enabled_unit() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = repo_root().join("tests/compat/dalec/systemd-unit.yml");
+    for (distro, id) in [("bookworm", "debian12"), ("trixie", "debian13")] {
+        // Its `# syntax=` line names Dalec's image; BUILDKIT_SYNTAX makes it kiln's.
+        let syntax = format!("BUILDKIT_SYNTAX={FRONTEND_IMAGE}");
+        let (out, o) =
+            build_into_tempdir(&spec, &format!("{distro}/deb"), &["--build-arg", &syntax]);
+        assert!(o.status.success(), "{distro}:\n{}", text(&o));
+        let deb = format!("test-systemd-unit_0.0.1-{id}u1_all.deb");
+        let files = file_names(out.path());
+        let deb = if files.contains(&deb) {
+            deb
+        } else {
+            format!("test-systemd-unit_0.0.1-{id}u1_amd64.deb")
+        };
+        let o = install_and_run(
+            out.path(),
+            distro,
+            &deb,
+            "grep ExecStart=/usr/bin/service /usr/lib/systemd/system/simple.service \
+             && grep ExecStart=/usr/bin/service /etc/systemd/system/multi-user.target.wants/simple.service",
+        );
+        let shown = text(&o);
+        assert!(o.status.success(), "{distro} ({files:?}):\n{shown}");
+    }
+}
