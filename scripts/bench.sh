@@ -115,8 +115,15 @@ gateway_dockerfile() { docker buildx build -q --build-arg BUILDKIT_SYNTAX=kiln/d
 # The frontend floor: the same `targets` subrequest answered without any build. BuildKit runs the
 # Dockerfile frontend in its own process and kiln (like any gateway frontend) in a container, so
 # the difference is what starting and stopping a frontend container costs on this engine.
-kiln_targets() { BUILDX_EXPERIMENTAL=1 docker buildx build -q --print=targets -f specs/hello.yml . >/dev/null; }
-dockerfile_targets() { BUILDX_EXPERIMENTAL=1 docker buildx build -q --print=targets -f bench/hello/Dockerfile bench/hello >/dev/null; }
+# buildx 0.14 and later spell it `--call targets`; 0.13 has only the experimental `--print`.
+if docker buildx build --help 2>/dev/null | grep -q -- '--call'; then
+  call_targets=(--call targets)
+else
+  export BUILDX_EXPERIMENTAL=1
+  call_targets=(--print=targets)
+fi
+kiln_targets() { docker buildx build -q "${call_targets[@]}" -f specs/hello.yml . >/dev/null; }
+dockerfile_targets() { docker buildx build -q "${call_targets[@]}" -f bench/hello/Dockerfile bench/hello >/dev/null; }
 
 seconds() { # run a build and print its wall time
   local start end

@@ -1,34 +1,46 @@
 #!/usr/bin/env bash
-# engine.sh - a private Docker engine (dockerd 26 with embedded BuildKit, plus
-# buildx) for kiln's tests, on a Debian bookworm machine that has no Docker
-# engine and reaches no container registry.
+# engine.sh - a private Docker engine (dockerd with embedded BuildKit, plus buildx)
+# for kiln's tests, on a Debian bookworm machine that has no Docker engine and
+# reaches no container registry. Two engines are on offer:
+#
+#   KILN_DOCKER=28 (default)  Docker 28.5, buildx 0.29, containerd 2.1 (Debian forky):
+#                             the primary engine, which the whole suite runs on
+#   KILN_DOCKER=26            Docker 26.1, buildx 0.13 (BuildKit 0.13; Debian trixie):
+#                             the compat engine, the oldest kiln supports
 #
 #   eval "$(scripts/engine.sh up)"    # start (or reuse) it; prints one export line
 #   scripts/engine.sh env              # print the export line, start nothing
 #   scripts/engine.sh status           # say whether the engine answers
-#   scripts/engine.sh down             # stop the dockerd that `up` started
+#   scripts/engine.sh down             # stop the dockerds and the registry that `up` started
 #
-# The export line sets DOCKER_HOST, PATH (the engine's docker CLI first) and
-# KILN_ENGINE_STARTED (1 if this `up` started dockerd, else 0), so a CI script
-# can stop the engine only when it started it:
+# One dockerd runs at a time (both would want the docker0 bridge and the DOCKER
+# iptables chains): `up` for one version stops the other one of ours. Each
+# version has its own prefix, data root, socket and DOCKER_CONFIG (where its
+# buildx plugin and builders live); base image tarballs and the registry are
+# shared.
+#
+# The export line sets DOCKER_HOST, DOCKER_CONFIG, PATH (the engine's docker CLI
+# first) and KILN_ENGINE_STARTED (1 if this `up` started dockerd, else 0), so a
+# CI script can stop the engine only when it started it:
 #
 #   eval "$(scripts/engine.sh up)"
 #   if [ "$KILN_ENGINE_STARTED" = 1 ]; then trap 'scripts/engine.sh down' EXIT; fi
 #
 # How (see shared/engine.md): bookworm's runc, iptables and debootstrap from
-# apt; trixie's docker.io, containerd, docker-cli, docker-buildx and tini as
-# .debs downloaded with a private apt configuration and unpacked with `dpkg -x`
-# into a private prefix (never installed into the system); base images
-# debian:bookworm and debian:trixie made with debootstrap (with the host's CA
-# certificates added) and imported with `docker import`. A private registry
-# (trixie's docker-registry, on 127.0.0.1) is dockerd's mirror for docker.io:
-# it serves debian:<suite> as a multi-platform image (the native image plus
-# i386, made with debootstrap --arch=i386; i386 runs natively on x86_64), so
-# `--platform linux/386` builds work without reaching Docker Hub.
+# apt; forky's (or trixie's) docker.io, containerd, docker-cli, docker-buildx
+# and tini as .debs downloaded with a private apt configuration and unpacked
+# with `dpkg -x` into a private prefix (never installed into the system); base
+# images debian:bookworm and debian:trixie made with debootstrap (with the
+# host's CA certificates added) and imported with `docker import`. A private
+# registry (trixie's docker-registry, on 127.0.0.1) is dockerd's mirror for
+# docker.io: it serves debian:<suite> as a multi-platform image (the native
+# image plus i386, made with debootstrap --arch=i386; i386 runs natively on
+# x86_64), so `--platform linux/386` builds work without reaching Docker Hub.
 #
 # Environment:
+#   KILN_DOCKER               28 (default) or 26: which engine
 #   KILN_ENGINE_DIR           all state (default /var/tmp/kiln-engine); socket
-#                             at $KILN_ENGINE_DIR/docker.sock
+#                             at $KILN_ENGINE_DIR/docker-<version>/docker.sock
 #   KILN_USE_EXISTING_DOCKER  1: if `docker version` and `docker buildx version`
 #                             already work with the caller's environment, use
 #                             that engine (only the base images are ensured)
@@ -49,16 +61,7 @@ PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 PROG=${0##*/}
 ENGINE_DIR=$(realpath -m -- "${KILN_ENGINE_DIR:-/var/tmp/kiln-engine}")
-PREFIX="$ENGINE_DIR/prefix"
-DATA_ROOT="$ENGINE_DIR/data"
-EXEC_ROOT="$ENGINE_DIR/exec"
-PIDFILE="$ENGINE_DIR/dockerd.pid"
-SOCK="$ENGINE_DIR/docker.sock"
 LOG_DIR="$ENGINE_DIR/logs"
-DOCKERD_LOG="$LOG_DIR/dockerd.log"
-DAEMON_JSON="$ENGINE_DIR/daemon.json"
-APT_DIR="$ENGINE_DIR/apt"
-DEB_DIR="$ENGINE_DIR/debs"
 IMAGE_DIR="$ENGINE_DIR/images"
 ROOTFS_DIR="$ENGINE_DIR/rootfs"
 MIRROR="${KILN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -69,8 +72,31 @@ read -r -a FOREIGN <<<"${KILN_FOREIGN_BASES:-bookworm:i386}"
 REGISTRY_DIR="$ENGINE_DIR/registry"
 REGISTRY_ADDR=${KILN_REGISTRY_ADDR:-127.0.0.1:5055}
 REGISTRY_PIDFILE="$ENGINE_DIR/registry.pid"
-TRIXIE_DEBS=(docker.io containerd docker-buildx docker-cli tini)
+ENGINE_DEBS=(docker.io containerd docker-buildx docker-cli tini)
 SYSTEM_PKGS=(runc iptables debootstrap)
+# The engines on offer, as version:Debian suite.
+ENGINES=(28:forky 26:trixie)
+
+# select_engine VERSION: point the per-engine paths at that version's state.
+select_engine() {
+    local item
+    DOCKER_SUITE=
+    for item in "${ENGINES[@]}"; do
+        [[ ${item%%:*} == "$1" ]] && DOCKER_SUITE=${item#*:}
+    done
+    [[ -n $DOCKER_SUITE ]] || die "KILN_DOCKER=$1: no such engine (on offer: ${ENGINES[*]%%:*})"
+    DOCKER_VERSION=$1
+    ENGINE_ROOT="$ENGINE_DIR/docker-$1"
+    PREFIX="$ENGINE_ROOT/prefix"
+    DATA_ROOT="$ENGINE_ROOT/data"
+    EXEC_ROOT="$ENGINE_ROOT/exec"
+    PIDFILE="$ENGINE_ROOT/dockerd.pid"
+    SOCK="$ENGINE_ROOT/docker.sock"
+    DAEMON_JSON="$ENGINE_ROOT/daemon.json"
+    DEB_DIR="$ENGINE_ROOT/debs"
+    CONFIG_DIR="$ENGINE_ROOT/config"
+    DOCKERD_LOG="$LOG_DIR/dockerd-$1.log"
+}
 IMPORT_PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 # Background jobs (debootstrap) started by this run; killed if we exit early.
@@ -118,15 +144,15 @@ print_exports() {
     local started=$1
     # $PATH is left for the caller's shell to expand.
     # shellcheck disable=SC2016
-    printf 'export DOCKER_HOST=%s PATH=%s:%s:$PATH KILN_ENGINE_STARTED=%s\n' \
-        "$(printf '%q' "unix://$SOCK")" \
+    printf 'export DOCKER_HOST=%s DOCKER_CONFIG=%s PATH=%s:%s:$PATH KILN_ENGINE_STARTED=%s\n' \
+        "$(printf '%q' "unix://$SOCK")" "$(printf '%q' "$CONFIG_DIR")" \
         "$(printf '%q' "$PREFIX/usr/bin")" "$(printf '%q' "$PREFIX/usr/sbin")" \
         "$started"
 }
 
 # Point this script's own docker calls at the private engine.
 use_private_engine() {
-    export DOCKER_HOST="unix://$SOCK"
+    export DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$CONFIG_DIR"
     export PATH="$PREFIX/usr/bin:$PREFIX/usr/sbin:$PATH"
     unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 }
@@ -155,33 +181,36 @@ ensure_system_packages() {
     fi
 }
 
-# apt-get with a private configuration (scripts/private-apt.sh) that lists trixie only.
+# apt-get with a private configuration (scripts/private-apt.sh) that lists one suite.
 # shellcheck source=scripts/private-apt.sh
 source "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 
+# private_apt_update SUITE LOGFILE: point private_apt at a list of SUITE alone and update it.
 private_apt_update() {
-    local aptlog=$1
+    local suite=$1 aptlog=$2
+    APT_DIR="$ENGINE_DIR/apt-$suite"
     mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-    printf 'deb %s trixie main\n' "$MIRROR" >"$APT_DIR/sources.list"
+    printf 'deb %s %s main\n' "$MIRROR" "$suite" >"$APT_DIR/sources.list"
     run_logged "$aptlog" private_apt update -q ||
-        die "apt-get update of the private trixie list failed (log: $aptlog)"
+        die "apt-get update of the private $suite list failed (log: $aptlog)"
 }
 
-# Download trixie's docker packages with a private apt configuration (the
-# system's sources and state are untouched) and unpack them into $PREFIX.
+# Download the engine's docker packages from its suite with a private apt
+# configuration (the system's sources and state are untouched) and unpack them
+# into $PREFIX.
 ensure_prefix() {
     if [[ -x $PREFIX/usr/sbin/dockerd && -x $PREFIX/usr/bin/docker && -x $PREFIX/usr/bin/containerd ]] &&
         [[ -x $PREFIX/usr/libexec/docker/cli-plugins/docker-buildx ]]; then
         install_buildx_plugin
         return 0
     fi
-    log "downloading trixie's ${TRIXIE_DEBS[*]} (private apt configuration)"
-    local aptlog="$LOG_DIR/apt-trixie.log"
-    private_apt_update "$aptlog"
+    log "downloading $DOCKER_SUITE's ${ENGINE_DEBS[*]} (private apt configuration)"
+    local aptlog="$LOG_DIR/apt-$DOCKER_SUITE.log"
+    private_apt_update "$DOCKER_SUITE" "$aptlog"
     rm -rf -- "$DEB_DIR"
     mkdir -p "$DEB_DIR"
-    (cd "$DEB_DIR" && run_logged "$aptlog" private_apt download "${TRIXIE_DEBS[@]}") ||
-        die "apt-get download of ${TRIXIE_DEBS[*]} failed (log: $aptlog)"
+    (cd "$DEB_DIR" && run_logged "$aptlog" private_apt download "${ENGINE_DEBS[@]}") ||
+        die "apt-get download of ${ENGINE_DEBS[*]} failed (log: $aptlog)"
 
     log "unpacking into $PREFIX"
     local tmp="$PREFIX.tmp" deb
@@ -190,7 +219,7 @@ ensure_prefix() {
     for deb in "$DEB_DIR"/*.deb; do
         dpkg -x "$deb" "$tmp" || die "dpkg -x $deb failed"
     done
-    # trixie's runc needs glibc 2.38; bookworm's /usr/sbin/runc is used instead.
+    # A newer suite's runc needs a newer glibc; bookworm's /usr/sbin/runc is used instead.
     rm -f -- "$tmp/usr/sbin/runc" "$tmp/usr/bin/runc"
     local bin
     for bin in usr/sbin/dockerd usr/bin/docker usr/bin/containerd usr/libexec/docker/cli-plugins/docker-buildx; do
@@ -203,15 +232,14 @@ ensure_prefix() {
     install_buildx_plugin
 }
 
+# The engine's buildx, as a plugin in its own DOCKER_CONFIG (the caller's
+# ~/.docker is left alone, and each engine keeps its own builders).
 install_buildx_plugin() {
-    local dir="${DOCKER_CONFIG:-${HOME:-/root}/.docker}/cli-plugins"
+    local dir="$CONFIG_DIR/cli-plugins"
     local src="$PREFIX/usr/libexec/docker/cli-plugins/docker-buildx"
-    if ! cmp -s -- "$src" "$dir/docker-buildx"; then
+    if [[ $(readlink -- "$dir/docker-buildx" 2>/dev/null) != "$src" ]]; then
         mkdir -p -- "$dir"
-        cp -- "$src" "$dir/docker-buildx.tmp$$"
-        chmod 0755 -- "$dir/docker-buildx.tmp$$"
-        mv -f -- "$dir/docker-buildx.tmp$$" "$dir/docker-buildx"
-        log "installed docker-buildx into $dir"
+        ln -sfn -- "$src" "$dir/docker-buildx"
     fi
 }
 
@@ -471,7 +499,7 @@ ensure_registry_binary() {
     [[ -x $REGISTRY_DIR/bin/docker-registry ]] && return 0
     log "downloading trixie's docker-registry (private apt configuration)"
     local aptlog="$LOG_DIR/apt-registry.log" tmp="$REGISTRY_DIR/download"
-    private_apt_update "$aptlog"
+    private_apt_update trixie "$aptlog"
     rm -rf -- "$tmp"
     mkdir -p "$tmp"
     (cd "$tmp" && run_logged "$aptlog" private_apt download docker-registry) ||
@@ -626,6 +654,9 @@ cmd_up() {
 
     [[ $(id -u) == 0 ]] || die "the private engine needs root (dockerd, debootstrap, apt-get)"
     take_lock
+    adopt_legacy_layout
+    stop_other_engines
+    mkdir -p "$ENGINE_ROOT"
     use_private_engine
     local started=0 engine_up=0
     if [[ -x $PREFIX/usr/bin/docker ]] && engine_answers; then
@@ -670,22 +701,72 @@ cmd_up() {
     print_exports "$started"
 }
 
-cmd_down() {
-    take_lock
-    stop_registry
+# Stop the dockerd of this script's selected version, if it is ours.
+down_selected_engine() {
     if stop_dockerd; then
-        log "dockerd stopped"
+        log "dockerd $DOCKER_VERSION stopped"
     else
-        log "no dockerd of ours is running (pidfile $PIDFILE)"
         use_private_engine
         if [[ -x $PREFIX/usr/bin/docker ]] && engine_answers; then
-            log "but an engine answers on $SOCK without our pidfile; leaving it alone"
+            log "an engine answers on $SOCK without our pidfile; leaving it alone"
             return 0
         fi
         clean_stale
         unmount_under "$DATA_ROOT"
         unmount_under "$EXEC_ROOT"
     fi
+}
+
+# Only one dockerd of ours runs at a time: stop the other versions' ones.
+stop_other_engines() {
+    local item version
+    for item in "${ENGINES[@]}"; do
+        version=${item%%:*}
+        [[ $version == "$DOCKER_VERSION" ]] && continue
+        (
+            select_engine "$version"
+            if our_dockerd_pid >/dev/null; then
+                log "stopping dockerd $version: one engine of ours runs at a time"
+                stop_dockerd
+            fi
+        )
+    done
+}
+
+# Before there were two engines, Docker 26's state lay in $ENGINE_DIR itself:
+# move it to its version's directory (its images and caches stay usable).
+adopt_legacy_layout() {
+    [[ -d $ENGINE_DIR/data && ! -e $ENGINE_DIR/docker-26 ]] || return 0
+    local pid
+    if [[ -f $ENGINE_DIR/dockerd.pid ]]; then
+        pid=$(tr -dc '0-9' <"$ENGINE_DIR/dockerd.pid")
+        if [[ -n $pid ]] && alive "$pid"; then
+            log "stopping the dockerd of the old layout (pid $pid)"
+            kill -TERM "$pid" 2>/dev/null || true
+            wait_gone "$pid" 60 || die "the dockerd of the old layout (pid $pid) does not stop"
+        fi
+    fi
+    unmount_under "$ENGINE_DIR/data"
+    unmount_under "$ENGINE_DIR/exec"
+    log "moving Docker 26's state to $ENGINE_DIR/docker-26"
+    mkdir -p "$ENGINE_DIR/docker-26"
+    local item
+    for item in prefix data daemon.json debs; do
+        [[ -e $ENGINE_DIR/$item ]] && mv -- "$ENGINE_DIR/$item" "$ENGINE_DIR/docker-26/$item"
+    done
+    rm -rf -- "$ENGINE_DIR/exec" "$ENGINE_DIR/apt" "$ENGINE_DIR/dockerd.pid" "$ENGINE_DIR/docker.sock"
+}
+
+cmd_down() {
+    take_lock
+    stop_registry
+    local item
+    for item in "${ENGINES[@]}"; do
+        (
+            select_engine "${item%%:*}"
+            down_selected_engine
+        )
+    done
 }
 
 cmd_status() {
@@ -704,9 +785,9 @@ cmd_status() {
 
 usage() {
     cat >&2 <<EOF
-usage: $PROG up|down|env|status
+usage: $PROG up|down|env|status   (KILN_DOCKER=28|26 picks the engine; default 28)
   up      start (or reuse) the private engine and base images; print an export line
-  down    stop the dockerd that up started
+  down    stop the dockerds and the registry that up started
   env     print the export line only
   status  tell whether the engine answers
 state: $ENGINE_DIR (KILN_ENGINE_DIR)
@@ -714,6 +795,7 @@ EOF
 }
 
 main() {
+    select_engine "${KILN_DOCKER:-28}"
     case ${1:-} in
         up) cmd_up ;;
         down) cmd_down ;;

@@ -211,6 +211,18 @@ impl Gateway {
             req.cache_imports = self.cache_imports.clone();
         }
         check_size("solve", "Solve", prost::Message::encoded_len(&req))?;
+        // Never send an op the daemon lacks the cap for: say which release has it instead.
+        if let Some(def) = &req.definition {
+            let missing = self.caps.missing_llb(def);
+            if !missing.is_empty() {
+                return Err(GatewayError {
+                    context: "solve".into(),
+                    status: tonic::Status::failed_precondition(crate::caps::missing_caps_message(
+                        &missing,
+                    )),
+                });
+            }
+        }
         let resp = self
             .client
             .clone()

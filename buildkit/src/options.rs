@@ -25,6 +25,9 @@ pub struct BuildOpts {
     /// The frontend inputs: states the client passed by name (a bake `target:` context, a
     /// forwarded spec as `dockerfile`). Not in the environment: the frontend asks the gateway.
     pub inputs: BTreeMap<String, pb::Definition>,
+    /// The daemon's capabilities, once the gateway has pinged it (`None` offline: plan for a
+    /// current BuildKit).
+    pub daemon_caps: Option<crate::caps::Caps>,
 }
 
 /// One BuildKit worker as described in `BUILDKIT_WORKERS`.
@@ -53,6 +56,14 @@ pub struct WorkerPlatform {
 }
 
 impl BuildOpts {
+    /// Whether the daemon has the LLB cap `id`; offline (no caps known) a current BuildKit is
+    /// assumed, and so is a daemon that reported no LLB caps at all.
+    pub fn llb_cap(&self, id: &str) -> bool {
+        self.daemon_caps
+            .as_ref()
+            .is_none_or(|c| !c.reports_llb() || c.llb(id))
+    }
+
     /// Reads the options from this process's environment (and the frontend metadata file).
     pub fn from_env() -> Self {
         let mut opts = Self::from_vars(std::env::vars());

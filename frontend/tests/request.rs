@@ -28,7 +28,66 @@ struct Seen {
 struct FakeBridge {
     spec: Vec<u8>,
     seen: Arc<Mutex<Seen>>,
+    llb_caps: Vec<&'static str>,
 }
+
+/// The LLB caps BuildKit v0.13 (Docker 26.1, the oldest engine kiln supports) reports.
+const BUILDKIT_0_13_LLB_CAPS: &[&str] = &[
+    "source.image",
+    "source.image.resolvemode",
+    "source.image.layerlimit",
+    "source.local",
+    "source.local.unique",
+    "source.local.sessionid",
+    "source.local.includepatterns",
+    "source.local.followpaths",
+    "source.local.excludepatterns",
+    "source.local.sharedkeyhint",
+    "source.local.differ",
+    "source.git",
+    "source.git.keepgitdir",
+    "source.git.fullurl",
+    "source.git.httpauth",
+    "source.git.knownsshhosts",
+    "source.git.mountsshsock",
+    "source.git.subdir",
+    "source.http",
+    "source.http.checksum",
+    "source.http.perm",
+    "source.ocilayout",
+    "source.buildop.llbfilename",
+    "exec.meta.base",
+    "exec.meta.cgroup.parent",
+    "exec.meta.network",
+    "exec.meta.proxyenv",
+    "exec.meta.security",
+    "exec.meta.setsdefaultpath",
+    "exec.meta.ulimit",
+    "exec.meta.removemountstubs.recursive",
+    "exec.mount.bind",
+    "exec.mount.bind.readwrite-nooutput",
+    "exec.mount.cache",
+    "exec.mount.cache.sharing",
+    "exec.mount.selector",
+    "exec.mount.tmpfs",
+    "exec.mount.tmpfs.size",
+    "exec.mount.secret",
+    "exec.mount.ssh",
+    "exec.mount.cache.content",
+    "exec.cgroup",
+    "exec.secretenv",
+    "file.base",
+    "file.rm.wildcard",
+    "file.copy.includeexcludepatterns",
+    "file.rm.nofollowsymlink",
+    "constraints",
+    "platform",
+    "meta.ignorecache",
+    "meta.description",
+    "meta.exportcache",
+    "mergeop",
+    "diffop",
+];
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -104,6 +163,7 @@ impl llb_bridge_server::LlbBridge for FakeBridge {
             ]
             .map(cap)
             .to_vec(),
+            llb_caps: self.llb_caps.iter().copied().map(cap).collect(),
             ..Default::default()
         }))
     }
@@ -161,6 +221,11 @@ impl llb_bridge_server::LlbBridge for FakeBridge {
 /// Handles one request for `spec` with `opts` (plus `filename`) over the fake, as the
 /// frontend binary does (handle, then Return), and gives back what the fake saw.
 fn serve(spec: &str, opts: &[(&str, &str)]) -> Seen {
+    serve_on(BUILDKIT_0_13_LLB_CAPS, spec, opts)
+}
+
+/// [`serve`] on a daemon that reports `llb_caps`.
+fn serve_on(llb_caps: &[&'static str], spec: &str, opts: &[(&str, &str)]) -> Seen {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,6 +234,7 @@ fn serve(spec: &str, opts: &[(&str, &str)]) -> Seen {
     let bridge = FakeBridge {
         spec: spec.as_bytes().to_vec(),
         seen: seen.clone(),
+        llb_caps: llb_caps.to_vec(),
     };
     runtime.block_on(async {
         let (client_io, server_io) = tokio::io::duplex(1 << 20);
@@ -322,4 +388,95 @@ fn the_clients_cache_imports_go_with_every_solve() {
         "{}",
         status.message
     );
+}
+
+/// A container spec with `image.post.symlinks` (one link owned by uid 1000).
+const LINKED: &str = "name: linked\nversion: \"1.0\"\nrevision: \"1\"\npackager: kiln <kiln@example.invalid>\n\
+description: Links\nlicense: MIT\nimage:\n  post:\n    symlinks:\n      /usr/bin/true:\n        paths: [/usr/local/bin/yes-really]\n        user: \"1000\"\n";
+
+/// The file actions of every solved definition, by kind (`mkdir`, `symlink`, ...), and the
+/// scripts of its execs.
+fn solved_actions(seen: &Seen) -> (Vec<String>, Vec<String>) {
+    use kiln_buildkit::pb;
+    use prost::Message;
+    let (mut actions, mut scripts) = (Vec::new(), Vec::new());
+    for def in seen.solves.iter().filter_map(|s| s.definition.as_ref()) {
+        for op in def
+            .def
+            .iter()
+            .filter_map(|b| pb::Op::decode(b.as_slice()).ok())
+        {
+            match op.op {
+                Some(pb::op::Op::File(f)) => {
+                    for a in f.actions {
+                        if let Some(pb::file_action::Action::Symlink(l)) = a.action {
+                            actions.push(format!("symlink {} -> {}", l.newpath, l.oldpath));
+                        }
+                    }
+                }
+                Some(pb::op::Op::Exec(e)) => {
+                    scripts.extend(e.meta.map(|m| m.args.join(" ")));
+                }
+                _ => {}
+            }
+        }
+    }
+    (actions, scripts)
+}
+
+#[test]
+fn post_symlinks_use_the_file_action_where_the_daemon_has_it() {
+    let current: Vec<&str> = BUILDKIT_0_13_LLB_CAPS
+        .iter()
+        .copied()
+        .chain(["file.symlink.create"])
+        .collect();
+    let seen = serve_on(&current, LINKED, &[("target", "bookworm/container")]);
+    let (actions, scripts) = solved_actions(&seen);
+    assert_eq!(
+        actions,
+        ["symlink /usr/local/bin/yes-really -> /usr/bin/true"]
+    );
+    assert!(!scripts.iter().any(|s| s.contains("ln -s")), "{scripts:?}");
+    // BuildKit 0.13 has no symlink action: the shell makes the link, and no op it lacks is sent.
+    let seen = serve(LINKED, &[("target", "bookworm/container")]);
+    let (actions, scripts) = solved_actions(&seen);
+    assert!(actions.is_empty(), "{actions:?}");
+    assert!(
+        scripts
+            .iter()
+            .any(|s| s.contains("ln -s /usr/bin/true /usr/local/bin/yes-really")),
+        "{scripts:?}"
+    );
+    // As in Dalec, DALEC_DISABLE_SYMLINK=1 asks for the shell on any engine.
+    let seen = serve_on(
+        &current,
+        LINKED,
+        &[
+            ("target", "bookworm/container"),
+            ("build-arg:DALEC_DISABLE_SYMLINK", "1"),
+        ],
+    );
+    assert!(solved_actions(&seen).0.is_empty());
+}
+
+#[test]
+fn an_engine_without_a_cap_the_build_needs_is_told_which_release_has_it() {
+    // BuildKit 0.13's caps without cache-mount sharing modes (a daemon that had it disabled).
+    let old: Vec<&str> = BUILDKIT_0_13_LLB_CAPS
+        .iter()
+        .copied()
+        .filter(|c| *c != "exec.mount.cache.sharing")
+        .collect();
+    let seen = serve_on(&old, HELLO, &[("target", "bookworm/deb")]);
+    let status = seen.returned.and_then(|r| r.error).expect("an error");
+    assert!(
+        status.message.contains(
+            "this BuildKit lacks the LLB capability `exec.mount.cache.sharing` (cache mounts with a sharing mode; BuildKit v0.3 (Docker 19.03) or later): update the engine"
+        ),
+        "{}",
+        status.message
+    );
+    // Nothing with the op was sent: only the spec's own source was solved.
+    assert!(seen.solves.len() <= 1, "{}", seen.solves.len());
 }

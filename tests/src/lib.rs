@@ -82,6 +82,39 @@ pub fn build(spec: &Path, target: &str, context: &Path, extra: &[&str]) -> Outpu
     run(&mut cmd)
 }
 
+/// The engine's buildx version as (major, minor), from `docker buildx version`
+/// (`github.com/docker/buildx 0.29.1+ds1 …`); (0, 0) if it cannot be read.
+pub fn buildx_version() -> (u32, u32) {
+    static VERSION: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let o = run(Command::new("docker").args(["buildx", "version"]));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let version = out.split_whitespace().nth(1).unwrap_or("");
+        let mut parts = version.trim_start_matches('v').split('.');
+        let mut next = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        (next(), next())
+    })
+}
+
+/// Lists the targets of `spec` in `context` as buildx prints them: `--call targets` (buildx
+/// 0.14 and later), or `--print=targets` with BUILDX_EXPERIMENTAL=1 on older buildx.
+pub fn list_targets(spec: &Path, context: &Path) -> Output {
+    let mut cmd = Command::new("docker");
+    cmd.args(["buildx", "build"]);
+    if buildx_version() >= (0, 14) {
+        cmd.args(["--call", "targets"]);
+    } else {
+        cmd.env("BUILDX_EXPERIMENTAL", "1").arg("--print=targets");
+    }
+    cmd.arg("-f").arg(spec).arg(context);
+    run(&mut cmd)
+}
+
 /// `docker buildx bake` with the repository's `docker-bake.hcl`, the given bake variables set
 /// in its environment, and extra arguments (targets, `--set`).
 pub fn bake(vars: &[(&str, &str)], extra: &[&str]) -> Output {

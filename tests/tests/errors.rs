@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use kiln_e2e::*;
-use std::process::Command;
 
 #[test]
 fn unknown_target_lists_the_available_targets() {
@@ -74,11 +73,7 @@ fn print_targets_lists_the_routes() {
     if !engine_ready() {
         return;
     }
-    let o = run(Command::new("docker")
-        .env("BUILDX_EXPERIMENTAL", "1")
-        .args(["buildx", "build", "--print=targets", "-f"])
-        .arg(repo_root().join("specs/hello.yml"))
-        .arg(repo_root()));
+    let o = list_targets(&repo_root().join("specs/hello.yml"), &repo_root());
     let log = text(&o);
     assert!(o.status.success(), "{log}");
     assert!(log.contains("bookworm/deb"), "{log}");

@@ -36,13 +36,7 @@ fn a_target_with_its_own_frontend_is_built_by_it() {
     assert_eq!(String::from_utf8_lossy(&run.stdout), "Hello, world!\n");
 
     // The target list shows the other frontend's targets under the key.
-    let o = kiln_e2e::run(
-        std::process::Command::new("docker")
-            .env("BUILDX_EXPERIMENTAL", "1")
-            .args(["buildx", "build", "--print=targets", "-f"])
-            .arg(&path)
-            .arg(dir.path()),
-    );
+    let o = kiln_e2e::list_targets(&path, dir.path());
     let listing = text(&o);
     assert!(o.status.success(), "{listing}");
     assert!(listing.contains("via-kiln/bookworm/deb"), "{listing}");

@@ -1,4 +1,4 @@
-//! File ops: mkdir, mkfile, copy and rm, chained into one op.
+//! File ops: mkdir, mkfile, copy, rm and symlink, chained into one op.
 
 use super::node::{Node, Output};
 use super::state::State;
@@ -72,6 +72,12 @@ enum Action {
     Rm {
         path: String,
         allow_not_found: bool,
+    },
+    Symlink {
+        target: String,
+        link: String,
+        owner: Option<Owner>,
+        timestamp: i64,
     },
 }
 
@@ -154,6 +160,25 @@ impl FileActions {
         self.actions.push(Action::Rm {
             path: path.into(),
             allow_not_found,
+        });
+        self
+    }
+
+    /// Creates the symlink `link` pointing at `target` (cap `file.symlink.create`), owned by
+    /// `owner` (root when `None`), with mtime `timestamp` (seconds; -1 for the time of the
+    /// build). An existing `link` is an error, as BuildKit makes it.
+    pub fn symlink(
+        mut self,
+        target: &str,
+        link: &str,
+        owner: Option<Owner>,
+        timestamp: i64,
+    ) -> FileActions {
+        self.actions.push(Action::Symlink {
+            target: target.into(),
+            link: link.into(),
+            owner,
+            timestamp,
         });
         self
     }
@@ -247,6 +272,22 @@ impl State {
                         path,
                         allow_not_found,
                         allow_wildcard: false,
+                    }),
+                    Action::Symlink {
+                        target,
+                        link,
+                        owner,
+                        timestamp,
+                    } => pb::file_action::Action::Symlink(pb::FileActionSymlink {
+                        oldpath: target,
+                        newpath: link,
+                        owner: owner.map(Owner::to_pb),
+                        // BuildKit takes nanoseconds; -1 is "not set".
+                        timestamp: if timestamp < 0 {
+                            -1
+                        } else {
+                            timestamp.saturating_mul(1_000_000_000)
+                        },
                     }),
                 };
                 pb::FileAction {

@@ -19,7 +19,7 @@ use crate::family::FamilyConfig;
 use crate::shell::quote;
 use crate::spec::RepoStage as Stage;
 use crate::spec::{self, Network, SourceMount, Spec, SpecError, SpecErrors};
-use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Sharing, State};
+use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Owner, Sharing, State};
 use kiln_buildkit::pb;
 use std::collections::BTreeMap;
 
@@ -454,50 +454,126 @@ pub fn container(
             spec.name.as_ref().map_or("", |n| n.value.trim())
         ));
     let installed = base.run(exec).root();
-    Ok(match post_install_script(spec) {
-        Some(script) => installed
-            .run(
-                Exec::shell(script)
-                    .network(NetMode::None)
-                    .name(format!("[kiln {}] image.post symlinks", distro.key)),
-            )
-            .root(),
-        None => installed,
+    let Some(links) = post_symlinks(spec) else {
+        return Ok(installed);
+    };
+    let name = format!("[kiln {}] image.post symlinks", distro.key);
+    if native_symlinks(ctx, &links) {
+        // One op for all links, at their lines: an error (a path that exists) shows them.
+        let first = links.iter().map(|l| l.line).min().unwrap_or(0);
+        let last = links.iter().map(|l| l.line).max().unwrap_or(0);
+        return Ok(installed
+            .file(symlink_actions(&links, ctx.source_date_epoch), &name)
+            .with_location(first, last));
+    }
+    Ok(installed
+        .run(
+            Exec::shell(post_install_script(&links))
+                .network(NetMode::None)
+                .name(name),
+        )
+        .root())
+}
+
+/// One link of `image.post.symlinks`: where it goes, what it points at, its owner, and the
+/// spec line of its path.
+struct PostSymlink<'a> {
+    target: &'a str,
+    path: &'a str,
+    user: Option<&'a str>,
+    group: Option<&'a str>,
+    line: u32,
+}
+
+/// The links of `image.post.symlinks`, in the spec's order (targets sorted), if any.
+fn post_symlinks(spec: &Spec) -> Option<Vec<PostSymlink<'_>>> {
+    let post = spec.image.as_ref()?.post.as_ref()?;
+    let links: Vec<PostSymlink> = post
+        .symlinks
+        .iter()
+        .flat_map(|(target, links)| {
+            links
+                .path
+                .iter()
+                .chain(&links.paths)
+                .map(move |path| PostSymlink {
+                    target,
+                    path: &path.value,
+                    user: links.user.as_deref(),
+                    group: links.group.as_deref(),
+                    line: path.pos.line,
+                })
+        })
+        .collect();
+    (!links.is_empty()).then_some(links)
+}
+
+/// Whether the links are made with BuildKit's symlink file action (works in images without
+/// a shell): the daemon has it (cap `file.symlink.create`, BuildKit v0.19), the user did not
+/// ask for the shell (`DALEC_DISABLE_SYMLINK=1`, as in Dalec), and every owner is numeric.
+/// BuildKit resolves an owner name it cannot find as root without a word; `chown` fails.
+fn native_symlinks(ctx: &Context, links: &[PostSymlink]) -> bool {
+    let numeric = |name: Option<&str>| name.is_none_or(|n| n.parse::<u32>().is_ok());
+    ctx.sources.opts.llb_cap("file.symlink.create")
+        && !ctx
+            .sources
+            .opts
+            .build_args()
+            .get("DALEC_DISABLE_SYMLINK")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true"))
+        && links.iter().all(|l| numeric(l.user) && numeric(l.group))
+}
+
+/// The file actions for the links: for each, its parent directories, then the link, owned
+/// as asked (user only: group 0; group only: user 0, as Dalec makes them).
+fn symlink_actions(links: &[PostSymlink], epoch: Option<i64>) -> FileActions {
+    let id = |name: Option<&str>| name.and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+    links.iter().fold(FileActions::new(), |actions, l| {
+        let owner = (l.user.is_some() || l.group.is_some()).then(|| Owner {
+            uid: id(l.user),
+            gid: id(l.group),
+        });
+        actions.mkdir(parent_dir(l.path), 0o755, true).symlink(
+            l.target,
+            l.path,
+            owner,
+            epoch.unwrap_or(-1),
+        )
     })
 }
 
-/// The script for `image.post.symlinks`: each link path points at its target (parents created,
-/// an existing link replaced), owned as asked.
-fn post_install_script(spec: &Spec) -> Option<String> {
-    let post = spec.image.as_ref()?.post.as_ref()?;
-    if post.symlinks.is_empty() {
-        return None;
-    }
+/// The directory a path is in (`/` for a top-level path).
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/')
+        .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d })
+}
+
+/// The shell's way to make the links, for engines without the symlink file action: parents
+/// created, an existing path an error (as the file action has it), owned as asked.
+fn post_install_script(links: &[PostSymlink]) -> String {
     let mut script = String::from("set -e\n");
-    for (target, links) in &post.symlinks {
-        for path in links.path.iter().chain(&links.paths) {
-            let p = quote(&path.value);
-            let parent = quote(
-                path.value
-                    .rsplit_once('/')
-                    .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d }),
-            );
-            script.push_str(&format!(
-                "mkdir -p {parent}\nln -sfn {} {p}\n",
-                quote(target)
-            ));
-            let owner = match (&links.user, &links.group) {
-                (Some(u), Some(g)) => Some(format!("{u}:{g}")),
-                (Some(u), None) => Some(u.clone()),
-                (None, Some(g)) => Some(format!(":{g}")),
-                (None, None) => None,
-            };
-            if let Some(o) = owner {
-                script.push_str(&format!("chown -h {} {p}\n", quote(&o)));
-            }
+    for l in links {
+        let p = quote(l.path);
+        let exists = quote(&format!(
+            "kiln: image.post.symlinks: {} already exists in the image",
+            l.path
+        ));
+        script.push_str(&format!(
+            "mkdir -p {}\nif [ -e {p} ] || [ -L {p} ]; then echo {exists} >&2; exit 1; fi\nln -s {} {p}\n",
+            quote(parent_dir(l.path)),
+            quote(l.target)
+        ));
+        let owner = match (l.user, l.group) {
+            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+            (Some(u), None) => Some(u.to_string()),
+            (None, Some(g)) => Some(format!(":{g}")),
+            (None, None) => None,
+        };
+        if let Some(o) = owner {
+            script.push_str(&format!("chown -h {} {p}\n", quote(&o)));
         }
     }
-    Some(script)
+    script
 }
 
 /// One state per spec test: the test's script run in its own copy of `image` (the package

@@ -280,6 +280,7 @@ async fn run_dockerfile_build(
 pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, FrontendError> {
     let mut with_inputs = opts.clone();
     with_inputs.inputs = gw.inputs().await?;
+    with_inputs.daemon_caps = Some(gw.caps().clone());
     let opts = &with_inputs;
     // The client's cache imports are the frontend's to pass on, in every solve.
     let imports = opts
