@@ -6,6 +6,8 @@ use crate::proto::google::protobuf::Any;
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{self as gw, llb_bridge_client::LlbBridgeClient};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
 /// The largest gRPC message BuildKit sends or accepts (16 MiB).
@@ -121,6 +123,41 @@ pub struct Gateway {
     client: LlbBridgeClient<Channel>,
     caps: Caps,
     cache_imports: Vec<gw::CacheOptionsEntry>,
+    waiting: Arc<Mutex<Waiting>>,
+}
+
+/// One call to BuildKit in flight, for [`Waiting`]; it ends when dropped.
+struct InFlight<'a>(&'a Mutex<Waiting>);
+
+impl<'a> InFlight<'a> {
+    fn start(waiting: &'a Mutex<Waiting>) -> Self {
+        let mut w = waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if w.in_flight == 0 {
+            w.since = Some(Instant::now());
+        }
+        w.in_flight += 1;
+        InFlight(waiting)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        w.in_flight = w.in_flight.saturating_sub(1);
+        if w.in_flight == 0
+            && let Some(since) = w.since.take()
+        {
+            w.total += since.elapsed();
+        }
+    }
+}
+
+/// Wall time with at least one call to BuildKit in flight (concurrent calls count once).
+#[derive(Debug, Default)]
+struct Waiting {
+    in_flight: usize,
+    since: Option<Instant>,
+    total: Duration,
 }
 
 /// Why a frontend process could not reach BuildKit over its stdin/stdout.
@@ -146,15 +183,18 @@ impl Gateway {
         let mut client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE);
-        let pong = client
-            .ping(gw::PingRequest {})
-            .await
-            .context(|| "ping BuildKit".into())?;
+        let waiting = Arc::<Mutex<Waiting>>::default();
+        let pong = {
+            let _in_flight = InFlight::start(&waiting);
+            client.ping(gw::PingRequest {}).await
+        }
+        .context(|| "ping BuildKit".into())?;
         let caps = Caps::from_pong(&pong.frontend_api_caps, &pong.llb_caps);
         Ok(Gateway {
             client,
             caps,
             cache_imports: Vec::new(),
+            waiting,
         })
     }
 
@@ -174,6 +214,19 @@ impl Gateway {
     /// The daemon's capabilities.
     pub fn caps(&self) -> &Caps {
         &self.caps
+    }
+
+    /// How long this gateway (and its clones) has waited on BuildKit so far: wall time with at
+    /// least one call in flight. The rest of a request's time is kiln's own.
+    pub fn time_waiting(&self) -> Duration {
+        let w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        w.total + w.since.map_or(Duration::ZERO, |s| s.elapsed())
+    }
+
+    /// Awaits a call to BuildKit, counting its time as waiting (also when it is dropped).
+    async fn timed<F: std::future::Future>(&self, call: F) -> F::Output {
+        let _in_flight = InFlight::start(&self.waiting);
+        call.await
     }
 
     /// Solves an LLB definition lazily and returns the result ref.
@@ -224,9 +277,7 @@ impl Gateway {
             }
         }
         let resp = self
-            .client
-            .clone()
-            .solve(req)
+            .timed(self.client.clone().solve(req))
             .await
             .context(|| "solve".into())?;
         let Some(result) = resp.result else {
@@ -282,14 +333,12 @@ impl Gateway {
 
     /// Forces a ref to be built; build errors surface here.
     pub async fn evaluate(&self, r: &Ref) -> GatewayResult<()> {
-        self.client
-            .clone()
-            .evaluate(gw::EvaluateRequest {
-                r#ref: r.id.clone(),
-            })
-            .await
-            .context(|| "build".into())
-            .map(|_| ())
+        self.timed(self.client.clone().evaluate(gw::EvaluateRequest {
+            r#ref: r.id.clone(),
+        }))
+        .await
+        .context(|| "build".into())
+        .map(|_| ())
     }
 
     /// Reads a whole file of a ref, in ranges so that large files stay under the message limit.
@@ -319,9 +368,7 @@ impl Gateway {
                 mount_index: 0,
             };
             let chunk = self
-                .client
-                .clone()
-                .read_file(req)
+                .timed(self.client.clone().read_file(req))
                 .await
                 .context(|| format!("read {path}"))?;
             let n = chunk.data.len() as i64;
@@ -344,9 +391,7 @@ impl Gateway {
             ..Default::default()
         };
         Ok(self
-            .client
-            .clone()
-            .read_dir(req)
+            .timed(self.client.clone().read_dir(req))
             .await
             .context(|| format!("list {path}"))?
             .entries)
@@ -364,9 +409,7 @@ impl Gateway {
             mount_index: 0,
         };
         Ok(self
-            .client
-            .clone()
-            .stat_file(req)
+            .timed(self.client.clone().stat_file(req))
             .await
             .context(|| format!("stat {path}"))?
             .stat)
@@ -387,9 +430,7 @@ impl Gateway {
             ..Default::default()
         };
         let resp = self
-            .client
-            .clone()
-            .resolve_image_config(req)
+            .timed(self.client.clone().resolve_image_config(req))
             .await
             .context(|| format!("resolve image {image}"))?;
         Ok(ImageConfig {
@@ -404,9 +445,7 @@ impl Gateway {
             return Ok(BTreeMap::new());
         }
         let resp = self
-            .client
-            .clone()
-            .inputs(gw::InputsRequest {})
+            .timed(self.client.clone().inputs(gw::InputsRequest {}))
             .await
             .context(|| "read frontend inputs".into())?;
         Ok(resp.definitions.into_iter().collect())
@@ -423,9 +462,7 @@ impl Gateway {
             short: clip(message).into_bytes(),
             ..Default::default()
         };
-        self.client
-            .clone()
-            .warn(req)
+        self.timed(self.client.clone().warn(req))
             .await
             .context(|| "warn".into())
             .map(|_| ())

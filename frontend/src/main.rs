@@ -111,6 +111,7 @@ fn main() -> ExitCode {
 
 /// Runs as a BuildKit frontend over stdin/stdout.
 async fn serve() -> ExitCode {
+    let started = std::time::Instant::now();
     tracing::debug!("started");
     let gateway = match Gateway::connect_stdio().await {
         Ok(g) => g,
@@ -133,7 +134,14 @@ async fn serve() -> ExitCode {
             gateway.return_error(&message, details).await
         }
     };
-    tracing::debug!("returned");
+    // `make bench` reads this line from the engine's log: kiln's own time per request.
+    let (total, waiting) = (started.elapsed(), gateway.time_waiting());
+    tracing::info!(
+        "request handled in {:.1} ms: {:.1} ms waiting on BuildKit, {:.1} ms kiln's own",
+        ms(total),
+        ms(waiting),
+        ms(total.saturating_sub(waiting))
+    );
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -141,6 +149,11 @@ async fn serve() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A duration in milliseconds, for logs.
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// Options as BuildKit would pass them for an offline run.

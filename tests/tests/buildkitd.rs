@@ -6,7 +6,7 @@
 
 use kiln_e2e::*;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// One test at a time on the daemon: a cache test prunes it, and a concurrent build would both
 /// lose its cache and share steps with the import it checks.
@@ -91,30 +91,7 @@ fn buildctl_and_the_remote_driver_build_the_same_deb_as_docker() {
     assert!(text(&o).contains("Hello, world!"), "{}", text(&o));
 
     // buildx's remote driver on the same daemon (over tcp), with the syntax line as usual.
-    let tcp = std::env::var("KILN_BUILDKITD_TCP").unwrap_or_else(|_| "tcp://127.0.0.1:1234".into());
-    let builder = "kiln-e2e-remote";
-    let _ = run(Command::new("docker").args(["buildx", "rm", builder]));
-    let o = run(Command::new("docker").args([
-        "buildx", "create", "--name", builder, "--driver", "remote", &tcp,
-    ]));
-    assert!(o.status.success(), "buildx create:\n{}", text(&o));
-    let by_remote = tempfile::tempdir().unwrap();
-    let dest = format!("type=local,dest={}", by_remote.path().display());
-    let syntax = format!("BUILDKIT_SYNTAX={frontend}");
-    let o = build(
-        &root.join("specs/hello.yml"),
-        "bookworm/deb",
-        &root,
-        &[
-            "--builder",
-            builder,
-            "--build-arg",
-            &syntax,
-            "--output",
-            &dest,
-        ],
-    );
-    let _ = run(Command::new("docker").args(["buildx", "rm", builder]));
+    let (by_remote, o) = RemoteBuilder::create().build_hello(&frontend, &[]);
     assert!(o.status.success(), "buildx remote build:\n{}", text(&o));
     assert_eq!(
         hello_deb(by_remote.path()),
@@ -129,6 +106,50 @@ fn buildctl_and_the_remote_driver_build_the_same_deb_as_docker() {
         deb,
         "the standalone daemon's .deb differs from the Docker engine's"
     );
+}
+
+/// A buildx builder with the `remote` driver on the standalone daemon (over tcp); removed when
+/// dropped.
+struct RemoteBuilder(&'static str);
+
+impl RemoteBuilder {
+    fn create() -> RemoteBuilder {
+        let tcp =
+            std::env::var("KILN_BUILDKITD_TCP").unwrap_or_else(|_| "tcp://127.0.0.1:1234".into());
+        let builder = RemoteBuilder("kiln-e2e-remote");
+        let _ = run(Command::new("docker").args(["buildx", "rm", builder.0]));
+        let o = run(Command::new("docker").args([
+            "buildx", "create", "--name", builder.0, "--driver", "remote", &tcp,
+        ]));
+        assert!(o.status.success(), "buildx create:\n{}", text(&o));
+        builder
+    }
+
+    /// `docker buildx build` of hello's bookworm/deb on this builder, kiln named by
+    /// `BUILDKIT_SYNTAX`, into a new directory, with extra arguments.
+    fn build_hello(&self, frontend: &str, extra: &[&str]) -> (tempfile::TempDir, Output) {
+        let root = repo_root();
+        let out = tempfile::tempdir().unwrap();
+        let dest = format!("type=local,dest={}", out.path().display());
+        let syntax = format!("BUILDKIT_SYNTAX={frontend}");
+        let mut args = vec![
+            "--builder",
+            self.0,
+            "--build-arg",
+            &syntax,
+            "--output",
+            &dest,
+        ];
+        args.extend_from_slice(extra);
+        let o = build(&root.join("specs/hello.yml"), "bookworm/deb", &root, &args);
+        (out, o)
+    }
+}
+
+impl Drop for RemoteBuilder {
+    fn drop(&mut self) {
+        let _ = run(Command::new("docker").args(["buildx", "rm", self.0]));
+    }
 }
 
 /// `buildctl build` of `spec` (a file of the repository) for `target`, kiln as gateway
@@ -285,26 +306,38 @@ fn a_registry_cache_exported_with_mode_max_fills_an_empty_daemon() {
     }
     let Some(host) = buildkit_host() else { return };
     let frontend = pushed_frontend();
+    let prune = || {
+        let o = run(Command::new("buildctl").args(["--addr", &host, "prune", "--all"]));
+        assert!(o.status.success(), "prune:\n{}", text(&o));
+    };
+    // buildctl's --export-cache / --import-cache.
     let cache = format!("{}/kiln-e2e/hello-cache:max", registry());
-    let (_out, o) = buildctl_hello(
-        &host,
-        &frontend,
-        &[
-            "--export-cache",
-            &format!("type=registry,ref={cache},mode=max"),
-        ],
-    );
+    let export = format!("type=registry,ref={cache},mode=max");
+    let (_out, o) = buildctl_hello(&host, &frontend, &["--export-cache", &export]);
     assert!(o.status.success(), "export:\n{}", text(&o));
-    let o = run(Command::new("buildctl").args(["--addr", &host, "prune", "--all"]));
-    assert!(o.status.success(), "prune:\n{}", text(&o));
-    let (out, o) = buildctl_hello(
-        &host,
-        &frontend,
-        &["--import-cache", &format!("type=registry,ref={cache}")],
-    );
-    let log = text(&o);
+    prune();
+    let import = format!("type=registry,ref={cache}");
+    let (out, o) = buildctl_hello(&host, &frontend, &["--import-cache", &import]);
+    assert_fully_cached(out.path(), &o);
+
+    // buildx's --cache-to / --cache-from, through the remote driver (Docker's own docker
+    // driver exports no registry cache without the containerd image store).
+    let builder = RemoteBuilder::create();
+    let cache = format!("{}/kiln-e2e/hello-cache:buildx", registry());
+    let to = format!("type=registry,ref={cache},mode=max,registry.insecure=true");
+    let (_out, o) = builder.build_hello(&frontend, &["--cache-to", &to]);
+    assert!(o.status.success(), "cache-to:\n{}", text(&o));
+    prune();
+    let from = format!("type=registry,ref={cache},registry.insecure=true");
+    let (out, o) = builder.build_hello(&frontend, &["--cache-from", &from]);
+    assert_fully_cached(out.path(), &o);
+}
+
+/// The build succeeded, gave hello's .deb, and built none of the package's steps again.
+fn assert_fully_cached(out: &Path, o: &Output) {
+    let log = text(o);
     assert!(o.status.success(), "import:\n{log}");
-    hello_deb(out.path());
+    hello_deb(out);
     let uncached = uncached_kiln_steps(&log);
     assert!(
         uncached.iter().all(|s| !s.contains("dpkg-buildpackage")

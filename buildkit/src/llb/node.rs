@@ -44,7 +44,7 @@ pub(crate) fn digest_of(bytes: &[u8]) -> String {
 }
 
 /// `op`'s bytes in the order Go's protobuf writes them: its plain fields (inputs, platform,
-/// constraints) in field order, then the `op` oneof. BuildKit v0.13 digests the bytes it is
+/// constraints) in field order, then the `op` oneof. BuildKit up to v0.17 digests the bytes it is
 /// sent, but later ones re-marshal every op and digest that; the same bytes keep the digests
 /// (and the source locations keyed by them) the same on both. prost alone writes the oneof
 /// in field order, between inputs and platform, and leaves out a map entry's empty value,
