@@ -308,7 +308,7 @@ pub fn plan_signed(
             } else {
                 None
             };
-            let packages = match prebuilt {
+            let mut packages = match prebuilt {
                 Some(packages) => packages,
                 None => {
                     let packages = build::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
@@ -350,8 +350,31 @@ pub fn plan_signed(
                     "{} spec test(s) skipped by build arg",
                     spec.tests.len()
                 ));
+            } else if selected.route == Route::Package {
+                // The packages come out of their tests: building the result runs them.
+                let passed = build::tests(&spec, distro, &ctx, installed.clone(), Some(&packages))
+                    .map_err(PlanError::Spec)?;
+                packages = match passed.as_slice() {
+                    [] => packages,
+                    [one] => one.clone(),
+                    // The same files from each (a copy: Docker's own BuildKit has no merge op).
+                    all => State::scratch().file(
+                        all.iter().fold(FileActions::new(), |files, passed| {
+                            files.copy(
+                                passed,
+                                "/",
+                                "/",
+                                CopyOptions {
+                                    dir_copy_contents: true,
+                                    ..Default::default()
+                                },
+                            )
+                        }),
+                        &format!("[kiln {}] packages that passed their tests", distro.key),
+                    ),
+                };
             } else {
-                tests = build::tests(&spec, distro, &ctx, installed.clone())
+                tests = build::tests(&spec, distro, &ctx, installed.clone(), None)
                     .map_err(PlanError::Spec)?;
             }
             match selected.route {

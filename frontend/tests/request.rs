@@ -266,22 +266,23 @@ fn serve_on(llb_caps: &[&'static str], spec: &str, opts: &[(&str, &str)]) -> See
 const HELLO: &str = include_str!("../../specs/hello.yml");
 
 #[test]
-fn a_build_is_read_once_solved_with_its_tests_and_returned_as_a_ref() {
+fn a_build_is_read_once_solved_with_its_tests_inside_and_returned_as_a_ref() {
     let seen = serve(HELLO, &[("target", "bookworm/deb")]);
     // The spec: one solve of its local source, one read (it fits one chunk).
     assert_eq!(seen.reads, 1);
     let first = &seen.solves[0];
     let spec_source = first.definition.as_ref().unwrap();
     assert!(!spec_source.def.is_empty());
-    // Then the package build and, side by side, the spec's one test, evaluated at once.
-    assert_eq!(seen.solves.len(), 3, "spec, package, test");
-    assert_eq!(seen.solves.iter().filter(|s| s.evaluate).count(), 1);
+    // Then the package build, its test inside: the packages are what the passed test gives.
+    assert_eq!(seen.solves.len(), 2, "spec, package");
+    assert_eq!(seen.solves.iter().filter(|s| s.evaluate).count(), 0);
+    let package = seen.solves[1].definition.as_ref().unwrap();
+    let (_, scripts) = solved_actions(&seen);
+    assert!(
+        scripts.iter().any(|s| s == "/bin/sh /run/kiln/test/run.sh"),
+        "{scripts:?}"
+    );
     // Definitions carry only the spec lines their ops point at.
-    let package = seen.solves[1..]
-        .iter()
-        .find(|s| !s.evaluate)
-        .and_then(|s| s.definition.as_ref())
-        .unwrap();
     let source = package.source.as_ref().expect("a source map");
     assert!(!source.infos.is_empty());
     let returned = seen.returned.expect("a Return");
@@ -359,7 +360,7 @@ fn the_clients_cache_imports_go_with_every_solve() {
         HELLO,
         &[("target", "bookworm/deb"), ("cache-imports", imports)],
     );
-    assert_eq!(seen.solves.len(), 3);
+    assert_eq!(seen.solves.len(), 2);
     for solve in &seen.solves {
         assert_eq!(solve.cache_imports.len(), 1, "{solve:?}");
         assert_eq!(solve.cache_imports[0].r#type, "registry");
