@@ -321,15 +321,7 @@ pub fn plan_signed(
                     );
                     match (signer, signed) {
                         (Some(_), Some(signed)) => packages.file(
-                            FileActions::new().copy(
-                                signed,
-                                "/",
-                                "/",
-                                CopyOptions {
-                                    dir_copy_contents: true,
-                                    ..Default::default()
-                                },
-                            ),
+                            copy_contents(FileActions::new(), signed),
                             &format!("[kiln {}] signed packages", distro.key),
                         ),
                         (Some(signer), None) => {
@@ -359,17 +351,7 @@ pub fn plan_signed(
                     [one] => one.clone(),
                     // The same files from each (a copy: Docker's own BuildKit has no merge op).
                     all => State::scratch().file(
-                        all.iter().fold(FileActions::new(), |files, passed| {
-                            files.copy(
-                                passed,
-                                "/",
-                                "/",
-                                CopyOptions {
-                                    dir_copy_contents: true,
-                                    ..Default::default()
-                                },
-                            )
-                        }),
+                        all.iter().fold(FileActions::new(), copy_contents),
                         &format!("[kiln {}] packages that passed their tests", distro.key),
                     ),
                 };
@@ -415,6 +397,15 @@ pub fn plan_signed(
         checks,
         warnings,
     })
+}
+
+/// `files`, then a copy of everything in `from` over the root.
+fn copy_contents(files: FileActions, from: &State) -> FileActions {
+    let all = CopyOptions {
+        dir_copy_contents: true,
+        ..Default::default()
+    };
+    files.copy(from, "/", "/", all)
 }
 
 /// A Dockerfile build the frontend must run before planning: the `build` source `key`.
