@@ -16,22 +16,24 @@ COMPAT_TESTS := --test hello --test errors --test signing -- bookworm_deb_instal
 
 all: build
 
-## build: the static frontend binary (glibc, +crt-static: runs in a FROM scratch image)
+## build: the static frontend and signer binaries (glibc, +crt-static: they run in FROM scratch images)
 build:
-	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p kiln-frontend
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p kiln-frontend -p kiln-signer
 
-## image: build the frontend image and load it into the engine as kiln/frontend:dev
+## image: build the frontend and signer images and load them into the engine as kiln/frontend:dev and kiln/signer:dev
 image: build
-	mkdir -p target/image
+	mkdir -p target/image target/signer-image
 	cp $(BIN) target/image/kiln-frontend
-	$(ENGINE) docker build -q -f Dockerfile.frontend -t $(IMAGE) target/image >/dev/null
-	@echo "built $(IMAGE)"
+	cp target/$(TARGET)/release/kiln-signer target/signer-image/kiln-signer
+	$(ENGINE) docker build -q -f Dockerfile.frontend -t $(IMAGE) target/image >/dev/null && \
+	  docker build -q -f Dockerfile.signer -t kiln/signer:dev target/signer-image >/dev/null
+	@echo "built $(IMAGE) and kiln/signer:dev"
 
 ## push: push the project's images to the engine's private registry (what a standalone
 ## buildkitd or a remote builder pulls from) and print their refs
 REGISTRY ?= 127.0.0.1:5055
 push: image test-signer
-	$(ENGINE) for img in $(IMAGE) kiln/test-signer:dev; do \
+	$(ENGINE) for img in $(IMAGE) kiln/signer:dev kiln/test-signer:dev; do \
 	  docker tag $$img $(REGISTRY)/$$img && docker push -q $(REGISTRY)/$$img >/dev/null && echo $(REGISTRY)/$$img || exit 1; \
 	done
 

@@ -108,6 +108,16 @@ impl Node {
         Arc::new(node)
     }
 
+    /// The same op, run again in every build instead of taken from the cache.
+    pub(crate) fn uncached(self: &Arc<Node>) -> Arc<Node> {
+        let mut node = (**self).clone();
+        node.metadata.ignore_cache = true;
+        node.metadata
+            .caps
+            .insert("meta.ignorecache".to_string(), true);
+        Arc::new(node)
+    }
+
     /// The same op with a progress name (metadata does not change the digest).
     pub(crate) fn named(self: &Arc<Node>, name: &str) -> Arc<Node> {
         let mut node = (**self).clone();

@@ -50,6 +50,15 @@ impl State {
         self
     }
 
+    /// The same state, its op run again in every build: for a step whose result depends on
+    /// what the cache cannot see (a secret's content).
+    pub fn never_cached(mut self) -> State {
+        if let Some(out) = self.output.as_mut() {
+            out.node = out.node.uncached();
+        }
+        self
+    }
+
     /// The same state, its op tied to lines `first..=last` of the source file (1-based), so
     /// BuildKit shows those lines when the op fails.
     pub fn with_location(mut self, first: u32, last: u32) -> State {

@@ -1,0 +1,80 @@
+//! kiln-signer: a BuildKit frontend that signs the artifacts a packaging frontend hands it
+//! (the `kiln-artifact` contract: the artifacts are its `context` input) and returns the same
+//! tree with the signatures added.
+//!
+//! The signing itself runs in a BuildKit exec op, in a signing worker made from Debian trixie
+//! with the distros' own tools (gpg, debsigs, debsig-verify): artifacts never pass through this
+//! process (the gateway's message limit), and every signature is checked with the verifier the
+//! distro's users run before anything is returned. Keys come only from BuildKit secrets,
+//! mounted into that one step; the GnuPG home is a tmpfs, so no key reaches a layer or the
+//! cache.
+//!
+//! Signed today: `.deb` (a debsigs origin signature and a detached armored `<file>.asc`), and
+//! for the whole set a `SHA256SUMS` with its detached signature.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod worker;
+
+use kiln_artifact::handoff;
+use kiln_buildkit::gateway::{FrontendResult, Gateway};
+use kiln_buildkit::llb::State;
+use kiln_buildkit::options::BuildOpts;
+use std::process::ExitCode;
+
+/// Why signing failed, as the build shows it.
+type SignError = String;
+
+async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, SignError> {
+    let inputs = gw.inputs().await.map_err(|e| e.to_string())?;
+    let context = inputs
+        .get(handoff::CONTEXT)
+        .ok_or("no `context` input: kiln-signer signs the artifacts a frontend hands it")?;
+    let artifacts = State::from_definition(context)?;
+    let signed = worker::sign(&artifacts, opts);
+    // Evaluated here, so that a failing step (a missing secret, a weak key) fails the request
+    // at once with its own message.
+    let reference = gw
+        .solve_evaluated(signed.marshal())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(FrontendResult {
+        reference: Some(reference),
+        ..Default::default()
+    })
+}
+
+async fn serve() -> ExitCode {
+    let gw = match Gateway::connect_stdio().await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("kiln-signer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opts = BuildOpts::from_env();
+    let outcome = match sign(&gw, &opts).await {
+        Ok(result) => gw.return_result(result).await,
+        Err(message) => gw.return_error(&message, vec![]).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiln-signer: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => {
+            eprintln!("kiln-signer: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

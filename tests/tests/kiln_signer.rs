@@ -1,0 +1,249 @@
+//! kiln-signer (kiln/signer:dev, `make image`) signs hello's .debs through the signer contract
+//! with a throwaway key given as a BuildKit secret: Debian 12's debsig-verify and gpgv accept
+//! the signatures, and each misuse (no key, a weak key, a wrong passphrase) fails the build
+//! with its cause and exports nothing. No key material reaches the output or the log.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
+use kiln_e2e::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The signer's image, built by `make image`.
+const SIGNER: &str = "kiln/signer:dev";
+/// Debian 12's verifiers, the oldest the signatures must pass.
+const VERIFIER: &str = "kiln-e2e/debsig-verify:bookworm";
+
+/// A throwaway OpenPGP key made with the host's gpg: the armored secret key, the binary public
+/// keyring and the fingerprint.
+struct Key {
+    _home: tempfile::TempDir,
+    secret: PathBuf,
+    public: PathBuf,
+    fpr: String,
+}
+
+fn key(algo: &str, passphrase: &str) -> Key {
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        let o = run(Command::new("gpg")
+            .arg("--homedir")
+            .arg(home.path())
+            .args([
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                passphrase,
+            ])
+            .args(args));
+        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
+        o.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "kiln test <kiln-test@example.invalid>",
+        algo,
+        "sign",
+        "never",
+    ]);
+    let secret = home.path().join("secret.asc");
+    let public = home.path().join("public.gpg");
+    std::fs::write(&secret, gpg(&["--armor", "--export-secret-keys"])).unwrap();
+    std::fs::write(&public, gpg(&["--export"])).unwrap();
+    let colons = String::from_utf8(gpg(&["--with-colons", "--list-keys"])).unwrap();
+    let fpr = colons
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').nth(8))
+        .unwrap()
+        .to_string();
+    Key {
+        _home: home,
+        secret,
+        public,
+        fpr,
+    }
+}
+
+/// hello.yml with kiln-signer as its signer.
+fn signed_spec() -> (tempfile::TempDir, PathBuf) {
+    let hello = std::fs::read_to_string(repo_root().join("specs/hello.yml")).unwrap();
+    assert!(hello.contains("\nchangelog:\n"), "hello.yml has changed");
+    let spec = hello.replace(
+        "\nchangelog:\n",
+        &format!("\npackage_config:\n  signer:\n    image: {SIGNER}\n    cmdline: /kiln-signer\n\nchangelog:\n"),
+    );
+    spec_in_tempdir(&spec)
+}
+
+fn ready() -> bool {
+    if !engine_ready() {
+        return false;
+    }
+    let present = run(Command::new("docker").args(["image", "inspect", SIGNER]))
+        .status
+        .success();
+    if !present && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{SIGNER} is missing (run `make image`)");
+    }
+    present
+}
+
+/// Builds the signed spec with these secrets (id, file) into a new directory.
+fn build_signed(secrets: &[(&str, &Path)]) -> (tempfile::TempDir, std::process::Output) {
+    let (dir, spec) = signed_spec();
+    let args: Vec<String> = secrets
+        .iter()
+        .flat_map(|(id, src)| {
+            [
+                "--secret".to_string(),
+                format!("id={id},src={}", src.display()),
+            ]
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, o) = build_into(&spec, "bookworm/deb", dir.path(), &args);
+    drop(dir);
+    (out, o)
+}
+
+/// No file of `out` and nothing in `log` holds the secret key.
+fn assert_no_key_material(out: &Path, log: &str, key: &Key) {
+    let secret = std::fs::read_to_string(&key.secret).unwrap();
+    let body: Vec<&str> = secret
+        .lines()
+        .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+        .collect();
+    assert!(!body.is_empty());
+    for name in file_names(out) {
+        let data = std::fs::read(out.join(&name)).unwrap();
+        let data = String::from_utf8_lossy(&data);
+        assert!(
+            !data.contains("PRIVATE KEY BLOCK"),
+            "{name} holds a secret key"
+        );
+        assert!(
+            body.iter().all(|l| !data.contains(l)),
+            "{name} holds key material"
+        );
+    }
+    assert!(
+        body.iter().all(|l| !log.contains(l)),
+        "the log holds key material"
+    );
+}
+
+#[test]
+fn debs_signed_by_kiln_signer_pass_debsig_verify_and_gpgv() {
+    if !ready() {
+        return;
+    }
+    let key = key("ed25519", "");
+    let (out, o) = build_signed(&[("kiln-signing-key", &key.secret)]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let deb = "hello_2.10-debian12u1_amd64.deb";
+    let names = file_names(out.path());
+    for want in [deb, &format!("{deb}.asc"), "SHA256SUMS", "SHA256SUMS.asc"] {
+        assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+    }
+    assert_no_key_material(out.path(), &log, &key);
+
+    // The end user's checks, on Debian 12 (its gpgv and debsig-verify).
+    image_from_dockerfile(
+        VERIFIER,
+        "FROM debian:bookworm\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debsig-verify gpgv\n",
+    );
+    let fpr = &key.fpr;
+    let check = format!(
+        "set -e\nmkdir -p /p/{fpr} /k/{fpr}\ncp /key/public.gpg /k/{fpr}/debsig.gpg\n\
+cat > /p/{fpr}/kiln.pol <<EOF\n<?xml version=\"1.0\"?>\n<!DOCTYPE Policy SYSTEM \"https://www.debian.org/debsig/1.0/policy.dtd\">\n\
+<Policy xmlns=\"https://www.debian.org/debsig/1.0/\">\n<Origin Name=\"kiln\" id=\"{fpr}\" Description=\"kiln\"/>\n\
+<Selection><Required Type=\"origin\" File=\"debsig.gpg\" id=\"{fpr}\"/></Selection>\n\
+<Verification MinOptional=\"0\"><Required Type=\"origin\" File=\"debsig.gpg\" id=\"{fpr}\"/></Verification>\n</Policy>\nEOF\n\
+debsig-verify --policies-dir /p --keyrings-dir /k /out/{deb}\n\
+gpgv --keyring /key/public.gpg /out/{deb}.asc /out/{deb}\n\
+gpgv --keyring /key/public.gpg /out/SHA256SUMS.asc /out/SHA256SUMS\n\
+cd /out && sha256sum -c SHA256SUMS\n"
+    );
+    let o = run(Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "-v"])
+        .arg(format!("{}:/out:ro", out.path().display()))
+        .arg("-v")
+        .arg(format!(
+            "{}:/key:ro",
+            key.public.parent().unwrap().display()
+        ))
+        .args([VERIFIER, "sh", "-c", &check]));
+    let verified = text(&o);
+    assert!(o.status.success(), "{verified}");
+    assert!(
+        verified.contains("debsig: Verified package from 'kiln'"),
+        "{verified}"
+    );
+    assert!(verified.contains("Good signature"), "{verified}");
+
+    // The signed package still installs and runs.
+    let run = install_and_run(out.path(), "bookworm", deb, "hello");
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "Hello, world!\n");
+}
+
+#[test]
+fn misuse_fails_with_its_cause_and_exports_nothing() {
+    if !ready() {
+        return;
+    }
+    let no_debs = |out: &Path| !file_names(out).iter().any(|n| n.ends_with(".deb"));
+    // No key given.
+    let (out, o) = build_signed(&[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains(
+            "secret kiln-signing-key was not given: pass --secret id=kiln-signing-key,src=FILE"
+        ),
+        "{log}"
+    );
+    assert!(no_debs(out.path()), "{:?}", file_names(out.path()));
+
+    // A key too weak to trust.
+    let weak = key("rsa1024", "");
+    let (out, o) = build_signed(&[("kiln-signing-key", &weak.secret)]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("kiln-signer refuses RSA keys under 2048 bits"),
+        "{log}"
+    );
+    assert!(no_debs(out.path()));
+
+    // A protected key with the wrong passphrase (the file ends in a newline, as `echo` makes it).
+    let locked = key("ed25519", "right horse");
+    let wrong = locked._home.path().join("pass");
+    std::fs::write(&wrong, "wrong horse\n").unwrap();
+    let (out, o) = build_signed(&[
+        ("kiln-signing-key", &locked.secret),
+        ("kiln-signing-passphrase", &wrong),
+    ]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains(&format!("cannot sign with key {}", locked.fpr)),
+        "{log}"
+    );
+    assert!(no_debs(out.path()));
+
+    // The right one, newline and all, signs.
+    std::fs::write(&wrong, "right horse\n").unwrap();
+    let (out, o) = build_signed(&[
+        ("kiln-signing-key", &locked.secret),
+        ("kiln-signing-passphrase", &wrong),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        file_names(out.path())
+            .iter()
+            .any(|n| n.ends_with(".deb.asc"))
+    );
+}
