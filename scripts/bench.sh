@@ -143,6 +143,9 @@ cold() { # prune the whole build cache (cache mounts included) before each build
 
 size=$(docker image inspect -f '{{.Size}}' kiln/frontend:dev)
 echo "frontend image: $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1000000 }') MB; target <= 4 MB)"
+if signer=$(docker image inspect -f '{{.Size}}' kiln/signer:dev 2>/dev/null); then
+  echo "signer image: $signer bytes ($(awk -v s="$signer" 'BEGIN { printf "%.2f", s / 1000000 }') MB)"
+fi
 
 # interleaved N TIMER A B: run `TIMER A` and `TIMER B` alternately N times; print the
 # median wall time of each, as "A_MEDIAN B_MEDIAN".
