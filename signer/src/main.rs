@@ -10,7 +10,9 @@
 //! cache.
 //!
 //! Signed today: `.deb` (a debsigs origin signature and a detached armored `<file>.asc`), and
-//! for the whole set a `SHA256SUMS` with its detached signature.
+//! for the whole set a `SHA256SUMS` with its detached signature. The key's secret is
+//! `kiln-signing-key` (passphrase: `kiln-signing-passphrase`), or what the signer's args
+//! `SIGNING_KEY_SECRET` / `SIGNING_PASSPHRASE_SECRET` name.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -31,7 +33,8 @@ async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, SignErro
         .get(handoff::CONTEXT)
         .ok_or("no `context` input: kiln-signer signs the artifacts a frontend hands it")?;
     let artifacts = State::from_definition(context)?;
-    let signed = worker::sign(&artifacts, opts);
+    let (key_id, pass_id) = worker::secret_ids(opts)?;
+    let signed = worker::sign(&artifacts, opts, &key_id, &pass_id);
     // Evaluated here, so that a failing step (a missing secret, a weak key) fails the request
     // at once with its own message.
     let reference = gw

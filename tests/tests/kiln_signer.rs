@@ -66,14 +66,19 @@ fn key(algo: &str, passphrase: &str) -> Key {
     }
 }
 
-/// hello.yml with kiln-signer as its signer.
-fn signed_spec() -> (tempfile::TempDir, PathBuf) {
+/// hello.yml with kiln-signer as its signer, given these signer args.
+fn signed_spec(args: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let hello = std::fs::read_to_string(repo_root().join("specs/hello.yml")).unwrap();
     assert!(hello.contains("\nchangelog:\n"), "hello.yml has changed");
-    let spec = hello.replace(
-        "\nchangelog:\n",
-        &format!("\npackage_config:\n  signer:\n    image: {SIGNER}\n    cmdline: /kiln-signer\n\nchangelog:\n"),
-    );
+    let mut signer =
+        format!("\npackage_config:\n  signer:\n    image: {SIGNER}\n    cmdline: /kiln-signer\n");
+    if !args.is_empty() {
+        signer.push_str("    args:\n");
+        for (k, v) in args {
+            signer.push_str(&format!("      {k}: {v}\n"));
+        }
+    }
+    let spec = hello.replace("\nchangelog:\n", &format!("{signer}\nchangelog:\n"));
     spec_in_tempdir(&spec)
 }
 
@@ -92,7 +97,15 @@ fn ready() -> bool {
 
 /// Builds the signed spec with these secrets (id, file) into a new directory.
 fn build_signed(secrets: &[(&str, &Path)]) -> (tempfile::TempDir, std::process::Output) {
-    let (dir, spec) = signed_spec();
+    build_signed_with(&[], secrets)
+}
+
+/// [`build_signed`] with signer args.
+fn build_signed_with(
+    args: &[(&str, &str)],
+    secrets: &[(&str, &Path)],
+) -> (tempfile::TempDir, std::process::Output) {
+    let (dir, spec) = signed_spec(args);
     let args: Vec<String> = secrets
         .iter()
         .flat_map(|(id, src)| {
@@ -108,14 +121,21 @@ fn build_signed(secrets: &[(&str, &Path)]) -> (tempfile::TempDir, std::process::
     (out, o)
 }
 
-/// No file of `out` and nothing in `log` holds the secret key.
-fn assert_no_key_material(out: &Path, log: &str, key: &Key) {
+/// The armored secret key's long lines: what a leak of it would contain.
+fn key_lines(key: &Key) -> Vec<String> {
     let secret = std::fs::read_to_string(&key.secret).unwrap();
-    let body: Vec<&str> = secret
+    let body: Vec<String> = secret
         .lines()
         .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+        .map(str::to_string)
         .collect();
     assert!(!body.is_empty());
+    body
+}
+
+/// No file of `out` and nothing in `log` holds the secret key.
+fn assert_no_key_material(out: &Path, log: &str, key: &Key) {
+    let body = key_lines(key);
     for name in file_names(out) {
         let data = std::fs::read(out.join(&name)).unwrap();
         let data = String::from_utf8_lossy(&data);
@@ -246,4 +266,56 @@ fn misuse_fails_with_its_cause_and_exports_nothing() {
             .iter()
             .any(|n| n.ends_with(".deb.asc"))
     );
+}
+
+#[test]
+fn the_signer_args_rename_the_secret_and_the_signed_image_holds_no_key() {
+    if !ready() {
+        return;
+    }
+    let key = key("ed25519", "");
+    // The key under another secret id, as the signer's args name it.
+    let (out, o) = build_signed_with(
+        &[("SIGNING_KEY_SECRET", "release-key")],
+        &[("release-key", &key.secret)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        file_names(out.path())
+            .iter()
+            .any(|n| n.ends_with(".deb.asc"))
+    );
+
+    // The container route installs the signed packages; no layer or config of the image
+    // holds the key (`docker save` writes the layers uncompressed).
+    let tag = "kiln-e2e/signed-hello:bookworm";
+    let (dir, spec) = signed_spec(&[]);
+    let secret = format!("id=kiln-signing-key,src={}", key.secret.display());
+    let o = build(
+        &spec,
+        "bookworm/container",
+        dir.path(),
+        &["--secret", &secret, "-t", tag],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let saved = tempfile::tempdir().unwrap();
+    let tar = saved.path().join("image.tar");
+    let o = run(Command::new("docker")
+        .args(["save", "-o"])
+        .arg(&tar)
+        .arg(tag));
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&tar).unwrap();
+    let image = String::from_utf8_lossy(&bytes);
+    assert!(
+        image.contains("usr/bin/hello"),
+        "the saved layers are not plain tar"
+    );
+    // (Not "PRIVATE KEY BLOCK": the base image's gpgv holds that armor header as a string.)
+    for line in key_lines(&key) {
+        assert!(!image.contains(&line), "the image holds key material");
+        assert!(!log.contains(&line), "the log holds key material");
+    }
+    run(Command::new("docker").args(["image", "rm", "-f", tag]));
 }
