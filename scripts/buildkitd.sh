@@ -164,8 +164,9 @@ cmd_up() {
     write_config
     rm -f -- "$SOCK"
     log "starting buildkitd (root $DIR/root, log $LOG_DIR/buildkitd.log)"
-    setsid "$BIN/buildkitd" --config "$DIR/buildkitd.toml" --root "$DIR/root" \
-        --addr "unix://$SOCK" --addr "tcp://$TCP" >"$LOG_DIR/buildkitd.log" 2>&1 </dev/null &
+    # From /: a daemon's cwd must outlive the checkout that started it (git runs there).
+    (cd / && exec setsid "$BIN/buildkitd" --config "$DIR/buildkitd.toml" --root "$DIR/root" \
+        --addr "unix://$SOCK" --addr "tcp://$TCP" >"$LOG_DIR/buildkitd.log" 2>&1 </dev/null) &
     echo $! >"$PIDFILE"
     local i
     for i in $(seq 60); do

@@ -330,6 +330,9 @@ start_dockerd() {
                 eval "exec $fd>&-" 2>/dev/null || true
             fi
         done
+        # A cwd that cannot vanish: BuildKit runs git in dockerd's, and a deleted checkout
+        # there fails every git source ("unable to get current working directory").
+        cd /
         exec setsid dockerd \
             --data-root "$DATA_ROOT" \
             --exec-root "$EXEC_ROOT" \
@@ -540,6 +543,7 @@ start_registry() {
                 eval "exec $fd>&-" 2>/dev/null || true
             fi
         done
+        cd /
         exec setsid "$REGISTRY_DIR/bin/docker-registry" serve "$REGISTRY_DIR/config.yml" \
             </dev/null >>"$LOG_DIR/registry.log" 2>&1
     ) &
