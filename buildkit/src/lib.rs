@@ -6,6 +6,7 @@
 //! - [`caps`]: the capabilities the daemon reported through `Ping`.
 //! - [`llb`]: an immutable `State` builder for LLB graphs with deterministic marshalling.
 //! - [`entrypoint`]: reading the spec file the user passed with `-f`.
+//! - [`serve`]: a whole frontend process (connect, handle one request, return) for small frontends.
 //! - [`errdefs`]: error details BuildKit understands (source locations).
 //! - [`excerpt`]: the lines of a source file that a location needs, for source maps and errors.
 //!
@@ -20,6 +21,7 @@ pub mod excerpt;
 pub mod gateway;
 pub mod llb;
 pub mod options;
+pub mod serve;
 pub mod transport;
 
 /// The generated BuildKit protocol types (from `bollard-buildkit-proto`).

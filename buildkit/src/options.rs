@@ -227,6 +227,16 @@ impl BuildOpts {
 }
 
 impl WorkerPlatform {
+    /// The same platform as LLB spells it on an op.
+    pub fn to_llb(self) -> pb::Platform {
+        pb::Platform {
+            architecture: self.architecture,
+            os: self.os,
+            variant: self.variant,
+            ..Default::default()
+        }
+    }
+
     /// Parses `os/arch[/variant]` (or a bare `arch`, meaning linux) the way BuildKit's clients
     /// do, normalizing architecture aliases and redundant variants.
     pub fn parse(text: &str) -> Result<WorkerPlatform, String> {

@@ -48,29 +48,19 @@ pub struct Plan {
     pub signing: Option<(Choice, State)>,
 }
 
-fn llb_platform(p: WorkerPlatform) -> pb::Platform {
-    pb::Platform {
-        architecture: p.architecture,
-        os: p.os,
-        variant: p.variant,
-        ..Default::default()
-    }
-}
-
 /// The platform the request builds for, as an LLB platform: the first `--platform` (the
 /// frontend plans one platform at a time), else the worker's own.
 pub fn platform(opts: &BuildOpts) -> pb::Platform {
-    llb_platform(
-        opts.target_platforms()
-            .ok()
-            .and_then(|p| p.into_iter().next())
-            .unwrap_or_else(|| opts.default_platform()),
-    )
+    opts.target_platforms()
+        .ok()
+        .and_then(|p| p.into_iter().next())
+        .unwrap_or_else(|| opts.default_platform())
+        .to_llb()
 }
 
 /// The platform of the worker itself (`BUILDPLATFORM`).
 pub fn build_platform(opts: &BuildOpts) -> pb::Platform {
-    llb_platform(opts.default_platform())
+    opts.default_platform().to_llb()
 }
 
 /// Checks `--platform`: well formed, and Linux (kiln builds Linux packages).

@@ -47,37 +47,6 @@ async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, SignErro
     })
 }
 
-async fn serve() -> ExitCode {
-    let gw = match Gateway::connect_stdio().await {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("kiln-signer: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let opts = BuildOpts::from_env();
-    let outcome = match sign(&gw, &opts).await {
-        Ok(result) => gw.return_result(result).await,
-        Err(message) => gw.return_error(&message, vec![]).await,
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kiln-signer: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(serve()),
-        Err(e) => {
-            eprintln!("kiln-signer: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    kiln_buildkit::serve::run_frontend("kiln-signer", sign)
 }

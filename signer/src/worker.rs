@@ -71,13 +71,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnu
 /// mounted as a secret, no network. The step is never taken from the cache: its result
 /// depends on the secrets, which BuildKit's cache keys do not see (a new key must sign).
 pub fn sign(artifacts: &State, opts: &BuildOpts, key_id: &str, pass_id: &str) -> State {
-    let p = opts.default_platform();
-    let platform = pb::Platform {
-        architecture: p.architecture,
-        os: p.os,
-        variant: p.variant,
-        ..Default::default()
-    };
+    let platform = opts.default_platform().to_llb();
     let key = format!("/run/secrets/{key_id}");
     let pass = format!("/run/secrets/{pass_id}");
     let step = Exec::shell(SCRIPT)

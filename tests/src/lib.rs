@@ -63,6 +63,18 @@ pub fn engine_ready() -> bool {
     }
 }
 
+/// Whether the image `tag` (one the project makes with `make_target`) is in the engine.
+/// Outside CI a missing one skips the test; in CI it fails it.
+pub fn image_ready(tag: &str, make_target: &str) -> bool {
+    let present = run(Command::new("docker").args(["image", "inspect", tag]))
+        .status
+        .success();
+    if !present && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{tag} is missing (run `make {make_target}`)");
+    }
+    present
+}
+
 /// One build at a time per test binary: BuildKit may not keep in its cache a step that
 /// several concurrent builds shared (seen on a cold engine), which would make "a second build
 /// is fully cached" flaky; serial builds also keep the 2-core machine from thrashing.

@@ -83,16 +83,7 @@ fn signed_spec(args: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn ready() -> bool {
-    if !engine_ready() {
-        return false;
-    }
-    let present = run(Command::new("docker").args(["image", "inspect", SIGNER]))
-        .status
-        .success();
-    if !present && std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{SIGNER} is missing (run `make image`)");
-    }
-    present
+    engine_ready() && image_ready(SIGNER, "image")
 }
 
 /// Builds the signed spec with these secrets (id, file) into a new directory.

@@ -21,13 +21,7 @@ fn signed_hello() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn signer_ready() -> bool {
-    let present = run(Command::new("docker").args(["image", "inspect", SIGNER]))
-        .status
-        .success();
-    if !present && std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{SIGNER} is missing (run `make test-signer`)");
-    }
-    present
+    image_ready(SIGNER, "test-signer")
 }
 
 #[test]
