@@ -1,5 +1,6 @@
 //! The signing worker and the signing step, as LLB.
 
+use crate::config::Plan;
 use kiln_buildkit::llb::{Exec, Mount, NetMode, Sharing, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
@@ -7,48 +8,18 @@ use kiln_buildkit::pb;
 /// The signing step's script (see the file: each failure names its cause).
 const SCRIPT: &str = include_str!("sign.sh");
 
-/// The secret with the armored OpenPGP secret key, unless the signer's args rename it.
-pub const KEY_ID: &str = "kiln-signing-key";
-/// The secret with the key's passphrase (optional), unless the signer's args rename it.
-pub const PASS_ID: &str = "kiln-signing-passphrase";
-/// The signer arg (`package_config.signer.args`) that names the key's secret instead.
-pub const KEY_ARG: &str = "SIGNING_KEY_SECRET";
-/// The signer arg that names the passphrase's secret instead.
-pub const PASS_ARG: &str = "SIGNING_PASSPHRASE_SECRET";
-
-/// The secret ids to sign with: the defaults, or what the signer's args name (checked, so a
-/// typo is an error rather than an unsigned surprise).
-pub fn secret_ids(opts: &BuildOpts) -> Result<(String, String), String> {
-    let args = opts.build_args();
-    let pick = |arg: &str, default: &str| -> Result<String, String> {
-        match args.get(arg) {
-            None => Ok(default.to_string()),
-            Some(id)
-                if !id.is_empty()
-                    && id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) =>
-            {
-                Ok(id.clone())
-            }
-            Some(id) => Err(format!(
-                "signer arg {arg}={id:?}: a secret id is letters, digits, '.', '_' and '-'"
-            )),
-        }
-    };
-    Ok((pick(KEY_ARG, KEY_ID)?, pick(PASS_ARG, PASS_ID)?))
-}
-
 /// Where the artifacts are signed (the step's output).
 const OUT: &str = "/kiln/out";
 /// The GnuPG home: a tmpfs, gone with the step.
 const GNUPGHOME: &str = "/kiln/gnupg";
 
-/// The signer's tools on Debian trixie (gpg, debsigs 0.2 that signs SHA-512 and zstd debs,
-/// debsig-verify for the self-check), installed once and cached like any step.
+/// The signer's tools on Debian trixie, installed once and cached like any step: gpg,
+/// debsigs 0.2 (signs SHA-512 and zstd debs) and debsig-verify, devscripts (debsign,
+/// dscverify), rpm 4.20 (rpmsign; rpmkeys on rpm-sequoia, the strictest verifier), osslsigncode
+/// and openssl (Authenticode), cosign (sigstore bundles).
 fn signing_worker(platform: pb::Platform) -> State {
     let install = "set -e\nrm -f /etc/apt/apt.conf.d/docker-clean\napt-get update -q\n\
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnupg gpgv debsigs debsig-verify\n";
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnupg gpgv debsigs debsig-verify devscripts rpm osslsigncode openssl cosign\n";
     State::image("docker.io/library/debian:trixie", platform, None)
         .run(
             Exec::shell(install)
@@ -62,63 +33,53 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnu
                     "kiln-signer-trixie-apt-lib",
                     Sharing::Locked,
                 ))
-                .name("[kiln-signer] signing worker (debian:trixie, gnupg, debsigs)"),
+                .name("[kiln-signer] signing worker (debian:trixie: gnupg, debsigs, devscripts, rpm, osslsigncode, cosign)"),
         )
         .root()
 }
 
-/// The artifacts with their signatures: the signing step run on a copy of them, the key
-/// mounted as a secret, no network. The step is never taken from the cache: its result
-/// depends on the secrets, which BuildKit's cache keys do not see (a new key must sign).
-pub fn sign(artifacts: &State, opts: &BuildOpts, key_id: &str, pass_id: &str) -> State {
+/// The artifacts with their signatures: the signing step run on a copy of them, as `plan`
+/// says, the keys mounted as secrets, no network (but for an Authenticode timestamp server).
+/// The step is never taken from the cache: its result depends on the secrets, which
+/// BuildKit's cache keys do not see (a new key must sign).
+pub fn sign(artifacts: &State, opts: &BuildOpts, plan: &Plan) -> State {
     let platform = opts.default_platform().to_llb();
-    let key = format!("/run/secrets/{key_id}");
-    let pass = format!("/run/secrets/{pass_id}");
-    let step = Exec::shell(SCRIPT)
+    let kinds: Vec<&str> = plan.kinds.iter().map(|k| k.name()).collect();
+    let flag = |on: bool| if on { "1" } else { "0" };
+    let mut step = Exec::shell(SCRIPT)
         .env("OUT", OUT)
         .env("GNUPGHOME", GNUPGHOME)
-        .env("KEY", &key)
-        .env("KEY_ID", key_id)
-        .env("PASS", &pass)
-        .env("PASS_ID", pass_id)
+        .env("KINDS", &kinds.join(" "))
+        .env("KINDS_LISTED", flag(plan.kinds_listed))
+        .env("DEBSIGS", flag(plan.debsigs))
+        .env(
+            "SIGSTORE",
+            match plan.sigstore {
+                Some(on) => flag(on),
+                None => "auto",
+            },
+        )
+        .env("IDENTITY", plan.identity.as_deref().unwrap_or_default())
+        .env("DIGEST", &plan.digest)
+        .env("TSA", plan.tsa.as_deref().unwrap_or_default())
+        .env("AC_DESCRIPTION", plan.description.as_deref().unwrap_or_default())
+        .env("AC_URL", plan.url.as_deref().unwrap_or_default())
         .mount(Mount::bind(OUT, artifacts.clone()))
         .mount(Mount::tmpfs(GNUPGHOME))
-        .mount(Mount::secret(&key, key_id).optional())
-        .mount(Mount::secret(&pass, pass_id).optional())
-        .network(NetMode::None)
         .name("[kiln-signer] sign and check");
+    for secret in &plan.secrets {
+        let path = format!("/run/secrets/{}", secret.id);
+        step = step
+            .env(secret.var, &path)
+            .env(&format!("{}_ID", secret.var), &secret.id)
+            .mount(Mount::secret(&path, &secret.id).optional());
+    }
+    if plan.tsa.is_none() {
+        step = step.network(NetMode::None);
+    }
     signing_worker(platform)
         .run(step)
         .output(OUT)
         .unwrap_or_default()
         .never_cached()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn opts(args: &[(&str, &str)]) -> BuildOpts {
-        let mut o = BuildOpts::default();
-        for (k, v) in args {
-            o.opts.insert(format!("build-arg:{k}"), v.to_string());
-        }
-        o
-    }
-
-    #[test]
-    fn the_signer_args_rename_the_secrets_and_a_bad_id_is_refused() {
-        assert_eq!(
-            secret_ids(&opts(&[])).unwrap(),
-            (KEY_ID.to_string(), PASS_ID.to_string())
-        );
-        assert_eq!(
-            secret_ids(&opts(&[(KEY_ARG, "release-key")])).unwrap(),
-            ("release-key".to_string(), PASS_ID.to_string())
-        );
-        assert_eq!(
-            secret_ids(&opts(&[(PASS_ARG, "a/b")])).unwrap_err(),
-            "signer arg SIGNING_PASSPHRASE_SECRET=\"a/b\": a secret id is letters, digits, '.', '_' and '-'"
-        );
-    }
 }

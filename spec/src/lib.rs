@@ -28,7 +28,7 @@ mod yaml;
 pub use args::{SubstituteOptions, substitute};
 pub use error::{SpecError, SpecErrors};
 pub use kinds::{Date, GeneratorKind, Network, RepoStage, Sharing, SourceKind};
-pub use load::{load, load_package_config, text};
+pub use load::{load, load_package_config, load_yaml, text};
 pub use located::{Located, Pos};
 pub use merge::for_target;
 pub use model::*;

@@ -22,6 +22,13 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecErrors> {
 /// Parses a signing config file (`signer: {image, cmdline, args}`, Dalec's
 /// `DALEC_SIGNING_CONFIG_PATH` format). `file` names it in error messages.
 pub fn load_package_config(file: &str, text: &str) -> Result<PackageConfig, SpecErrors> {
+    load_yaml(file, text)
+}
+
+/// Parses any YAML document into `T` with kiln's located errors (`file:line:col: …`), the way
+/// specs are parsed: for other files kiln's tools read (kiln-signer's `kiln-signer.yml`).
+/// Wrap fields in [`crate::Located`] to point later checks at their line.
+pub fn load_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, SpecErrors> {
     yaml::parse(text)
         .and_then(|node| yaml::from_node(&node))
         .map_err(|e| parse_error(file, text, e))
