@@ -61,7 +61,7 @@ fi
 others=
 if on files; then
     for f in $all; do
-        case " $known $authenticode " in
+        case " $(echo $known $authenticode) " in
             *" $f "*) ;;
             *) others="$others $f" ;;
         esac
@@ -192,6 +192,7 @@ for f in $authenticode; do
     [ -z "$AC_DESCRIPTION" ] || set -- "$@" -n "$AC_DESCRIPTION"
     [ -z "$AC_URL" ] || set -- "$@" -i "$AC_URL"
     [ -z "$TSA" ] || set -- "$@" -ts "$TSA"
+    rm -f "$work/signed"
     osslsigncode sign "$@" -in "$f" -out "$work/signed" >"$work/ossl.log" 2>&1 ||
         fail "osslsigncode could not sign $f: $(tail -n 2 "$work/ossl.log")"
     cat "$work/signed" >"$f"

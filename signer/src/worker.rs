@@ -1,7 +1,7 @@
 //! The signing worker and the signing step, as LLB.
 
 use crate::config::Plan;
-use kiln_buildkit::llb::{Exec, Mount, NetMode, Sharing, State};
+use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::options::BuildOpts;
 use kiln_buildkit::pb;
 
@@ -46,7 +46,13 @@ pub fn sign(artifacts: &State, opts: &BuildOpts, plan: &Plan) -> State {
     let platform = opts.default_platform().to_llb();
     let kinds: Vec<&str> = plan.kinds.iter().map(|k| k.name()).collect();
     let flag = |on: bool| if on { "1" } else { "0" };
-    let mut step = Exec::shell(SCRIPT)
+    // The script is a file, so a failure names `/kiln/bin/sign.sh`, not its text.
+    let script = State::scratch().file(
+        FileActions::new().mkfile("/sign.sh", 0o755, SCRIPT.as_bytes().to_vec()),
+        "[kiln-signer] write the signing step",
+    );
+    let mut step = Exec::new(["/bin/sh", "/kiln/bin/sign.sh"])
+        .mount(Mount::bind("/kiln/bin", script).readonly())
         .env("OUT", OUT)
         .env("GNUPGHOME", GNUPGHOME)
         .env("KINDS", &kinds.join(" "))

@@ -1,0 +1,407 @@
+//! kiln-signer (kiln/signer:dev, `make image`) run on its own (`# syntax=kiln/signer:dev`, the
+//! artifacts as its build context) signs every kind kiln builds besides `.deb`s: an RPM and an
+//! SRPM made with Debian's rpmbuild, a PE made with mingw-w64 and an MSI made with wixl, a
+//! `.dsc`/`.changes` made with dpkg-source, and a tarball, as `kiln-signer.yml` in the
+//! `signing-config` named context asks. The distros' own verifiers accept the result: rpmkeys
+//! on Debian 12 (rpm 4.18) and 13 (rpm-sequoia), osslsigncode, dscverify, gpgv and cosign.
+//! Misconfigurations fail with their cause and export nothing.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
+use kiln_e2e::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The signer's image, built by `make image`.
+const SIGNER: &str = "kiln/signer:dev";
+/// Debian 12 with the tools that make the test artifacts and verify them.
+const TOOLS: &str = "kiln-e2e/sign-tools:bookworm";
+/// Debian 13's rpm (on rpm-sequoia) and cosign.
+const TRIXIE: &str = "kiln-e2e/sign-tools:trixie";
+
+fn ready() -> bool {
+    if !(engine_ready() && image_ready(SIGNER, "image")) {
+        return false;
+    }
+    image_from_dockerfile(
+        TOOLS,
+        "FROM debian:bookworm\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+rpm gcc-mingw-w64-x86-64-win32 msitools wixl dpkg-dev devscripts osslsigncode openssl gpgv gnupg\n",
+    );
+    image_from_dockerfile(
+        TRIXIE,
+        "FROM debian:trixie\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rpm cosign\n",
+    );
+    true
+}
+
+/// Runs `script` in `image` without network, with these host directories mounted
+/// (`host:container[:ro]`); panics with the output on failure.
+fn in_container(image: &str, mounts: &[String], script: &str) -> String {
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "--rm", "--network", "none"]);
+    for m in mounts {
+        cmd.arg("-v").arg(m);
+    }
+    let o = run(cmd.args([image, "sh", "-c", script]));
+    assert!(o.status.success(), "{image}: {script}\n{}", text(&o));
+    text(&o)
+}
+
+/// The test's keys: an OpenPGP key (host gpg), an Authenticode CA and code-signing
+/// certificate in a PKCS#12 bundle with a password, a weak (RSA-1024) bundle, a cosign key.
+struct Keys {
+    dir: tempfile::TempDir,
+    fpr: String,
+}
+
+impl Keys {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn keys() -> Keys {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("gnupg");
+    std::fs::create_dir(&home).unwrap();
+    let gpg = |args: &[&str]| {
+        let o = run(Command::new("gpg")
+            .arg("--homedir")
+            .arg(&home)
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args));
+        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
+        o.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "kiln test <kiln-test@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    std::fs::write(
+        dir.path().join("secret.asc"),
+        gpg(&["--armor", "--export-secret-keys"]),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("public.gpg"), gpg(&["--export"])).unwrap();
+    std::fs::write(dir.path().join("public.asc"), gpg(&["--armor", "--export"])).unwrap();
+    let colons = String::from_utf8(gpg(&["--with-colons", "--list-keys"])).unwrap();
+    let fpr = colons
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').nth(8))
+        .unwrap()
+        .to_string();
+    let keys = format!("{}:/keys", dir.path().display());
+    in_container(
+        TOOLS,
+        std::slice::from_ref(&keys),
+        "set -e\ncd /tmp\n\
+openssl req -x509 -newkey rsa:3072 -sha256 -nodes -days 30 -subj '/CN=kiln Test Root CA' \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout ca.key -out /keys/ca.crt 2>/dev/null\n\
+printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=codeSigning\\n' > ext\n\
+openssl req -newkey rsa:3072 -nodes -subj '/CN=kiln Test Code Signing' -keyout cs.key -out cs.csr 2>/dev/null\n\
+openssl x509 -req -in cs.csr -CA /keys/ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile ext -out cs.crt 2>/dev/null\n\
+openssl pkcs12 -export -inkey cs.key -in cs.crt -certfile /keys/ca.crt -passout 'pass:p12 pass' -out /keys/cs.p12\n\
+printf 'p12 pass\\n' > /keys/cs.pass\n\
+openssl req -x509 -newkey rsa:1024 -sha256 -nodes -days 30 -subj '/CN=kiln Weak Code Signing' \
+  -addext extendedKeyUsage=codeSigning -keyout weak.key -out weak.crt 2>/dev/null\n\
+openssl pkcs12 -export -inkey weak.key -in weak.crt -passout pass: -out /keys/weak.p12\n\
+chmod -R a+r /keys\n",
+    );
+    in_container(
+        TRIXIE,
+        &[keys],
+        "set -e\ncd /keys\nCOSIGN_PASSWORD='cosign pass' cosign generate-key-pair --output-key-prefix cosign >/dev/null 2>&1\n\
+printf 'cosign pass\\n' > cosign.pass\nchmod a+r cosign.key\n",
+    );
+    Keys { dir, fpr }
+}
+
+/// The artifacts to sign, made with Debian's tools: an RPM and its SRPM, a PE and an MSI, a
+/// native source package with its `.changes`, a tarball.
+fn artifacts() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"set -e
+cd /tmp
+mkdir -p top/SPECS
+cat > top/SPECS/kiln-hello.spec <<'EOF'
+Name: kiln-hello
+Version: 1.0
+Release: 1
+Summary: kiln test package
+License: MIT
+BuildArch: noarch
+%description
+kiln test package.
+%install
+mkdir -p %{buildroot}/usr/share/kiln-hello
+echo hello > %{buildroot}/usr/share/kiln-hello/hello.txt
+%files
+/usr/share/kiln-hello/hello.txt
+EOF
+rpmbuild --quiet --define '_topdir /tmp/top' -ba top/SPECS/kiln-hello.spec
+cp top/RPMS/noarch/kiln-hello-1.0-1.noarch.rpm top/SRPMS/kiln-hello-1.0-1.src.rpm /in/
+printf '#include <stdio.h>\nint main(void) { puts("hello from kiln"); return 0; }\n' > hello.c
+x86_64-w64-mingw32-gcc -O2 -s -o hello.exe hello.c
+cp hello.exe /in/
+cat > hello.wxs <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="*" Name="kiln hello" Language="1033" Version="1.0.0" Manufacturer="kiln"
+           UpgradeCode="6b3c2f44-9d0e-4c55-8a1e-6f4a3b2c1d0e">
+    <Package InstallerVersion="200" Compressed="yes" Platform="x64"/>
+    <Media Id="1" Cabinet="hello.cab" EmbedCab="yes"/>
+    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="ProgramFiles64Folder">
+        <Directory Id="INSTALLDIR" Name="kiln-hello">
+          <Component Id="Main" Guid="2f1c4b7e-3a5d-4e6f-9b8a-1c2d3e4f5a6b" Win64="yes">
+            <File Id="HelloExe" Source="hello.exe" KeyPath="yes"/>
+          </Component>
+        </Directory>
+      </Directory>
+    </Directory>
+    <Feature Id="Complete" Level="1"><ComponentRef Id="Main"/></Feature>
+  </Product>
+</Wix>
+EOF
+wixl -a x64 -o /in/hello.msi hello.wxs
+mkdir -p src/kiln-hello-1.0/debian/source
+cd src/kiln-hello-1.0
+echo '3.0 (native)' > debian/source/format
+cat > debian/control <<'EOF'
+Source: kiln-hello
+Maintainer: kiln test <kiln-test@example.invalid>
+Section: misc
+Priority: optional
+Standards-Version: 4.6.2
+
+Package: kiln-hello
+Architecture: all
+Description: kiln test package
+ A test package.
+EOF
+cat > debian/changelog <<'EOF'
+kiln-hello (1.0) unstable; urgency=medium
+
+  * Test.
+
+ -- kiln test <kiln-test@example.invalid>  Tue, 01 Dec 2026 00:00:00 +0000
+EOF
+printf '#!/usr/bin/make -f\n%%:\n\tdh $@\n' > debian/rules
+chmod +x debian/rules
+echo hi > hello.txt
+cd ..
+dpkg-source -q -b kiln-hello-1.0
+(cd kiln-hello-1.0 && dpkg-genchanges -q -S -O../kiln-hello_1.0_source.changes)
+cp kiln-hello_1.0.dsc kiln-hello_1.0.tar.xz kiln-hello_1.0_source.changes /in/
+tar -C /tmp -czf /in/docs.tar.gz hello.c
+chmod -R a+rw /in
+"#;
+    in_container(TOOLS, &[format!("{}:/in", dir.path().display())], script);
+    dir
+}
+
+/// Runs kiln-signer on its own on `context` with these extra arguments (secrets, contexts)
+/// into a new directory.
+fn sign(context: &Path, extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
+    let front = tempfile::tempdir().unwrap();
+    let dockerfile = front.path().join("Dockerfile");
+    std::fs::write(&dockerfile, format!("# syntax={SIGNER}\n")).unwrap();
+    let (out, o) = build_into(&dockerfile, "sign", context, extra);
+    (out, o)
+}
+
+/// A `signing-config` context holding this `kiln-signer.yml`.
+fn config(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kiln-signer.yml"), text).unwrap();
+    dir
+}
+
+fn secret(id: &str, path: &Path) -> String {
+    format!("id={id},src={}", path.display())
+}
+
+#[test]
+fn rpms_pe_msi_dsc_and_files_signed_by_kiln_signer_pass_the_distros_verifiers() {
+    if !ready() {
+        return;
+    }
+    let keys = keys();
+    let input = artifacts();
+    let conf = config(&format!(
+        "# what to sign and how\nkinds: [rpm, dsc, authenticode, files, checksums]\nsigstore: true\nidentity: {}\ndigest: sha256\nauthenticode:\n  description: kiln hello\n  url: https://example.invalid/kiln\nsecrets:\n  authenticode: test-p12\n",
+        keys.fpr
+    ));
+    let ctx = format!("signing-config={}", conf.path().display());
+    let args = [
+        "--build-context".to_string(),
+        ctx,
+        "--secret".into(),
+        secret("kiln-signing-key", &keys.path("secret.asc")),
+        "--secret".into(),
+        secret("test-p12", &keys.path("cs.p12")),
+        "--secret".into(),
+        secret("kiln-authenticode-password", &keys.path("cs.pass")),
+        "--secret".into(),
+        secret("kiln-cosign-key", &keys.path("cosign.key")),
+        "--secret".into(),
+        secret("kiln-cosign-password", &keys.path("cosign.pass")),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, o) = sign(input.path(), &args);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let names = file_names(out.path());
+    for want in [
+        "kiln-hello-1.0-1.noarch.rpm",
+        "kiln-hello-1.0-1.src.rpm",
+        "hello.exe",
+        "hello.msi",
+        "kiln-hello_1.0.dsc",
+        "kiln-hello_1.0_source.changes",
+        "docs.tar.gz.asc",
+        "SHA256SUMS",
+        "SHA256SUMS.asc",
+        "hello.exe.sigstore.json",
+        "kiln-hello-1.0-1.noarch.rpm.sigstore.json",
+        "SHA256SUMS.sigstore.json",
+    ] {
+        assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+    }
+    // Authenticode, RPM header and clearsigned files carry their signatures inside.
+    for unwanted in ["hello.exe.asc", "kiln-hello-1.0-1.noarch.rpm.asc"] {
+        assert!(!names.iter().any(|n| n == unwanted), "{unwanted} in {names:?}");
+    }
+    let secret_key = std::fs::read_to_string(keys.path("secret.asc")).unwrap();
+    for line in secret_key.lines().filter(|l| l.len() > 40) {
+        assert!(!log.contains(line), "the log holds key material");
+        for name in &names {
+            let data = std::fs::read(out.path().join(name)).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&data).contains(line),
+                "{name} holds key material"
+            );
+        }
+    }
+
+    let mounts = [
+        format!("{}:/out:ro", out.path().display()),
+        format!("{}:/keys:ro", keys.dir.path().display()),
+    ];
+    // Debian 12: rpm 4.18, osslsigncode, dscverify, gpgv.
+    let checked = in_container(
+        TOOLS,
+        &mounts,
+        "set -e\ncd /out\nmkdir /tmp/db\nrpmkeys --dbpath /tmp/db --import /keys/public.asc\n\
+for f in *.rpm; do rpmkeys --dbpath /tmp/db --define '_pkgverify_level signature' --checksig -v $f; done\n\
+osslsigncode verify -CAfile /keys/ca.crt -in hello.exe\nosslsigncode verify -CAfile /keys/ca.crt -in hello.msi\n\
+msiinfo streams hello.msi\n\
+dscverify --no-conf --keyring /keys/public.gpg kiln-hello_1.0_source.changes\n\
+gpgv --keyring /keys/public.gpg docs.tar.gz.asc docs.tar.gz\n\
+gpgv --keyring /keys/public.gpg SHA256SUMS.asc SHA256SUMS\nsha256sum -c SHA256SUMS\n",
+    );
+    assert!(
+        checked.contains("Header V4 EdDSA/SHA256 Signature"),
+        "{checked}"
+    );
+    assert!(checked.contains("Signature verification: ok"), "{checked}");
+    assert!(checked.contains("DigitalSignature"), "{checked}");
+    assert!(
+        checked.contains("All files validated successfully"),
+        "{checked}"
+    );
+    // Debian 13: rpm on rpm-sequoia; cosign, offline.
+    let checked = in_container(
+        TRIXIE,
+        &mounts,
+        "set -e\ncd /out\nmkdir /tmp/db\nrpmkeys --dbpath /tmp/db --import /keys/public.asc\n\
+for f in *.rpm; do rpmkeys --dbpath /tmp/db --define '_pkgverify_level signature' --checksig -v $f; done\n\
+echo '{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}' > /tmp/root.json\n\
+for f in hello.exe kiln-hello-1.0-1.noarch.rpm SHA256SUMS; do\n\
+  cosign verify-blob --key /keys/cosign.pub --bundle $f.sigstore.json --new-bundle-format \
+--trusted-root /tmp/root.json --insecure-ignore-tlog $f\ndone\n",
+    );
+    assert!(checked.contains("Signature, key ID"), "{checked}");
+    assert!(checked.contains("Verified OK"), "{checked}");
+}
+
+#[test]
+fn a_misconfigured_signer_fails_with_its_cause_and_exports_nothing() {
+    if !ready() {
+        return;
+    }
+    let keys = keys();
+    let input = artifacts();
+    let pgp = secret("kiln-signing-key", &keys.path("secret.asc"));
+    let fails = |conf: Option<&str>, secrets: &[String], wanted: &str| {
+        let conf = conf.map(config);
+        let mut args: Vec<String> = Vec::new();
+        if let Some(c) = &conf {
+            args.push("--build-context".into());
+            args.push(format!("signing-config={}", c.path().display()));
+        }
+        for s in secrets {
+            args.push("--secret".into());
+            args.push(s.clone());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, o) = sign(input.path(), &args);
+        let log = text(&o);
+        assert!(!o.status.success(), "{log}");
+        assert!(log.contains(wanted), "wanted {wanted:?} in:\n{log}");
+        assert!(
+            file_names(out.path()).is_empty(),
+            "{:?}",
+            file_names(out.path())
+        );
+    };
+    fails(
+        Some("kinds: [deb]\ndigest: sha1\n"),
+        std::slice::from_ref(&pgp),
+        "signing-config/kiln-signer.yml:2:9: digest \"sha1\": kiln-signer refuses SHA-1 and MD5",
+    );
+    fails(
+        Some("kinds: [authenticode]\n"),
+        std::slice::from_ref(&pgp),
+        "kiln-signer.yml lists authenticode, but secret kiln-authenticode was not given: pass --secret id=kiln-authenticode,src=FILE",
+    );
+    fails(
+        Some("sigstore: true\n"),
+        std::slice::from_ref(&pgp),
+        "kiln-signer.yml asks for sigstore bundles, but secret kiln-cosign-key was not given",
+    );
+    fails(
+        Some("identity: 0000000000000000000000000000000000000000\n"),
+        std::slice::from_ref(&pgp),
+        &format!(
+            "secret kiln-signing-key holds key {}, but kiln-signer.yml's identity is 0000000000000000000000000000000000000000",
+            keys.fpr
+        ),
+    );
+    fails(
+        None,
+        &[pgp.clone(), secret("kiln-authenticode", &keys.path("weak.p12"))],
+        "certificate 'CN=kiln Weak Code Signing' has an RSA-1024 key: kiln-signer refuses RSA keys under 2048 bits",
+    );
+    fails(
+        None,
+        &[
+            pgp.clone(),
+            secret("kiln-authenticode", &keys.path("cs.p12")),
+            secret("kiln-authenticode-password", &keys.path("weak.p12")),
+        ],
+        "secret kiln-authenticode is not a PKCS#12 bundle openssl can open with the password in secret kiln-authenticode-password",
+    );
+    // Without a config and without an Authenticode key, PE files get a detached signature.
+    let (out, o) = sign(input.path(), &[pgp.as_str()]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("no Authenticode key (secret kiln-authenticode)"), "{log}");
+    let names = file_names(out.path());
+    assert!(names.iter().any(|n| n == "hello.exe.asc"), "{names:?}");
+}
