@@ -148,7 +148,11 @@ pub struct Plan {
 /// The roles of the secrets: default id, signer arg that renames it, the step's variable.
 const SECRETS: [(&str, &str, &str); 6] = [
     ("kiln-signing-key", "SIGNING_KEY_SECRET", "PGP_KEY"),
-    ("kiln-signing-passphrase", "SIGNING_PASSPHRASE_SECRET", "PGP_PASS"),
+    (
+        "kiln-signing-passphrase",
+        "SIGNING_PASSPHRASE_SECRET",
+        "PGP_PASS",
+    ),
     ("kiln-authenticode", "AUTHENTICODE_SECRET", "AC_KEY"),
     (
         "kiln-authenticode-password",
@@ -156,7 +160,11 @@ const SECRETS: [(&str, &str, &str); 6] = [
         "AC_PASS",
     ),
     ("kiln-cosign-key", "COSIGN_KEY_SECRET", "COSIGN_KEY"),
-    ("kiln-cosign-password", "COSIGN_PASSWORD_SECRET", "COSIGN_PASS"),
+    (
+        "kiln-cosign-password",
+        "COSIGN_PASSWORD_SECRET",
+        "COSIGN_PASS",
+    ),
 ];
 
 /// Whether `id` can be a BuildKit secret id.
@@ -203,7 +211,9 @@ pub fn plan(
                 .into());
             }
             (None, Some(id)) if valid_id(id) => id.value.clone(),
-            (None, Some(id)) => return Err(at(id.pos, format!("secret id {:?}: {ID_RULE}", id.value))),
+            (None, Some(id)) => {
+                return Err(at(id.pos, format!("secret id {:?}: {ID_RULE}", id.value)));
+            }
             (None, None) => default_id.to_string(),
         };
         secrets.push(Secret { id, var });
@@ -232,7 +242,10 @@ pub fn plan(
     let identity = match &c.identity {
         None => None,
         Some(i) => {
-            let fpr: String = i.split_whitespace().collect::<String>().to_ascii_uppercase();
+            let fpr: String = i
+                .split_whitespace()
+                .collect::<String>()
+                .to_ascii_uppercase();
             if fpr.len() != 40 || !fpr.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(at(
                     i.pos,
@@ -250,12 +263,18 @@ pub fn plan(
     {
         return Err(at(
             tsa.pos,
-            format!("authenticode.tsa {:?}: an http:// or https:// URL", tsa.value),
+            format!(
+                "authenticode.tsa {:?}: an http:// or https:// URL",
+                tsa.value
+            ),
         ));
     }
     let kinds: BTreeSet<Kind> = match &c.kinds {
         Some(k) if k.is_empty() => {
-            return Err(at(k.pos, "kinds is empty: list what to sign, or leave it out to sign everything".into()));
+            return Err(at(
+                k.pos,
+                "kinds is empty: list what to sign, or leave it out to sign everything".into(),
+            ));
         }
         Some(k) => k.iter().copied().collect(),
         None => Kind::ALL.into_iter().collect(),
@@ -350,11 +369,17 @@ mod tests {
         let e = plan_of("kinds: [deb, pdf]\n").unwrap_err();
         assert!(e.starts_with("kiln-signer.yml:1:14: "), "{e}");
         let e = plan_of("identity: ABCD\n").unwrap_err();
-        assert!(e.starts_with("kiln-signer.yml:1:11: identity \"ABCD\""), "{e}");
+        assert!(
+            e.starts_with("kiln-signer.yml:1:11: identity \"ABCD\""),
+            "{e}"
+        );
         let e = plan_of("sigstor: true\n").unwrap_err();
         assert!(e.starts_with("kiln-signer.yml:1:1: unknown field"), "{e}");
         let e = plan_of("secrets:\n  cosign-key: a/b\n").unwrap_err();
-        assert!(e.starts_with("kiln-signer.yml:2:15: secret id \"a/b\""), "{e}");
+        assert!(
+            e.starts_with("kiln-signer.yml:2:15: secret id \"a/b\""),
+            "{e}"
+        );
         let e = plan(None, &args(&[("SIGNING_PASSPHRASE_SECRET", "a/b")]))
             .unwrap_err()
             .to_string();

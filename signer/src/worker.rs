@@ -68,7 +68,10 @@ pub fn sign(artifacts: &State, opts: &BuildOpts, plan: &Plan) -> State {
         .env("IDENTITY", plan.identity.as_deref().unwrap_or_default())
         .env("DIGEST", &plan.digest)
         .env("TSA", plan.tsa.as_deref().unwrap_or_default())
-        .env("AC_DESCRIPTION", plan.description.as_deref().unwrap_or_default())
+        .env(
+            "AC_DESCRIPTION",
+            plan.description.as_deref().unwrap_or_default(),
+        )
         .env("AC_URL", plan.url.as_deref().unwrap_or_default())
         .mount(Mount::bind(OUT, artifacts.clone()))
         .mount(Mount::tmpfs(GNUPGHOME))

@@ -310,3 +310,64 @@ fn the_signer_args_rename_the_secret_and_the_signed_image_holds_no_key() {
     }
     run(Command::new("docker").args(["image", "rm", "-f", tag]));
 }
+
+#[test]
+fn a_signing_config_context_reaches_the_signer_through_the_frontend() {
+    if !ready() {
+        return;
+    }
+    let key = key("ed25519", "");
+    // Detached signatures only: no origin signature in the .deb, no SHA256SUMS.
+    let conf = tempfile::tempdir().unwrap();
+    std::fs::write(
+        conf.path().join("kiln-signer.yml"),
+        format!("kinds: [deb]\ndebsigs: false\nidentity: {}\n", key.fpr),
+    )
+    .unwrap();
+    let context = format!("signing-config={}", conf.path().display());
+    let secret = format!("id=kiln-signing-key,src={}", key.secret.display());
+    let (dir, spec) = signed_spec(&[]);
+    let (out, o) = build_into(
+        &spec,
+        "bookworm/deb",
+        dir.path(),
+        &["--build-context", &context, "--secret", &secret],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let deb = "hello_2.10-debian12u1_amd64.deb";
+    let names = file_names(out.path());
+    assert!(
+        names.iter().any(|n| *n == format!("{deb}.asc")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.starts_with("SHA256SUMS")),
+        "{names:?}"
+    );
+    let members = run(Command::new("ar").arg("t").arg(out.path().join(deb)));
+    let members = text(&members);
+    assert!(!members.contains("_gpgorigin"), "{members}");
+    assert!(members.contains("data.tar"), "{members}");
+
+    // A config error points at its line, through the frontend too.
+    std::fs::write(
+        conf.path().join("kiln-signer.yml"),
+        "kinds: [deb]\ndigest: md5\n",
+    )
+    .unwrap();
+    let (_out, o) = build_into(
+        &spec,
+        "bookworm/deb",
+        dir.path(),
+        &["--build-context", &context, "--secret", &secret],
+    );
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains(
+            "signing-config/kiln-signer.yml:2:9: digest \"md5\": kiln-signer refuses SHA-1 and MD5"
+        ),
+        "{log}"
+    );
+}

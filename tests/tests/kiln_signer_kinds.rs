@@ -16,7 +16,7 @@ use std::process::Command;
 const SIGNER: &str = "kiln/signer:dev";
 /// Debian 12 with the tools that make the test artifacts and verify them.
 const TOOLS: &str = "kiln-e2e/sign-tools:bookworm";
-/// Debian 13's rpm (on rpm-sequoia) and cosign.
+/// Debian 13's rpm (on rpm-sequoia) and cosign; sq for an RFC 9580 (v6) key.
 const TRIXIE: &str = "kiln-e2e/sign-tools:trixie";
 
 fn ready() -> bool {
@@ -30,7 +30,7 @@ rpm gcc-mingw-w64-x86-64-win32 msitools wixl dpkg-dev devscripts osslsigncode op
     );
     image_from_dockerfile(
         TRIXIE,
-        "FROM debian:trixie\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rpm cosign\n",
+        "FROM debian:trixie\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rpm cosign sq\n",
     );
     true
 }
@@ -49,7 +49,8 @@ fn in_container(image: &str, mounts: &[String], script: &str) -> String {
 }
 
 /// The test's keys: an OpenPGP key (host gpg), an Authenticode CA and code-signing
-/// certificate in a PKCS#12 bundle with a password, a weak (RSA-1024) bundle, a cosign key.
+/// certificate in a PKCS#12 bundle with a password, a weak (RSA-1024) bundle, a cosign key,
+/// an OpenPGP v6 key (sq).
 struct Keys {
     dir: tempfile::TempDir,
     fpr: String,
@@ -116,7 +117,9 @@ chmod -R a+r /keys\n",
         TRIXIE,
         &[keys],
         "set -e\ncd /keys\nCOSIGN_PASSWORD='cosign pass' cosign generate-key-pair --output-key-prefix cosign >/dev/null 2>&1\n\
-printf 'cosign pass\\n' > cosign.pass\nchmod a+r cosign.key\n",
+printf 'cosign pass\\n' > cosign.pass\n\
+sq --home none key generate --profile rfc9580 --own-key --name v6 --email v6@example.invalid --without-password \
+--output v6.pgp --rev-cert v6.rev >/dev/null 2>&1\nchmod a+r cosign.key v6.pgp\n",
     );
     Keys { dir, fpr }
 }
@@ -275,10 +278,28 @@ fn rpms_pe_msi_dsc_and_files_signed_by_kiln_signer_pass_the_distros_verifiers() 
     }
     // Authenticode, RPM header and clearsigned files carry their signatures inside.
     for unwanted in ["hello.exe.asc", "kiln-hello-1.0-1.noarch.rpm.asc"] {
-        assert!(!names.iter().any(|n| n == unwanted), "{unwanted} in {names:?}");
+        assert!(
+            !names.iter().any(|n| n == unwanted),
+            "{unwanted} in {names:?}"
+        );
     }
-    let secret_key = std::fs::read_to_string(keys.path("secret.asc")).unwrap();
-    for line in secret_key.lines().filter(|l| l.len() > 40) {
+    // No key material in any exported file or the log: the OpenPGP and cosign secret keys'
+    // lines, and the PKCS#12 bundle's private key (openssl can print it unencrypted).
+    let mut secret_lines = String::new();
+    for file in ["secret.asc", "cosign.key"] {
+        secret_lines.push_str(&std::fs::read_to_string(keys.path(file)).unwrap());
+    }
+    secret_lines.push_str(&in_container(
+        TOOLS,
+        &[format!("{}:/keys:ro", keys.dir.path().display())],
+        "openssl pkcs12 -in /keys/cs.p12 -passin 'pass:p12 pass' -nocerts -nodes 2>/dev/null",
+    ));
+    let lines: Vec<&str> = secret_lines
+        .lines()
+        .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+        .collect();
+    assert!(lines.len() > 10, "{secret_lines}");
+    for line in lines {
         assert!(!log.contains(line), "the log holds key material");
         for name in &names {
             let data = std::fs::read(out.path().join(name)).unwrap();
@@ -385,7 +406,15 @@ fn a_misconfigured_signer_fails_with_its_cause_and_exports_nothing() {
     );
     fails(
         None,
-        &[pgp.clone(), secret("kiln-authenticode", &keys.path("weak.p12"))],
+        &[secret("kiln-signing-key", &keys.path("v6.pgp"))],
+        "secret kiln-signing-key is an OpenPGP v6 key: kiln-signer signs with v4 keys only",
+    );
+    fails(
+        None,
+        &[
+            pgp.clone(),
+            secret("kiln-authenticode", &keys.path("weak.p12")),
+        ],
         "certificate 'CN=kiln Weak Code Signing' has an RSA-1024 key: kiln-signer refuses RSA keys under 2048 bits",
     );
     fails(
@@ -398,10 +427,13 @@ fn a_misconfigured_signer_fails_with_its_cause_and_exports_nothing() {
         "secret kiln-authenticode is not a PKCS#12 bundle openssl can open with the password in secret kiln-authenticode-password",
     );
     // Without a config and without an Authenticode key, PE files get a detached signature.
-    let (out, o) = sign(input.path(), &[pgp.as_str()]);
+    let (out, o) = sign(input.path(), &["--secret", pgp.as_str()]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
-    assert!(log.contains("no Authenticode key (secret kiln-authenticode)"), "{log}");
+    assert!(
+        log.contains("no Authenticode key (secret kiln-authenticode)"),
+        "{log}"
+    );
     let names = file_names(out.path());
     assert!(names.iter().any(|n| n == "hello.exe.asc"), "{names:?}");
 }
