@@ -3,7 +3,8 @@
 //! SRPM made with Debian's rpmbuild, a PE made with mingw-w64 and an MSI made with wixl, a
 //! `.dsc`/`.changes` made with dpkg-source, and a tarball, as `kiln-signer.yml` in the
 //! `signing-config` named context asks. The distros' own verifiers accept the result: rpmkeys
-//! on Debian 12 (rpm 4.18) and 13 (rpm-sequoia), osslsigncode, dscverify, gpgv and cosign.
+//! on Debian 12 (rpm 4.18) and 13 (rpm-sequoia), osslsigncode, dscverify, gpgv, and cosign 2.5
+//! and 3.1 offline.
 //! Misconfigurations fail with their cause and export nothing.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
@@ -16,7 +17,8 @@ use std::process::Command;
 const SIGNER: &str = "kiln/signer:dev";
 /// Debian 12 with the tools that make the test artifacts and verify them.
 const TOOLS: &str = "kiln-e2e/sign-tools:bookworm";
-/// Debian 13's rpm (on rpm-sequoia) and cosign; sq for an RFC 9580 (v6) key.
+/// Debian 13's rpm (on rpm-sequoia) and cosign 2.5; sq for an RFC 9580 (v6) key; forky's
+/// cosign 3 (links only libc) at /opt/cosign3.
 const TRIXIE: &str = "kiln-e2e/sign-tools:trixie";
 
 fn ready() -> bool {
@@ -30,7 +32,10 @@ rpm gcc-mingw-w64-x86-64-win32 msitools wixl dpkg-dev devscripts osslsigncode op
     );
     image_from_dockerfile(
         TRIXIE,
-        "FROM debian:trixie\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rpm cosign sq\n",
+        "FROM debian:trixie\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rpm cosign sq\n\
+RUN echo 'deb http://deb.debian.org/debian forky main' > /etc/apt/sources.list.d/forky.list && \\
+apt-get update -q -o Acquire::Check-Valid-Until=false && \
+cd /tmp && apt-get download -q cosign/forky && dpkg -x cosign_*.deb /opt/cosign3 && rm cosign_*.deb\n",
     );
     true
 }
@@ -345,10 +350,13 @@ for f in *.rpm; do rpmkeys --dbpath /tmp/db --define '_pkgverify_level signature
 echo '{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}' > /tmp/root.json\n\
 for f in hello.exe kiln-hello-1.0-1.noarch.rpm SHA256SUMS; do\n\
   cosign verify-blob --key /keys/cosign.pub --bundle $f.sigstore.json --new-bundle-format \
---trusted-root /tmp/root.json --insecure-ignore-tlog $f\ndone\n",
+--trusted-root /tmp/root.json --insecure-ignore-tlog $f\n\
+  /opt/cosign3/usr/bin/cosign verify-blob --key /keys/cosign.pub --bundle $f.sigstore.json --insecure-ignore-tlog $f\ndone\n\
+zcat /opt/cosign3/usr/share/doc/cosign/changelog.Debian.gz | head -n 1\n",
     );
     assert!(checked.contains("Signature, key ID"), "{checked}");
-    assert!(checked.contains("Verified OK"), "{checked}");
+    assert_eq!(checked.matches("Verified OK").count(), 6, "{checked}");
+    assert!(checked.contains("cosign (3."), "{checked}");
 }
 
 #[test]
