@@ -371,3 +371,44 @@ fn a_signing_config_context_reaches_the_signer_through_the_frontend() {
         "{log}"
     );
 }
+
+#[test]
+fn bake_passes_the_secret_and_the_signing_config_to_kiln_signer() {
+    if !ready() {
+        return;
+    }
+    let key = key("ed25519", "");
+    let (dir, spec) = signed_spec(&[]);
+    let conf = dir.path().join("signing");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(
+        conf.join("kiln-signer.yml"),
+        "kinds: [deb]\ndebsigs: false\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let file = dir.path().join("bake.hcl");
+    std::fs::write(
+        &file,
+        format!(
+            "target \"deb\" {{\n  context = \"{dir}\"\n  dockerfile = \"{spec}\"\n  target = \"bookworm/deb\"\n\
+  secret = [\"id=kiln-signing-key,src={key}\"]\n  contexts = {{ signing-config = \"{conf}\" }}\n\
+  output = [\"type=local,dest={out}\"]\n}}\n",
+            dir = dir.path().display(),
+            spec = spec.display(),
+            key = key.secret.display(),
+            conf = conf.display(),
+            out = out.display(),
+        ),
+    )
+    .unwrap();
+    let o = bake_file(&file, &[], &["deb"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let names = file_names(&out);
+    assert!(names.iter().any(|n| n.ends_with(".deb.asc")), "{names:?}");
+    // The config was read: no SHA256SUMS.
+    assert!(
+        !names.iter().any(|n| n.starts_with("SHA256SUMS")),
+        "{names:?}"
+    );
+}
