@@ -178,8 +178,8 @@ if [ -n "$authenticode" ]; then
         *"Code Signing"*) ;;
         *) fail "certificate '$subject' is not for code signing (its extended key usage lacks codeSigning)" ;;
     esac
-    # The trust anchors of the self-check: the bundle's chain, the system's CAs, and the
-    # certificate itself when it is self-signed.
+    # The trust anchors of the self-check (for the signature and a timestamp): the bundle's
+    # chain, the system's CAs, and the certificate itself when it is self-signed.
     p12 -nokeys -cacerts -out "$work/ac-chain.pem" || :
     cat "$work/ac-chain.pem" /etc/ssl/certs/ca-certificates.crt >"$work/ac-ca.pem" 2>/dev/null || :
     grep -q CERTIFICATE "$work/ac-chain.pem" 2>/dev/null || cat "$work/ac.crt" >>"$work/ac-ca.pem"
@@ -293,7 +293,7 @@ for f in $changes $dscs; do
 done
 for f in $authenticode; do
     set -- -CAfile "$work/ac-ca.pem"
-    [ -z "$TSA" ] || set -- "$@" -TSA-CAfile /etc/ssl/certs/ca-certificates.crt
+    [ -z "$TSA" ] || set -- "$@" -TSA-CAfile "$work/ac-ca.pem"
     osslsigncode verify "$@" -in "$f" >"$work/ossl.log" 2>&1 ||
         fail "self-check: osslsigncode verify does not accept $f: $(tail -n 5 "$work/ossl.log")"
 done

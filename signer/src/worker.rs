@@ -16,10 +16,11 @@ const GNUPGHOME: &str = "/kiln/gnupg";
 /// The signer's tools on Debian trixie, installed once and cached like any step: gpg,
 /// debsigs 0.2 (signs SHA-512 and zstd debs) and debsig-verify, devscripts (debsign,
 /// dscverify), rpm 4.20 (rpmsign; rpmkeys on rpm-sequoia, the strictest verifier), osslsigncode
-/// and openssl (Authenticode), cosign (sigstore bundles).
+/// and openssl (Authenticode; the system's CAs for real certificate chains), cosign (sigstore
+/// bundles).
 fn signing_worker(platform: pb::Platform) -> State {
     let install = "set -e\nrm -f /etc/apt/apt.conf.d/docker-clean\napt-get update -q\n\
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnupg gpgv debsigs debsig-verify devscripts rpm osslsigncode openssl cosign\n";
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnupg gpgv debsigs debsig-verify devscripts rpm osslsigncode openssl ca-certificates cosign\n";
     State::image("docker.io/library/debian:trixie", platform, None)
         .run(
             Exec::shell(install)

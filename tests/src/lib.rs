@@ -340,6 +340,18 @@ impl Server {
         Server::spawn_at(&mut cmd, address, port)
     }
 
+    /// An RFC 3161 timestamp server on `address` (build steps reach the machine at the
+    /// bridge gateway), signing with the TSA that the `openssl ts` config file names.
+    pub fn tsa(config: &Path, address: &str) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new("python3");
+        cmd.arg(repo_root().join("tests/fixtures/tsa_server.py"))
+            .arg(config)
+            .arg(address)
+            .arg(port.to_string());
+        Server::spawn_at(&mut cmd, address, port)
+    }
+
     /// Serves the git repositories under `base` with `git daemon` on 127.0.0.1.
     pub fn git(base: &Path) -> Server {
         let port = free_port();

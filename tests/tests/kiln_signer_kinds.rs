@@ -55,7 +55,7 @@ fn in_container(image: &str, mounts: &[String], script: &str) -> String {
 
 /// The test's keys: an OpenPGP key (host gpg), an Authenticode CA and code-signing
 /// certificate in a PKCS#12 bundle with a password, a weak (RSA-1024) bundle, a cosign key,
-/// an OpenPGP v6 key (sq).
+/// an OpenPGP v6 key (sq), a timestamp authority's certificate from the same CA.
 struct Keys {
     dir: tempfile::TempDir,
     fpr: String,
@@ -112,6 +112,9 @@ printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\
 openssl req -newkey rsa:3072 -nodes -subj '/CN=kiln Test Code Signing' -keyout cs.key -out cs.csr 2>/dev/null\n\
 openssl x509 -req -in cs.csr -CA /keys/ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile ext -out cs.crt 2>/dev/null\n\
 openssl pkcs12 -export -inkey cs.key -in cs.crt -certfile /keys/ca.crt -passout 'pass:p12 pass' -out /keys/cs.p12\n\
+printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=critical,timeStamping\\n' > tsaext\n\
+openssl req -newkey rsa:3072 -nodes -subj '/CN=kiln Test TSA' -keyout /keys/tsa.key -out tsa.csr 2>/dev/null\n\
+openssl x509 -req -in tsa.csr -CA /keys/ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile tsaext -out /keys/tsa.crt 2>/dev/null\n\
 printf 'p12 pass\\n' > /keys/cs.pass\n\
 openssl req -x509 -newkey rsa:1024 -sha256 -nodes -days 30 -subj '/CN=kiln Weak Code Signing' \
   -addext extendedKeyUsage=codeSigning -keyout weak.key -out weak.crt 2>/dev/null\n\
@@ -444,4 +447,98 @@ fn a_misconfigured_signer_fails_with_its_cause_and_exports_nothing() {
     );
     let names = file_names(out.path());
     assert!(names.iter().any(|n| n == "hello.exe.asc"), "{names:?}");
+}
+
+/// An `openssl ts` config for the TSA in `keys`.
+fn tsa_config(keys: &Keys) -> PathBuf {
+    let dir = keys.dir.path().display();
+    std::fs::write(keys.path("tsa.serial"), "01\n").unwrap();
+    let config = keys.path("tsa.cnf");
+    std::fs::write(
+        &config,
+        format!(
+            "[ tsa ]\ndefault_tsa = kiln\n[ kiln ]\nserial = {dir}/tsa.serial\nsigner_cert = {dir}/tsa.crt\n\
+certs = {dir}/ca.crt\nsigner_key = {dir}/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.99999.1\n\
+digests = sha256, sha384, sha512\naccuracy = secs:1\ness_cert_id_alg = sha256\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn authenticode_timestamps_come_from_the_configured_tsa_only() {
+    if !ready() {
+        return;
+    }
+    let keys = keys();
+    let input = artifacts();
+    let gateway = bridge_gateway();
+    let tsa = Server::tsa(&tsa_config(&keys), &gateway);
+    let conf = config(&format!(
+        "kinds: [authenticode]\nauthenticode:\n  tsa: http://{gateway}:{}/\n",
+        tsa.port
+    ));
+    let ctx = format!("signing-config={}", conf.path().display());
+    let p12 = secret("kiln-authenticode", &keys.path("cs.p12"));
+    let pass = secret("kiln-authenticode-password", &keys.path("cs.pass"));
+    let (out, o) = sign(
+        input.path(),
+        &["--build-context", &ctx, "--secret", &p12, "--secret", &pass],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let mounts = [
+        format!("{}:/out:ro", out.path().display()),
+        format!("{}:/keys:ro", keys.dir.path().display()),
+    ];
+    let checked = in_container(
+        TOOLS,
+        &mounts,
+        "cd /out && osslsigncode verify -CAfile /keys/ca.crt -TSA-CAfile /keys/ca.crt -in hello.exe && \
+osslsigncode verify -CAfile /keys/ca.crt -TSA-CAfile /keys/ca.crt -in hello.msi",
+    );
+    assert_eq!(
+        checked
+            .matches("Timestamp Server Signature verification: ok")
+            .count(),
+        2,
+        "{checked}"
+    );
+    // Only the kinds listed: no OpenPGP key was needed, and none was used.
+    let names = file_names(out.path());
+    assert!(!names.iter().any(|n| n.ends_with(".asc")), "{names:?}");
+    drop(tsa);
+
+    // Without a config, every kind is asked for: the OpenPGP key is missing.
+    let (_out, o) = sign(input.path(), &["--secret", &p12, "--secret", &pass]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("secret kiln-signing-key was not given"),
+        "{log}"
+    );
+
+    // Without a TSA, no timestamp.
+    let conf = config("kinds: [authenticode]\n");
+    let ctx = format!("signing-config={}", conf.path().display());
+    let (out, o) = sign(
+        input.path(),
+        &["--build-context", &ctx, "--secret", &p12, "--secret", &pass],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let mounts = [
+        format!("{}:/out:ro", out.path().display()),
+        format!("{}:/keys:ro", keys.dir.path().display()),
+    ];
+    let checked = in_container(
+        TOOLS,
+        &mounts,
+        "cd /out && osslsigncode verify -CAfile /keys/ca.crt -in hello.exe",
+    );
+    assert!(
+        !checked.contains("Timestamp Server Signature verification: ok"),
+        "{checked}"
+    );
+    assert!(checked.contains("Signature verification: ok"), "{checked}");
 }
