@@ -437,6 +437,42 @@ fn a_misconfigured_signer_fails_with_its_cause_and_exports_nothing() {
         ],
         "secret kiln-authenticode is not a PKCS#12 bundle openssl can open with the password in secret kiln-authenticode-password",
     );
+    fails(
+        Some("kinds: [files]\nsigstore: true\n"),
+        &[
+            pgp.clone(),
+            secret("kiln-cosign-key", &keys.path("cosign.key")),
+            secret("kiln-cosign-password", &keys.path("cs.pass")),
+        ],
+        "cannot use the cosign key in secret kiln-cosign-key (a wrong password in secret kiln-cosign-password?)",
+    );
+    // A key made "in the future" (its signatures would predate it).
+    let future = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        let o = run(Command::new("gpg")
+            .arg("--homedir")
+            .arg(future.path())
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args));
+        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
+        o.stdout
+    };
+    gpg(&[
+        "--faked-system-time",
+        "20400101T000000",
+        "--quick-gen-key",
+        "kiln future <future@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let future_key = future.path().join("secret.asc");
+    std::fs::write(&future_key, gpg(&["--armor", "--export-secret-keys"])).unwrap();
+    fails(
+        None,
+        &[secret("kiln-signing-key", &future_key)],
+        "was created 2040-01-01T00:00:00Z, after this machine's time",
+    );
     // Without a config and without an Authenticode key, PE files get a detached signature.
     let (out, o) = sign(input.path(), &["--secret", pgp.as_str()]);
     let log = text(&o);
