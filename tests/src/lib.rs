@@ -451,3 +451,67 @@ pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Ou
         &script,
     ]))
 }
+
+/// A throwaway OpenPGP key made with the host's gpg (its home in `dir/gnupg`): the armored
+/// secret key, the public key as a binary keyring and armored, and the fingerprint.
+pub struct OpenPgpKey {
+    /// `dir/secret.asc`, the armored secret key.
+    pub secret: PathBuf,
+    /// `dir/public.gpg`, a binary keyring (what gpgv and debsig-verify read).
+    pub public: PathBuf,
+    /// `dir/public.asc`, the armored public key (what rpmkeys imports).
+    pub public_asc: PathBuf,
+    /// The fingerprint, 40 upper-case hex digits.
+    pub fpr: String,
+}
+
+/// Makes an [`OpenPgpKey`] in `dir` whose primary key signs: `algo` as gpg's
+/// `--quick-gen-key` takes it (`ed25519`, `rsa1024`), `passphrase` (empty: none), `extra`
+/// gpg options (`--faked-system-time T`).
+pub fn openpgp_key(dir: &Path, algo: &str, passphrase: &str, extra: &[&str]) -> OpenPgpKey {
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).expect("a gpg home");
+    let gpg = |args: &[&str]| {
+        let o = run(Command::new("gpg")
+            .arg("--homedir")
+            .arg(&home)
+            .args([
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                passphrase,
+            ])
+            .args(args));
+        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
+        o.stdout
+    };
+    let generate: Vec<&str> = extra
+        .iter()
+        .copied()
+        .chain([
+            "--quick-gen-key",
+            "kiln test <kiln-test@example.invalid>",
+            algo,
+            "sign",
+            "never",
+        ])
+        .collect();
+    gpg(&generate);
+    let key = OpenPgpKey {
+        secret: dir.join("secret.asc"),
+        public: dir.join("public.gpg"),
+        public_asc: dir.join("public.asc"),
+        fpr: String::from_utf8_lossy(&gpg(&["--with-colons", "--list-keys"]))
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .and_then(|l| l.split(':').nth(8))
+            .expect("a fingerprint")
+            .to_string(),
+    };
+    let write = |path: &Path, data: Vec<u8>| std::fs::write(path, data).expect("write a key");
+    write(&key.secret, gpg(&["--armor", "--export-secret-keys"]));
+    write(&key.public, gpg(&["--export"]));
+    write(&key.public_asc, gpg(&["--armor", "--export"]));
+    key
+}

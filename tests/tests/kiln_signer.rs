@@ -25,44 +25,12 @@ struct Key {
 
 fn key(algo: &str, passphrase: &str) -> Key {
     let home = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        let o = run(Command::new("gpg")
-            .arg("--homedir")
-            .arg(home.path())
-            .args([
-                "--batch",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                passphrase,
-            ])
-            .args(args));
-        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
-        o.stdout
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "kiln test <kiln-test@example.invalid>",
-        algo,
-        "sign",
-        "never",
-    ]);
-    let secret = home.path().join("secret.asc");
-    let public = home.path().join("public.gpg");
-    std::fs::write(&secret, gpg(&["--armor", "--export-secret-keys"])).unwrap();
-    std::fs::write(&public, gpg(&["--export"])).unwrap();
-    let colons = String::from_utf8(gpg(&["--with-colons", "--list-keys"])).unwrap();
-    let fpr = colons
-        .lines()
-        .find_map(|l| l.strip_prefix("fpr:"))
-        .and_then(|l| l.split(':').nth(8))
-        .unwrap()
-        .to_string();
+    let k = openpgp_key(home.path(), algo, passphrase, &[]);
     Key {
         _home: home,
-        secret,
-        public,
-        fpr,
+        secret: k.secret,
+        public: k.public,
+        fpr: k.fpr,
     }
 }
 

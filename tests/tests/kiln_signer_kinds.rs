@@ -69,38 +69,7 @@ impl Keys {
 
 fn keys() -> Keys {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("gnupg");
-    std::fs::create_dir(&home).unwrap();
-    let gpg = |args: &[&str]| {
-        let o = run(Command::new("gpg")
-            .arg("--homedir")
-            .arg(&home)
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args));
-        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
-        o.stdout
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "kiln test <kiln-test@example.invalid>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    std::fs::write(
-        dir.path().join("secret.asc"),
-        gpg(&["--armor", "--export-secret-keys"]),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("public.gpg"), gpg(&["--export"])).unwrap();
-    std::fs::write(dir.path().join("public.asc"), gpg(&["--armor", "--export"])).unwrap();
-    let colons = String::from_utf8(gpg(&["--with-colons", "--list-keys"])).unwrap();
-    let fpr = colons
-        .lines()
-        .find_map(|l| l.strip_prefix("fpr:"))
-        .and_then(|l| l.split(':').nth(8))
-        .unwrap()
-        .to_string();
+    let fpr = openpgp_key(dir.path(), "ed25519", "", &[]).fpr;
     let keys = format!("{}:/keys", dir.path().display());
     in_container(
         TOOLS,
@@ -216,6 +185,15 @@ chmod -R a+rw /in
     dir
 }
 
+/// Runs `script` in `image` with the signed files at /out and the keys at /keys (read-only).
+fn check(image: &str, out: &Path, keys: &Keys, script: &str) -> String {
+    let mounts = [
+        format!("{}:/out:ro", out.display()),
+        format!("{}:/keys:ro", keys.dir.path().display()),
+    ];
+    in_container(image, &mounts, script)
+}
+
 /// Runs kiln-signer on its own on `context` with these extra arguments (secrets, contexts)
 /// into a new directory.
 fn sign(context: &Path, extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
@@ -318,14 +296,11 @@ fn rpms_pe_msi_dsc_and_files_signed_by_kiln_signer_pass_the_distros_verifiers() 
         }
     }
 
-    let mounts = [
-        format!("{}:/out:ro", out.path().display()),
-        format!("{}:/keys:ro", keys.dir.path().display()),
-    ];
     // Debian 12: rpm 4.18, osslsigncode, dscverify, gpgv.
-    let checked = in_container(
+    let checked = check(
         TOOLS,
-        &mounts,
+        out.path(),
+        &keys,
         "set -e\ncd /out\nmkdir /tmp/db\nrpmkeys --dbpath /tmp/db --import /keys/public.asc\n\
 for f in *.rpm; do rpmkeys --dbpath /tmp/db --define '_pkgverify_level signature' --checksig -v $f; done\n\
 osslsigncode verify -CAfile /keys/ca.crt -in hello.exe\nosslsigncode verify -CAfile /keys/ca.crt -in hello.msi\n\
@@ -345,9 +320,10 @@ gpgv --keyring /keys/public.gpg SHA256SUMS.asc SHA256SUMS\nsha256sum -c SHA256SU
         "{checked}"
     );
     // Debian 13: rpm on rpm-sequoia; cosign, offline.
-    let checked = in_container(
+    let checked = check(
         TRIXIE,
-        &mounts,
+        out.path(),
+        &keys,
         "set -e\ncd /out\nmkdir /tmp/db\nrpmkeys --dbpath /tmp/db --import /keys/public.asc\n\
 for f in *.rpm; do rpmkeys --dbpath /tmp/db --define '_pkgverify_level signature' --checksig -v $f; done\n\
 echo '{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}' > /tmp/root.json\n\
@@ -448,26 +424,13 @@ fn a_misconfigured_signer_fails_with_its_cause_and_exports_nothing() {
     );
     // A key made "in the future" (its signatures would predate it).
     let future = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        let o = run(Command::new("gpg")
-            .arg("--homedir")
-            .arg(future.path())
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args));
-        assert!(o.status.success(), "gpg {args:?}:\n{}", text(&o));
-        o.stdout
-    };
-    gpg(&[
-        "--faked-system-time",
-        "20400101T000000",
-        "--quick-gen-key",
-        "kiln future <future@example.invalid>",
+    let future_key = openpgp_key(
+        future.path(),
         "ed25519",
-        "sign",
-        "never",
-    ]);
-    let future_key = future.path().join("secret.asc");
-    std::fs::write(&future_key, gpg(&["--armor", "--export-secret-keys"])).unwrap();
+        "",
+        &["--faked-system-time", "20400101T000000"],
+    )
+    .secret;
     fails(
         None,
         &[secret("kiln-signing-key", &future_key)],
@@ -524,13 +487,10 @@ fn authenticode_timestamps_come_from_the_configured_tsa_only() {
     );
     let log = text(&o);
     assert!(o.status.success(), "{log}");
-    let mounts = [
-        format!("{}:/out:ro", out.path().display()),
-        format!("{}:/keys:ro", keys.dir.path().display()),
-    ];
-    let checked = in_container(
+    let checked = check(
         TOOLS,
-        &mounts,
+        out.path(),
+        &keys,
         "cd /out && osslsigncode verify -CAfile /keys/ca.crt -TSA-CAfile /keys/ca.crt -in hello.exe && \
 osslsigncode verify -CAfile /keys/ca.crt -TSA-CAfile /keys/ca.crt -in hello.msi",
     );
@@ -563,13 +523,10 @@ osslsigncode verify -CAfile /keys/ca.crt -TSA-CAfile /keys/ca.crt -in hello.msi"
         &["--build-context", &ctx, "--secret", &p12, "--secret", &pass],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let mounts = [
-        format!("{}:/out:ro", out.path().display()),
-        format!("{}:/keys:ro", keys.dir.path().display()),
-    ];
-    let checked = in_container(
+    let checked = check(
         TOOLS,
-        &mounts,
+        out.path(),
+        &keys,
         "cd /out && osslsigncode verify -CAfile /keys/ca.crt -in hello.exe",
     );
     assert!(
