@@ -1097,6 +1097,13 @@ strict! {
         /// Does not exist.
         #[serde(default)]
         pub not_exist: bool,
+        /// Is a symlink whose target is exactly this (`readlink`, no chain followed).
+        #[serde(default)]
+        pub link_target: Option<String>,
+        /// Checks existence, `is_dir` and `permissions` on the path itself, not what a symlink
+        /// points to (content checks still follow it).
+        #[serde(default)]
+        pub no_follow: bool,
     }
 }
 

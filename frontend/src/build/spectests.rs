@@ -183,45 +183,67 @@ pub fn script(t: &TestSpec) -> String {
         }
     }
     for (path, check) in &t.files {
-        let p = quote(path);
-        let _ = writeln!(out, "\n# file {path}");
-        match &check.value {
-            Some(c) if c.not_exist => {
-                let _ = writeln!(
-                    out,
-                    "[ ! -e {p} ] || fail {}",
-                    quote(&format!("{path} exists"))
-                );
-                continue;
-            }
-            _ => {
-                let _ = writeln!(
-                    out,
-                    "[ -e {p} ] || fail {}",
-                    quote(&format!("{path} does not exist"))
-                );
-            }
-        }
-        let Some(c) = &check.value else { continue };
-        if c.is_dir {
-            let _ = writeln!(
-                out,
-                "[ -d {p} ] || fail {}",
-                quote(&format!("{path} is not a directory"))
-            );
-        }
-        if let Some(m) = &c.permissions {
-            let want = format!("{:o}", m.value.0);
-            let _ = writeln!(
-                out,
-                "[ \"$(stat -c %a {p})\" = {want} ] || fail {}",
-                quote(&format!("{path} does not have permissions {want}"))
-            );
-        }
-        check_text(&mut out, path, path, &as_output(c));
+        file_checks(&mut out, path, check.value.as_ref());
     }
     out.push_str("\necho \"kiln test $KILN_TEST: passed\"\n");
     out
+}
+
+/// The checks of one file, as Dalec has them: `null`/`{}` means "exists and is not a
+/// directory"; `no_follow` makes existence, `is_dir` and `permissions` look at a symlink
+/// itself; `permissions` compares the permission bits only (not setuid, setgid, sticky).
+fn file_checks(out: &mut String, path: &str, check: Option<&FileCheck>) {
+    let p = quote(path);
+    let no_follow = check.is_some_and(|c| c.no_follow);
+    let fail = |what: &str| quote(&format!("{path} {what}"));
+    let _ = writeln!(out, "\n# file {path}");
+    let exists = if no_follow {
+        format!("{{ [ -e {p} ] || [ -L {p} ]; }}")
+    } else {
+        format!("[ -e {p} ]")
+    };
+    if check.is_some_and(|c| c.not_exist) {
+        let _ = writeln!(out, "! {exists} || fail {}", fail("exists"));
+        return;
+    }
+    let _ = writeln!(out, "{exists} || fail {}", fail("does not exist"));
+    let is_dir = if no_follow {
+        format!("{{ [ -d {p} ] && [ ! -L {p} ]; }}")
+    } else {
+        format!("[ -d {p} ]")
+    };
+    if check.is_some_and(|c| c.is_dir) {
+        let _ = writeln!(out, "{is_dir} || fail {}", fail("is not a directory"));
+    } else {
+        let _ = writeln!(
+            out,
+            "! {is_dir} || fail {}",
+            fail("is a directory (a directory needs `is_dir: true`)")
+        );
+    }
+    let Some(c) = check else { return };
+    if let Some(m) = &c.permissions {
+        let want = m.value.0 & 0o777;
+        let stat = if no_follow { "stat" } else { "stat -L" };
+        let _ = writeln!(
+            out,
+            "m=$({stat} -c %a {p}); [ $((0$m & 511)) -eq {want} ] || fail {}\"$m\"",
+            quote(&format!(
+                "{path} does not have permissions {want:o}: it has "
+            ))
+        );
+    }
+    if let Some(target) = &c.link_target {
+        let _ = writeln!(
+            out,
+            "[ -L {p} ] && [ \"$(readlink {p})\" = {} ] || fail {}\"$(readlink {p})\"",
+            quote(target),
+            quote(&format!(
+                "{path} is not a symlink to {target}: it points to "
+            ))
+        );
+    }
+    check_text(out, path, path, &as_output(c));
 }
 
 /// The spec lines of a test, for errors: from its name to its last step or file.
@@ -264,8 +286,127 @@ mod tests {
         );
         assert!(s.contains("[ ! -s /tmp/kiln-test/1.err ]"), "{s}");
         assert!(s.contains("[ -e /etc/x ] || fail"), "{s}");
-        assert!(s.contains("[ \"$(stat -c %a /usr/bin/y)\" = 755 ]"), "{s}");
-        assert!(s.contains("[ ! -e /nope ] || fail"), "{s}");
+        assert!(
+            s.contains("m=$(stat -L -c %a /usr/bin/y); [ $((0$m & 511)) -eq 493 ]"),
+            "{s}"
+        );
+        assert!(s.contains("! [ -e /nope ] || fail"), "{s}");
+    }
+
+    /// Runs the checks of `files` (YAML) in a shell, in `dir`; the failure message if any.
+    fn run_checks(dir: &std::path::Path, files: &str) -> Result<(), String> {
+        let spec = load(
+            "spec.yml",
+            &format!("tests:\n  - name: t\n    files:\n{files}"),
+        )
+        .unwrap();
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(&spec.tests[0]))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        if o.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&o.stderr).into_owned())
+        }
+    }
+
+    #[test]
+    fn file_checks_follow_dalec() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        std::fs::create_dir(dir.path().join("dir")).unwrap();
+        std::fs::write(dir.path().join("file"), "x").unwrap();
+        std::os::unix::fs::symlink("file", dir.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("dir", dir.path().join("dirlink")).unwrap();
+        std::os::unix::fs::symlink("nowhere", dir.path().join("dangling")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.path().join("file"),
+            std::fs::Permissions::from_mode(0o4640),
+        )
+        .unwrap();
+        // `null` means "exists and is not a directory".
+        assert!(run_checks(dir.path(), &format!("      {d}/file:\n")).is_ok());
+        let e = run_checks(dir.path(), &format!("      {d}/dir:\n")).unwrap_err();
+        assert!(
+            e.contains("dir is a directory (a directory needs `is_dir: true`)"),
+            "{e}"
+        );
+        assert!(run_checks(dir.path(), &format!("      {d}/dir: {{is_dir: true}}\n")).is_ok());
+        // Permissions: the permission bits only, through the link unless no_follow.
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/link: {{permissions: 0640}}\n")
+            )
+            .is_ok()
+        );
+        let e = run_checks(
+            dir.path(),
+            &format!("      {d}/file: {{permissions: 0644}}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("does not have permissions 644: it has 4640"),
+            "{e}"
+        );
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/link: {{permissions: 0777, no_follow: true}}\n")
+            )
+            .is_ok()
+        );
+        // no_follow: a link to a directory is not a directory; a dangling link exists.
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/dirlink: {{no_follow: true}}\n")
+            )
+            .is_ok()
+        );
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/dangling: {{no_follow: true}}\n")
+            )
+            .is_ok()
+        );
+        assert!(run_checks(dir.path(), &format!("      {d}/dangling:\n")).is_err());
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/dangling: {{not_exist: true, no_follow: true}}\n")
+            )
+            .is_err()
+        );
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/dangling: {{not_exist: true}}\n")
+            )
+            .is_ok()
+        );
+        // link_target: exactly readlink's answer.
+        assert!(
+            run_checks(
+                dir.path(),
+                &format!("      {d}/link: {{link_target: file, no_follow: true}}\n")
+            )
+            .is_ok()
+        );
+        let e = run_checks(
+            dir.path(),
+            &format!("      {d}/link: {{link_target: /file}}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("link is not a symlink to /file: it points to file"),
+            "{e}"
+        );
     }
 
     #[test]
