@@ -26,14 +26,18 @@ fn description_field(text: &str) -> String {
     out
 }
 
-/// A maintainer as Debian wants it, `Name <email>`; a bare name gets an empty address
-/// (`Name <>`), which dpkg accepts, so Dalec specs with `packager: Name` still build.
+/// The address Dalec gives a packager written without one (Ubuntu 26.04's dpkg refuses a
+/// `Maintainer` without an e-mail address).
+pub const PLACEHOLDER_ADDRESS: &str = "dalec@users.noreply.github.com";
+
+/// A maintainer as Debian wants it, `Name <email>`; a bare name gets Dalec's placeholder
+/// address, so Dalec specs with `packager: Name` build the same package.
 pub fn maintainer(who: &str) -> String {
     let who = who.trim();
     if who.contains('<') && who.ends_with('>') {
         who.to_string()
     } else {
-        format!("{who} <>")
+        format!("{who} <{PLACEHOLDER_ADDRESS}>")
     }
 }
 
