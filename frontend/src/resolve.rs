@@ -34,27 +34,35 @@ fn prune(v: Value) -> Option<Value> {
 /// The spec as a target sees it (overrides merged, args substituted), as YAML. Without a
 /// target in `opts`, the root spec with args substituted.
 pub fn resolve_yaml(file: &str, text: &str, opts: &BuildOpts) -> Result<String, PlanError> {
-    // A kiln target, or any key of the spec's `targets` (e.g. a distro kiln does not build).
     let loaded = plan::Loaded::load(file, text).map_err(PlanError::Spec)?;
-    let target = opts.target();
-    let key = match targets::select(target) {
-        _ if target.is_empty() => None,
-        Ok(selected) => Some(selected.distro.key.to_string()),
+    let key = target_key(&loaded, opts.target())?;
+    let resolved = plan::resolve_spec(&loaded, key.as_deref(), opts).map_err(PlanError::Spec)?;
+    render(&resolved).map_err(PlanError::Target)
+}
+
+/// The spec target key a `--target` resolves with: a kiln target's distro, or any key of the
+/// spec's `targets` (e.g. a distro kiln does not build); none without a target.
+pub fn target_key(loaded: &plan::Loaded, target: &str) -> Result<Option<String>, PlanError> {
+    match targets::select(target) {
+        _ if target.is_empty() => Ok(None),
+        Ok(selected) => Ok(Some(selected.distro.key.to_string())),
         Err(unknown) => {
             let key = target.split('/').next().unwrap_or(target);
             if !loaded.spec.targets.contains_key(key) {
                 return Err(PlanError::Target(unknown));
             }
-            Some(key.to_string())
+            Ok(Some(key.to_string()))
         }
-    };
-    let resolved = plan::resolve_spec(&loaded, key.as_deref(), opts).map_err(PlanError::Spec)?;
-    render(&resolved).map_err(PlanError::Target)
+    }
+}
+
+/// A spec as JSON, showing only what is set.
+pub fn pruned(spec: &Spec) -> Result<Value, String> {
+    let value = serde_json::to_value(spec).map_err(|e| format!("cannot render the spec: {e}"))?;
+    Ok(prune(value).unwrap_or(Value::Object(Default::default())))
 }
 
 /// A spec as YAML, showing only what is set.
 pub fn render(spec: &Spec) -> Result<String, String> {
-    let value = serde_json::to_value(spec).map_err(|e| format!("cannot render the spec: {e}"))?;
-    let value = prune(value).unwrap_or(Value::Object(Default::default()));
-    serde_saphyr::to_string(&value).map_err(|e| format!("cannot render the spec: {e}"))
+    serde_saphyr::to_string(&pruned(spec)?).map_err(|e| format!("cannot render the spec: {e}"))
 }

@@ -57,6 +57,8 @@ pub struct TargetInfo {
     pub description: String,
     /// Whether it is what a bare distro key selects.
     pub default: bool,
+    /// Whether its key is one of the spec's `targets` (Dalec's `specDefined`).
+    pub spec_defined: bool,
 }
 
 /// Every target, in a stable order.
@@ -72,12 +74,14 @@ pub fn list() -> Vec<TargetInfo> {
                     name: format!("{}/{path}", d.key),
                     description: format!("{desc} for {}", d.title),
                     default: i == 0,
+                    spec_defined: false,
                 })
         })
         .chain(DEBUG_ROUTES.iter().map(|(path, _, desc)| TargetInfo {
             name: path.to_string(),
             description: desc.to_string(),
             default: false,
+            spec_defined: false,
         }))
         .collect()
 }
@@ -146,11 +150,19 @@ pub fn list_json() -> serde_json::Value {
     render_json(&list())
 }
 
-/// A target list in BuildKit's `frontend.targets` subrequest schema (version 1.0.0).
+/// A target list in BuildKit's `frontend.targets` subrequest schema (version 1.0.0), with
+/// Dalec's `specDefined` where true (its `hidden` routes, the bare keys, are not listed).
 pub fn render_json(targets: &[TargetInfo]) -> serde_json::Value {
     let targets: Vec<_> = targets
         .iter()
-        .map(|t| json!({ "name": t.name, "description": t.description, "default": t.default }))
+        .map(|t| {
+            let mut v =
+                json!({ "name": t.name, "description": t.description, "default": t.default });
+            if t.spec_defined {
+                v["specDefined"] = json!(true);
+            }
+            v
+        })
         .collect();
     json!({ "targets": targets })
 }
@@ -168,6 +180,7 @@ pub fn prefixed(key: &str, result_json: &[u8]) -> Vec<TargetInfo> {
                 name: format!("{key}/{name}"),
                 description: t["description"].as_str().unwrap_or_default().to_string(),
                 default: false,
+                spec_defined: true,
             })
         })
         .collect()
@@ -188,7 +201,8 @@ mod tests {
             vec![TargetInfo {
                 name: "mine/rpm".into(),
                 description: "RPMs".into(),
-                default: false
+                default: false,
+                spec_defined: true,
             }]
         );
         assert!(prefixed("mine", b"not json").is_empty());

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use kiln_e2e::*;
+use std::process::Command;
 
 #[test]
 fn unknown_target_lists_the_available_targets() {
@@ -79,6 +80,39 @@ fn print_targets_lists_the_routes() {
     assert!(log.contains("bookworm/deb"), "{log}");
     assert!(log.contains("trixie/container"), "{log}");
     assert!(log.contains("(default)"), "{log}");
+}
+
+#[test]
+fn dalecs_subrequests_answer_through_buildx() {
+    if !engine_ready() || buildx_version() < (0, 14) {
+        return;
+    }
+    let call = |name: &str| {
+        let o = run(Command::new("docker")
+            .args([
+                "buildx",
+                "build",
+                "-q",
+                "--call",
+                name,
+                "--target",
+                "bookworm/deb",
+                "-f",
+            ])
+            .arg(repo_root().join("specs/hello.yml"))
+            .arg(repo_root()));
+        assert!(o.status.success(), "--call {name}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let resolved = call("dalec.resolve");
+    assert!(
+        resolved.trim_start().starts_with("- "),
+        "a list of specs: {resolved}"
+    );
+    assert!(resolved.contains("name: hello"), "{resolved}");
+    assert_eq!(call("dalec.defaultPlatform").trim(), "linux/amd64");
+    let schema: serde_json::Value = serde_json::from_str(&call("dalec.schema")).unwrap();
+    assert!(schema["properties"]["artifacts"].is_object(), "{schema}");
 }
 
 #[test]

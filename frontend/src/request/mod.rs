@@ -126,17 +126,85 @@ impl FrontendError {
     }
 }
 
-/// Answers a subrequest (`--call`), before any build work; `targets` is the target list.
-fn subrequest(name: &str, targets: &[TargetInfo]) -> Result<FrontendResult, FrontendError> {
+/// `frontend.dalec.resolve`, as Dalec answers it: a list of the spec as each target platform
+/// sees it (the `--target`'s key merged, args substituted), as JSON and YAML.
+fn resolve_subrequest(
+    opts: &BuildOpts,
+    loaded: &plan::Loaded,
+) -> Result<FrontendResult, PlanError> {
+    let platforms = opts.target_platforms().map_err(PlanError::Target)?;
+    let key = crate::resolve::target_key(loaded, opts.target())?;
+    let mut specs = Vec::new();
+    for p in platforms {
+        let mut one = opts.clone();
+        one.opts.insert("platform".into(), p.to_string());
+        let spec = plan::resolve_spec(loaded, key.as_deref(), &one).map_err(PlanError::Spec)?;
+        specs.push(crate::resolve::pruned(&spec).map_err(PlanError::Target)?);
+    }
+    let list = serde_json::Value::Array(specs);
+    let yaml = serde_saphyr::to_string(&list)
+        .map_err(|e| PlanError::Target(format!("cannot render the spec: {e}")))?;
+    Ok(subrequest_result(list.to_string(), yaml))
+}
+
+/// The subrequests kiln answers: (name, description), Dalec's set.
+const SUBREQUESTS: [(&str, &str); 5] = [
+    ("frontend.targets", "List available build targets"),
+    (
+        "frontend.subrequests.describe",
+        "List available subrequest types",
+    ),
+    (
+        "frontend.dalec.resolve",
+        "The spec as each target platform sees it (args substituted)",
+    ),
+    (
+        "frontend.dalec.defaultPlatform",
+        "The platform a build without --platform is for",
+    ),
+    (
+        "frontend.dalec.schema",
+        "Returns the JSON schema for Dalec specs",
+    ),
+];
+
+/// Answers a subrequest (`--call`) that needs no spec; `targets` is the target list.
+fn subrequest(
+    name: &str,
+    targets: &[TargetInfo],
+    opts: &BuildOpts,
+) -> Result<FrontendResult, FrontendError> {
     let (json, text) = match name {
-        "frontend.targets" => (targets::render_json(targets), targets::render_text(targets)),
+        "frontend.targets" => (
+            targets::render_json(targets).to_string(),
+            targets::render_text(targets),
+        ),
         "frontend.subrequests.describe" => {
-            let describe = json!([
-                {"name": "frontend.targets", "version": "1.0.0", "type": "rpc", "description": "List available build targets", "opts": [], "inputs": [], "metadata": [{"name": "result.json"}, {"name": "result.txt"}], "refs": []},
-                {"name": "frontend.subrequests.describe", "version": "1.0.0", "type": "rpc", "description": "List available subrequest types", "opts": [], "inputs": [], "metadata": [{"name": "result.json"}, {"name": "result.txt"}], "refs": []},
-            ]);
-            (describe, "targets\t1.0.0\tList available build targets\nsubrequests.describe\t1.0.0\tList available subrequest types\n".to_string())
+            let describe: Vec<serde_json::Value> = SUBREQUESTS
+                .iter()
+                .map(|(name, description)| json!({"name": name, "version": "1.0.0", "type": "rpc", "description": description, "opts": [], "inputs": [], "metadata": [{"name": "result.json"}, {"name": "result.txt"}], "refs": []}))
+                .collect();
+            let text: String = SUBREQUESTS
+                .iter()
+                .map(|(name, description)| {
+                    let short = name.strip_prefix("frontend.").unwrap_or(name);
+                    format!("{short}\t1.0.0\t{description}\n")
+                })
+                .collect();
+            (json!(describe).to_string(), text)
         }
+        "frontend.dalec.defaultPlatform" => {
+            let p = opts.default_platform();
+            let mut value = json!({"architecture": p.architecture, "os": p.os});
+            if !p.variant.is_empty() {
+                value["variant"] = json!(p.variant);
+            }
+            (value.to_string(), p.to_string())
+        }
+        "frontend.dalec.schema" => (
+            crate::spec::SCHEMA.to_string(),
+            crate::spec::SCHEMA.to_string(),
+        ),
         other => {
             return Err(FrontendError::Request {
                 message: format!("unsupported request {other}"),
@@ -144,14 +212,19 @@ fn subrequest(name: &str, targets: &[TargetInfo]) -> Result<FrontendResult, Fron
             });
         }
     };
+    Ok(subrequest_result(json, text))
+}
+
+/// A subrequest's answer: its JSON and its text (what `--call` prints).
+fn subrequest_result(json: String, text: String) -> FrontendResult {
     let mut metadata = BTreeMap::new();
-    metadata.insert("result.json".to_string(), json.to_string().into_bytes());
+    metadata.insert("result.json".to_string(), json.into_bytes());
     metadata.insert("result.txt".to_string(), text.into_bytes());
     metadata.insert("version".to_string(), b"1.0.0".to_vec());
-    Ok(FrontendResult {
+    FrontendResult {
         metadata,
         ..Default::default()
-    })
+    }
 }
 
 /// Applies the spec's `image` settings to a base image config (OCI JSON). An image without a
@@ -290,13 +363,14 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
             details: vec![],
         })?;
     let gw = &gw.clone().with_cache_imports(&imports);
-    if let Some(name) = opts.subrequest() {
+    let resolve = opts.subrequest() == Some("frontend.dalec.resolve");
+    if let Some(name) = opts.subrequest().filter(|_| !resolve) {
         let list = if name == "frontend.targets" {
             target_list(gw, opts).await
         } else {
             Vec::new()
         };
-        return subrequest(name, &list);
+        return subrequest(name, &list, opts);
     }
     let request_error = |message| FrontendError::Request {
         message,
@@ -311,6 +385,12 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     let text = file_text(&file).map_err(spec_error)?;
     // The spec is parsed and validated once; every plan of the request resolves from it.
     let loaded = plan::Loaded::load(&file.name, text).map_err(spec_error)?;
+    if resolve {
+        return resolve_subrequest(opts, &loaded).map_err(|e| match e {
+            PlanError::Spec(errors) => spec_error(errors),
+            PlanError::Target(message) => request_error(message),
+        });
+    }
     // A spec target with its own frontend takes the request, before kiln's own targets.
     if let Some(f) = plan::forward(&loaded, opts.target()) {
         return forward(gw, opts, &file, f).await;
@@ -415,6 +495,10 @@ async fn target_list(gw: &Gateway, opts: &BuildOpts) -> Vec<TargetInfo> {
     let Ok(spec) = crate::spec::load(&file.name, text) else {
         return list;
     };
+    for t in &mut list {
+        let key = t.name.split('/').next().unwrap_or_default();
+        t.spec_defined = spec.targets.contains_key(key);
+    }
     let forwards: Vec<plan::Forward> = spec
         .targets
         .iter()
@@ -446,6 +530,7 @@ async fn target_list(gw: &Gateway, opts: &BuildOpts) -> Vec<TargetInfo> {
                     outcome.err().map(|e| format!(": {e}")).unwrap_or_default()
                 ),
                 default: false,
+                spec_defined: true,
             }),
         }
     }
@@ -909,10 +994,65 @@ mod tests {
     }
 
     #[test]
+    fn dalecs_subrequests_are_answered() {
+        let opts = BuildOpts::default();
+        let text =
+            |r: &FrontendResult| String::from_utf8_lossy(&r.metadata["result.txt"]).into_owned();
+        let r = subrequest("frontend.dalec.defaultPlatform", &[], &opts).unwrap();
+        assert_eq!(text(&r), "linux/amd64");
+        let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
+        assert_eq!(v, json!({"architecture": "amd64", "os": "linux"}));
+        let r = subrequest("frontend.dalec.schema", &[], &opts).unwrap();
+        let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
+        assert!(v["properties"]["sources"].is_object(), "{v}");
+        let r = subrequest("frontend.subrequests.describe", &[], &opts).unwrap();
+        for name in [
+            "frontend.dalec.resolve",
+            "frontend.dalec.defaultPlatform",
+            "frontend.dalec.schema",
+        ] {
+            assert!(
+                text(&r).contains(name.trim_start_matches("frontend.")),
+                "{}",
+                text(&r)
+            );
+        }
+        // resolve: one spec per target platform, args substituted for each.
+        let spec = "name: hi\nargs:\n  TARGETARCH: \"\"\nbuild:\n  env:\n    ARCH: for ${TARGETARCH}\n  steps:\n    - command: \"true\"\ntargets:\n  bookworm:\n    image:\n      entrypoint: bookworm-${TARGETARCH}\n";
+        let loaded = plan::Loaded::load("spec.yml", spec).unwrap();
+        let mut opts = BuildOpts::default();
+        opts.opts
+            .insert("platform".into(), "linux/amd64,linux/arm64".into());
+        opts.opts.insert("target".into(), "bookworm/deb".into());
+        let r = resolve_subrequest(&opts, &loaded).unwrap();
+        let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
+        let described: Vec<(&str, &str)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["build"]["env"]["ARCH"].as_str().unwrap(),
+                    s["image"]["entrypoint"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [
+                ("for amd64", "bookworm-${TARGETARCH}"),
+                ("for arm64", "bookworm-${TARGETARCH}")
+            ]
+        );
+        assert!(text(&r).contains("ARCH: for arm64"), "{}", text(&r));
+    }
+
+    #[test]
     fn unknown_subrequest_is_named() {
-        let e = subrequest("frontend.nope", &[]).unwrap_err();
+        let opts = BuildOpts::default();
+        let e = subrequest("frontend.nope", &[], &opts).unwrap_err();
         assert_eq!(e.to_status().0, "unsupported request frontend.nope");
-        let r = subrequest("frontend.targets", &targets::list()).unwrap();
+        let r = subrequest("frontend.targets", &targets::list(), &opts).unwrap();
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
         assert!(
             v["targets"]
