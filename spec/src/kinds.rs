@@ -68,7 +68,7 @@ pub enum GeneratorKind<'a> {
     /// Python packages.
     Pip(&'a GeneratorPip),
     /// Node modules.
-    Nodemod(&'a GeneratorPaths),
+    Nodemod(&'a GeneratorNodemod),
 }
 
 impl GeneratorKind<'_> {

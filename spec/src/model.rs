@@ -348,7 +348,19 @@ strict! {
         pub pip: Option<GeneratorPip>,
         /// Node modules (`npm install`).
         #[serde(default)]
-        pub nodemod: Option<GeneratorPaths>,
+        pub nodemod: Option<GeneratorNodemod>,
+    }
+}
+
+strict! {
+    /// The nodemod generator.
+    pub struct GeneratorNodemod {
+        /// Directories holding `package.json` (default `.`).
+        #[serde(default)]
+        pub paths: Vec<Located<String>>,
+        /// The npm registry to fetch from (`npm --registry`).
+        #[serde(default)]
+        pub registry: Option<String>,
     }
 }
 
@@ -370,6 +382,84 @@ strict! {
         /// Private module hosts and how to authenticate to them.
         #[serde(default)]
         pub auth: BTreeMap<Host, GomodAuth>,
+        /// Changes to `go.mod` made before the download (`go mod edit`, then `go mod tidy`).
+        #[serde(default)]
+        pub edits: Option<GomodEdits>,
+    }
+}
+
+strict! {
+    /// `gomod.edits`: module replacements and dropped requirements.
+    pub struct GomodEdits {
+        /// `go mod edit -replace`: `"old => new"` or `{old, new}`.
+        #[serde(default)]
+        pub replace: Vec<Located<GomodReplace>>,
+        /// `go mod edit -droprequire`: module paths.
+        #[serde(default)]
+        pub drop: Vec<Located<String>>,
+    }
+}
+
+/// One module replacement: `old` (a module path, optionally `@version`) by `new` (a module
+/// path with `@version`, or a local directory), written `"old => new"` or `{old, new}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct GomodReplace {
+    /// The module replaced.
+    pub old: String,
+    /// What replaces it.
+    pub new: String,
+}
+
+impl<'de> Deserialize<'de> for GomodReplace {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Pair {
+            old: String,
+            new: String,
+        }
+        fn checked(old: &str, new: &str) -> Result<GomodReplace, String> {
+            let (old, new) = (old.trim(), new.trim());
+            if old.is_empty() || new.is_empty() {
+                return Err("a replacement needs both old and new".to_string());
+            }
+            Ok(GomodReplace {
+                old: old.to_string(),
+                new: new.to_string(),
+            })
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GomodReplace;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"old => new\" or {old, new}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<GomodReplace, E> {
+                let (old, new) = v
+                    .split_once(" => ")
+                    .ok_or_else(|| E::custom(format!("{v:?}: a replacement is \"old => new\"")))?;
+                checked(old, new).map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> Result<GomodReplace, A::Error> {
+                let p = Pair::deserialize(serde::de::value::MapAccessDeserializer::new(m))?;
+                checked(&p.old, &p.new).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+strict! {
+    /// Dalec's build-time source filter (`DALEC_SOURCE_FILTER_CONFIG_PATH`, in the context
+    /// `dalec-source-options`): excludes applied to every directory source.
+    pub struct SourceFilterConfig {
+        /// Globs excluded from every directory source, relative to each source's root.
+        #[serde(default)]
+        pub global_excludes: Vec<String>,
     }
 }
 

@@ -59,6 +59,25 @@ fn build_gomod_demo(
     auth: &str,
     extra: &[&str],
 ) -> (std::process::Output, tempfile::TempDir) {
+    let generator = if auth.is_empty() {
+        "      - gomod: {}\n".to_string()
+    } else {
+        format!("      - gomod:\n          auth:\n{auth}")
+    };
+    build_gomod_spec(
+        token,
+        &|spec| spec.replace("      - gomod: {}\n", &generator),
+        extra,
+    )
+}
+
+/// [`build_gomod_demo`] with the fixture changed by `edit`. The git server also has a fork of
+/// the module (`greeting-fork`, which keeps the module path and says "hello from a fork").
+fn build_gomod_spec(
+    token: &str,
+    edit: &dyn Fn(String) -> String,
+    extra: &[&str],
+) -> (std::process::Output, tempfile::TempDir) {
     let _one_at_a_time = PORT_80.lock().unwrap_or_else(|p| p.into_inner());
     // Build containers reach this machine at the bridge gateway; Go module paths cannot
     // carry a port, so the server listens on port 80 there.
@@ -72,6 +91,18 @@ fn build_gomod_demo(
         &[("go.mod", &go_mod), ("greeting.go", greeting)],
         Some("v1.0.0"),
     );
+    bare_repo(
+        dir.path(),
+        "greeting-fork",
+        &[
+            ("go.mod", &go_mod),
+            (
+                "greeting.go",
+                "package greeting\n\nfunc Hello() string { return \"hello from a fork\" }\n",
+            ),
+        ],
+        Some("v1.0.0"),
+    );
     let _server = Server::git_http(dir.path(), &host, 80, token);
     let template =
         std::fs::read_to_string(repo_root().join("tests/fixtures/gomod-generator.yml")).unwrap();
@@ -79,19 +110,8 @@ fn build_gomod_demo(
         template.contains("      - gomod: {}\n"),
         "the fixture has changed"
     );
-    let generator = if auth.is_empty() {
-        "      - gomod: {}\n".to_string()
-    } else {
-        format!("      - gomod:\n          auth:\n{auth}")
-    };
     let spec = dir.path().join("spec.yml");
-    std::fs::write(
-        &spec,
-        template
-            .replace("      - gomod: {}\n", &generator)
-            .replace("@HOST@", &host),
-    )
-    .unwrap();
+    std::fs::write(&spec, edit(template).replace("@HOST@", &host)).unwrap();
     let (out, o) = build_into(&spec, "bookworm/deb", dir.path(), extra);
     (o, out)
 }
@@ -149,6 +169,34 @@ fn gomod_generator_authenticates_to_private_hosts_with_secrets() {
         "{log}"
     );
     assert!(log.contains("spec.yml:"), "no spec lines in:\n{log}");
+}
+
+#[test]
+fn gomod_edits_replace_a_module_and_drop_a_requirement_before_the_build() {
+    if !engine_ready() {
+        return;
+    }
+    // The program requires a module no server has (dropped) and gets the fork of greeting.
+    let edit = |spec: String| {
+        spec.replace(
+            "require @HOST@/greeting v1.0.0",
+            "require (\n              \t@HOST@/greeting v1.0.0\n              \t@HOST@/missing v1.0.0\n              )",
+        )
+        .replace(
+            "      - gomod: {}\n",
+            "      - gomod:\n          edits:\n            drop: [\"@HOST@/missing\"]\n            replace:\n              - \"@HOST@/greeting => @HOST@/greeting-fork@v1.0.0\"\n",
+        )
+    };
+    let (o, out) = build_gomod_spec("-", &edit, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
+    let o = install_and_run(out.path(), "bookworm", deb, "kiln-gomod-demo");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "hello from a fork\n",
+        "{}",
+        text(&o)
+    );
 }
 
 /// Standard base64 of `text` (for an Authorization header).

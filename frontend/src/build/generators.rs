@@ -5,9 +5,11 @@
 //! directory, and the build script points the tools there; `nodemod` installs
 //! `node_modules` into the source itself, as Dalec does.
 
+use crate::build::sources::SourceInputs;
 use crate::shell::quote;
 use crate::spec::{
-    GeneratorGomod, GeneratorKind, Located, Pos, SourceGenerator, Spec, SpecError, SpecErrors,
+    GeneratorGomod, GeneratorKind, GomodEdits, Located, Pos, SourceGenerator, Spec, SpecError,
+    SpecErrors,
 };
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
 
@@ -111,8 +113,53 @@ fn gomod_auth(gomod: &GeneratorGomod, source: &str) -> (String, Vec<Mount>) {
     (script, mounts)
 }
 
-/// The script of one generator run in `src` (absolute), writing into [`OUT`].
-fn script(g: GeneratorKind, src: &str) -> (String, &'static str) {
+/// A replacement `path@vN…` for N ≥ 2 whose path has no `/vN` suffix gets `+incompatible`,
+/// as Dalec writes it (Go requires it of such versions).
+fn incompatible(module: &str) -> String {
+    let Some((path, version)) = module.split_once('@') else {
+        return module.to_string();
+    };
+    let major: u64 = version
+        .strip_prefix('v')
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major >= 2 && !path.ends_with(&format!("/v{major}")) && !version.contains('+') {
+        format!("{path}@{version}+incompatible")
+    } else {
+        module.to_string()
+    }
+}
+
+/// `gomod.edits`: `go mod edit` for each dropped requirement and replacement, then `go mod
+/// tidy` (and `go mod vendor` where the module vendors), before the download.
+fn gomod_edits(edits: &GomodEdits) -> String {
+    let mut out = String::new();
+    for r in &edits.replace {
+        let pair = format!("{}={}", r.old, incompatible(&r.new));
+        out.push_str(&format!(" && go mod edit -replace={}", quote(&pair)));
+    }
+    for m in &edits.drop {
+        out.push_str(&format!(" && go mod edit -droprequire={}", quote(&m.value)));
+    }
+    if !out.is_empty() {
+        out.push_str(" && go mod tidy && { [ ! -d vendor ] || go mod vendor; }");
+    }
+    out
+}
+
+/// Whether a generator changes the source itself (not only fetches into [`OUT`]).
+fn changes_source(g: &SourceGenerator) -> bool {
+    g.nodemod.is_some()
+        || g.gomod
+            .as_ref()
+            .and_then(|m| m.edits.as_ref())
+            .is_some_and(|e| !e.replace.is_empty() || !e.drop.is_empty())
+}
+
+/// The script of one generator run in `src` (absolute), writing into [`OUT`]; `goproxy` is
+/// `DALEC_GOMOD_PROXY` when given.
+fn script(g: GeneratorKind, src: &str, goproxy: Option<&str>) -> (String, &'static str) {
     let mut s = String::from("set -e\n");
     let dirs = |list: &[Located<String>]| {
         paths(list)
@@ -122,10 +169,13 @@ fn script(g: GeneratorKind, src: &str) -> (String, &'static str) {
     };
     match g {
         GeneratorKind::Gomod(gomod) => {
+            s.push_str(&format!("export GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod\n"));
+            if let Some(proxy) = goproxy {
+                s.push_str(&format!("export GOPROXY={}\n", quote(proxy)));
+            }
+            let edits = gomod.edits.as_ref().map(gomod_edits).unwrap_or_default();
             for d in dirs(&gomod.paths) {
-                s.push_str(&format!(
-                    "(cd {d} && GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod go mod download)\n"
-                ));
+                s.push_str(&format!("(cd {d}{edits} && go mod download)\n"));
             }
         }
         GeneratorKind::Cargohome(cargo) => {
@@ -155,8 +205,13 @@ fn script(g: GeneratorKind, src: &str) -> (String, &'static str) {
             }
         }
         GeneratorKind::Nodemod(npm) => {
+            let registry = npm
+                .registry
+                .as_ref()
+                .map(|r| format!(" --registry={}", quote(r)))
+                .unwrap_or_default();
             for d in dirs(&npm.paths) {
-                s.push_str(&format!("(cd {d} && npm install)\n"));
+                s.push_str(&format!("(cd {d} && npm install{registry})\n"));
             }
         }
     }
@@ -171,9 +226,15 @@ pub fn generate(
     builder: &State,
     spec: &Spec,
     dir: &str,
-    file: &str,
-    text: &str,
+    inp: &SourceInputs,
 ) -> Result<State, SpecErrors> {
+    let (file, text) = (inp.file, inp.text);
+    let goproxy = inp
+        .opts
+        .build_args()
+        .get("DALEC_GOMOD_PROXY")
+        .filter(|p| !p.is_empty())
+        .cloned();
     let mut errors = Vec::new();
     for (key, src) in &spec.sources {
         for g in &src.value.generate {
@@ -200,7 +261,7 @@ pub fn generate(
             };
             // Validation gave every generator exactly one kind.
             let Some(generator) = g.kind() else { continue };
-            let (script, kind) = script(generator, &src_dir);
+            let (script, kind) = script(generator, &src_dir, goproxy.as_deref());
             let (auth_script, secrets) = g
                 .gomod
                 .as_ref()
@@ -219,11 +280,13 @@ pub fn generate(
                     .name(format!("[kiln] {kind} generator for {key}")),
             );
             let line = src.pos.line;
-            if kind == "nodemod" {
+            if changes_source(g) {
                 tree = run
                     .output(ROOT)
                     .unwrap_or_default()
                     .with_location(line, line);
+            }
+            if kind == "nodemod" {
                 continue;
             }
             let fetched = run
@@ -245,5 +308,59 @@ pub fn generate(
         Ok(tree)
     } else {
         Err(SpecErrors(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::load;
+
+    fn first_script(yaml: &str, goproxy: Option<&str>) -> String {
+        let spec = load("spec.yml", yaml).unwrap();
+        let g = &spec.sources["src"].value.generate[0].value;
+        script(g.kind().unwrap(), "/build/src", goproxy).0
+    }
+
+    #[test]
+    fn gomod_edits_and_the_proxy_come_before_the_download() {
+        let s = first_script(
+            "sources:\n  src:\n    inline: {dir: {}}\n    generate:\n      - gomod:\n          edits:\n            drop: [example.com/unused]\n            replace:\n              - example.com/a => example.com/fork@v2.1.0\n              - {old: example.com/b, new: ../b}\n",
+            Some("https://proxy.example.com"),
+        );
+        assert!(
+            s.contains("export GOPROXY=https://proxy.example.com\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("(cd /build/src/. && go mod edit -replace=example.com/a=example.com/fork@v2.1.0+incompatible && go mod edit -replace=example.com/b=../b && go mod edit -droprequire=example.com/unused && go mod tidy && { [ ! -d vendor ] || go mod vendor; } && go mod download)"),
+            "{s}"
+        );
+        assert_eq!(
+            incompatible("example.com/x/v2@v2.0.0"),
+            "example.com/x/v2@v2.0.0"
+        );
+        assert_eq!(incompatible("example.com/x@v1.2.0"), "example.com/x@v1.2.0");
+        assert_eq!(incompatible("example.com/x"), "example.com/x");
+        let e = load(
+            "spec.yml",
+            "sources:\n  src:\n    inline: {dir: {}}\n    generate:\n      - gomod:\n          edits:\n            replace: [example.com/a]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("spec.yml:7:23: "), "{e}");
+        assert!(e.contains("a replacement is \"old => new\""), "{e}");
+    }
+
+    #[test]
+    fn nodemod_uses_the_registry() {
+        let s = first_script(
+            "sources:\n  src:\n    inline: {dir: {}}\n    generate:\n      - nodemod: {registry: 'https://npm.example.com/'}\n",
+            None,
+        );
+        assert!(
+            s.contains("npm install --registry=https://npm.example.com/)"),
+            "{s}"
+        );
     }
 }

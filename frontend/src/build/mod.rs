@@ -352,14 +352,7 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
     let dir = format!("/{}", distro.family.source_dir(spec, distro, ctx));
     let tree = patched(sources(spec, &dir, ctx)?, &worker, spec, &dir, ctx)?;
     let builder = with_build_deps(worker, spec, distro, ctx)?;
-    let tree = generators::generate(
-        tree,
-        &builder,
-        spec,
-        &dir,
-        ctx.sources.file,
-        ctx.sources.text,
-    )?;
+    let tree = generators::generate(tree, &builder, spec, &dir, &ctx.sources)?;
     distro.family.package(spec, distro, ctx, tree, builder)
 }
 
