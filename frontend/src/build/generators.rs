@@ -169,13 +169,21 @@ fn script(g: GeneratorKind, src: &str, goproxy: Option<&str>) -> (String, &'stat
     };
     match g {
         GeneratorKind::Gomod(gomod) => {
-            s.push_str(&format!("export GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod\n"));
-            if let Some(proxy) = goproxy {
-                s.push_str(&format!("export GOPROXY={}\n", quote(proxy)));
-            }
+            let env = format!("GOMODCACHE={OUT}/gomod GOFLAGS=-mod=mod");
             let edits = gomod.edits.as_ref().map(gomod_edits).unwrap_or_default();
-            for d in dirs(&gomod.paths) {
-                s.push_str(&format!("(cd {d}{edits} && go mod download)\n"));
+            if edits.is_empty() && goproxy.is_none() {
+                // The form of the steps before edits existed: their cache stays valid.
+                for d in dirs(&gomod.paths) {
+                    s.push_str(&format!("(cd {d} && {env} go mod download)\n"));
+                }
+            } else {
+                s.push_str(&format!("export {env}\n"));
+                if let Some(proxy) = goproxy {
+                    s.push_str(&format!("export GOPROXY={}\n", quote(proxy)));
+                }
+                for d in dirs(&gomod.paths) {
+                    s.push_str(&format!("(cd {d}{edits} && go mod download)\n"));
+                }
             }
         }
         GeneratorKind::Cargohome(cargo) => {
