@@ -201,7 +201,59 @@ pub fn plan(
     opts: &BuildOpts,
     built: &BTreeMap<String, State>,
 ) -> Result<Plan, PlanError> {
-    plan_signed(loaded, opts, built, None)
+    let prepared = Prepared {
+        built,
+        source_excludes: &[],
+    };
+    plan_signed(loaded, opts, &prepared, None)
+}
+
+/// The `DALEC_*` and `KILN_*` build args kiln acts on (or whose wish it meets by itself).
+const KNOWN_ARGS: &[&str] = &[
+    "DALEC_TARGET",
+    "KILN_TARGET",
+    "DALEC_SKIP_TESTS",
+    "KILN_SKIP_TESTS",
+    "DALEC_SKIP_SIGNING",
+    "KILN_SKIP_SIGNING",
+    "DALEC_SIGNING_CONFIG_PATH",
+    "DALEC_SIGNING_CONFIG_CONTEXT_NAME",
+    "DALEC_DISABLE_SYMLINK",
+    "DALEC_SOURCE_FILTER_CONFIG_PATH",
+    "DALEC_SOURCE_FILTER_CONFIG_CONTEXT_NAME",
+    "DALEC_GOMOD_PROXY",
+    // They turn off what kiln never does (merge and diff ops, passthrough ops, writing a
+    // proxy's CA into the package managers' config): met as asked.
+    "DALEC_DISABLE_DIFF_MERGE",
+    "DALEC_DISABLE_PASSTHROUGH",
+    "DALEC_DISABLE_PROXY_CONFIG",
+];
+
+/// A warning for each `DALEC_*`/`KILN_*` build arg that has no effect (the spec's own `args`
+/// aside): never silently ignored.
+fn arg_warnings(build_args: &BTreeMap<String, String>, spec: &Spec) -> Vec<String> {
+    build_args
+        .keys()
+        .filter(|k| k.starts_with("DALEC_") || k.starts_with("KILN_"))
+        .filter(|k| !KNOWN_ARGS.contains(&k.as_str()) && !spec.args.contains_key(k.as_str()))
+        .map(|k| {
+            if k.starts_with("DALEC_SYSEXT_") {
+                format!("build arg {k}: kiln builds no system extensions (sysext); it has no effect")
+            } else {
+                format!("unknown build arg {k}: neither kiln nor Dalec knows it (a typo?); it has no effect")
+            }
+        })
+        .collect()
+}
+
+/// What the frontend prepares before planning.
+#[derive(Debug, Clone, Copy)]
+pub struct Prepared<'a> {
+    /// The results of the spec's Dockerfile `build` sources, by source key (see
+    /// [`build_sources`]).
+    pub built: &'a BTreeMap<String, State>,
+    /// The global source filter's excludes (`DALEC_SOURCE_FILTER_CONFIG_PATH`).
+    pub source_excludes: &'a [String],
 }
 
 /// [`plan`] of the spec in `text`, loaded for this one plan (offline commands and tests).
@@ -223,9 +275,10 @@ pub fn plan_text(
 pub fn plan_signed(
     loaded: &Loaded,
     opts: &BuildOpts,
-    built: &BTreeMap<String, State>,
+    prepared: &Prepared,
     signed: Option<&State>,
 ) -> Result<Plan, PlanError> {
+    let built = prepared.built;
     let (file, text) = (loaded.file, loaded.text);
     if let Some(f) = forward(loaded, opts.target()) {
         let e = spec::SpecError::at(
@@ -256,6 +309,7 @@ pub fn plan_signed(
             .map_err(PlanError::Spec)?;
     }
     let build_args = opts.build_args();
+    warnings.extend(arg_warnings(&build_args, &spec));
     let ctx = Context {
         sources: SourceInputs {
             opts,
@@ -263,6 +317,7 @@ pub fn plan_signed(
             text,
             platform: platform(opts),
             built,
+            global_excludes: prepared.source_excludes,
         },
         resolve_mode: opts.image_resolve_mode(),
         source_date_epoch: source_date_epoch(&build_args).map_err(PlanError::Target)?,
@@ -421,6 +476,7 @@ pub fn build_sources(loaded: &Loaded, opts: &BuildOpts) -> Result<Vec<BuildSourc
         text,
         platform: platform(opts),
         built: &none,
+        global_excludes: &[],
     };
     let mut out = Vec::new();
     for (key, src) in &spec.sources {

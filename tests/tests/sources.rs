@@ -304,3 +304,78 @@ fn a_context_source_can_be_an_image() {
         text(&run)
     );
 }
+
+#[test]
+fn the_global_source_filter_excludes_from_every_directory_source_and_unknown_args_warn() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = "# syntax=kiln/frontend:dev\nname: filtered\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: A package whose sources pass a global filter\nsources:\n  src:\n    context: {}\n  inl:\n    inline:\n      dir:\n        files:\n          kept.txt: {contents: kept}\n          scratch.tmp: {contents: dropped}\nbuild:\n  steps:\n    - command: (cd src && ls) > listing && (cd inl && ls) >> listing\nartifacts:\n  docs:\n    listing:\n";
+    let (dir, path) = spec_in_tempdir(spec);
+    std::fs::write(dir.path().join("notes.txt"), "kept").unwrap();
+    std::fs::write(dir.path().join("build.tmp"), "dropped").unwrap();
+    let options = tempfile::tempdir().unwrap();
+    std::fs::write(
+        options.path().join("filter.yml"),
+        "global_excludes: [\"*.tmp\"]\n",
+    )
+    .unwrap();
+    let context = format!("dalec-source-options={}", options.path().display());
+    let (out, o) = build_into(
+        &path,
+        "bookworm/deb",
+        dir.path(),
+        &[
+            "--build-context",
+            &context,
+            "--build-arg",
+            "DALEC_SOURCE_FILTER_CONFIG_PATH=filter.yml",
+            "--build-arg",
+            "DALEC_SKIP_TEST=1",
+        ],
+    );
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(
+        log.contains(
+            "unknown build arg DALEC_SKIP_TEST: neither kiln nor Dalec knows it (a typo?)"
+        ),
+        "{log}"
+    );
+    let deb = file_names(out.path())
+        .into_iter()
+        .find(|f| f.starts_with("filtered_1.0-"))
+        .expect("the package");
+    let run = install_and_run(
+        out.path(),
+        "bookworm",
+        &deb,
+        "cat /usr/share/doc/filtered/listing",
+    );
+    let listing = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        listing.contains("notes.txt") && listing.contains("kept.txt"),
+        "{listing}"
+    );
+    assert!(!listing.contains(".tmp"), "{listing}");
+
+    // A filter file that is not Dalec's format fails at its line.
+    std::fs::write(options.path().join("filter.yml"), "global_exclude: [x]\n").unwrap();
+    let (_out, o) = build_into(
+        &path,
+        "bookworm/deb",
+        dir.path(),
+        &[
+            "--build-context",
+            &context,
+            "--build-arg",
+            "DALEC_SOURCE_FILTER_CONFIG_PATH=filter.yml",
+        ],
+    );
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("filter.yml:1:1: unknown field `global_exclude`"),
+        "{log}"
+    );
+}

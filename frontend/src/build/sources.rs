@@ -29,6 +29,9 @@ pub struct SourceInputs<'a> {
     /// Results of the spec's Dockerfile `build` sources, by source key (the frontend runs
     /// those builds before planning; offline there are none).
     pub built: &'a BTreeMap<String, State>,
+    /// Excluded from every directory source, relative to its root (Dalec's global source
+    /// filter, `DALEC_SOURCE_FILTER_CONFIG_PATH`).
+    pub global_excludes: &'a [String],
 }
 
 impl SourceInputs<'_> {
@@ -183,12 +186,17 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
         {
             include.push(sub.clone());
         }
+        let mut exclude = prefixed(&s.excludes);
+        exclude.extend(inp.global_excludes.iter().map(|p| match &sub {
+            Some(sub) => format!("{sub}/{}", p.trim_start_matches('/')),
+            None => p.clone(),
+        }));
         return dir(context_state(
             name,
             ctx.name.as_ref().map(|n| n.pos).unwrap_or(src.pos),
             inp,
             include,
-            prefixed(&s.excludes),
+            exclude,
         )?);
     }
     if let Some(SourceKind::Git(git)) = kind {
@@ -333,7 +341,11 @@ pub fn place(
             vec![]
         },
         exclude_patterns: if filtered {
-            s.excludes.iter().map(|p| p.value.clone()).collect()
+            s.excludes
+                .iter()
+                .map(|p| p.value.clone())
+                .chain(inp.global_excludes.iter().cloned())
+                .collect()
         } else {
             vec![]
         },

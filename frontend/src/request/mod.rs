@@ -575,15 +575,15 @@ async fn forward(
         .await?)
 }
 
-/// The signer a signing config file names (`DALEC_SIGNING_CONFIG_PATH`): `path` in the build
-/// context `context` (`context`, or a `--build-context` directory).
-async fn signing_config(
+/// A config file `path` in the build context `context` (`context`, or a `--build-context`
+/// directory), which `what` names in errors: its name and bytes.
+async fn context_file(
     gw: &Gateway,
     opts: &BuildOpts,
     context: &str,
     path: &str,
-    key: &str,
-) -> Result<Signer, FrontendError> {
+    what: &str,
+) -> Result<SpecFile, FrontendError> {
     let failed = |message: String| FrontendError::Request {
         message,
         details: vec![],
@@ -592,12 +592,12 @@ async fn signing_config(
         Given::Directory(dir) => dir,
         Given::Other(v) => {
             return Err(failed(format!(
-                "signing config: build context {context:?} is {v:?}; it must be a directory"
+                "{what}: build context {context:?} is {v:?}; it must be a directory"
             )));
         }
         Given::Missing => {
             return Err(failed(format!(
-                "signing config: build context {context:?} was not given: pass --build-context {context}=<dir>"
+                "{what}: build context {context:?} was not given: pass --build-context {context}=<dir>"
             )));
         }
     };
@@ -607,24 +607,63 @@ async fn signing_config(
         LocalOptions {
             session_id: opts.session_for_local(&local),
             follow_paths: vec![relative.to_string()],
-            shared_key_hint: Some(format!("kiln-signing-config-{context}")),
+            shared_key_hint: Some(format!("kiln-config-{context}")),
             ..Default::default()
         },
     )
-    .with_custom_name(format!("[kiln] load signing config {path}"));
+    .with_custom_name(format!("[kiln] load {what} {path}"));
     let r = gw.solve(state.marshal()).await?;
     let data = gw.read_file(&r, relative).await.map_err(|e| {
         failed(format!(
-            "signing config {path} in build context {context}: {}",
+            "{what} {path} in build context {context}: {}",
             e.status.message()
         ))
     })?;
+    Ok(SpecFile::new(path, data))
+}
+
+/// The signer a signing config file names (`DALEC_SIGNING_CONFIG_PATH`): `path` in the build
+/// context `context`.
+async fn signing_config(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    context: &str,
+    path: &str,
+    key: &str,
+) -> Result<Signer, FrontendError> {
+    let file = context_file(gw, opts, context, path, "signing config").await?;
     let spec_error = |errors| FrontendError::Spec {
         errors,
-        file: SpecFile::new(path, data.clone()),
+        file: file.clone(),
     };
-    let text = kiln_spec::text(path, &data).map_err(spec_error)?;
+    let text = kiln_spec::text(path, &file.data).map_err(spec_error)?;
     crate::request::signing::from_config(path, text, key).map_err(spec_error)
+}
+
+/// Dalec's global source filter: the excludes of the YAML file `DALEC_SOURCE_FILTER_CONFIG_PATH`
+/// names in the context `dalec-source-options` (or `DALEC_SOURCE_FILTER_CONFIG_CONTEXT_NAME`);
+/// none without the arg.
+async fn source_filter(gw: &Gateway, opts: &BuildOpts) -> Result<Vec<String>, FrontendError> {
+    let args = opts.build_args();
+    let Some(path) = args
+        .get("DALEC_SOURCE_FILTER_CONFIG_PATH")
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let context = args
+        .get("DALEC_SOURCE_FILTER_CONFIG_CONTEXT_NAME")
+        .filter(|c| !c.is_empty())
+        .map_or("dalec-source-options", String::as_str);
+    let file = context_file(gw, opts, context, path, "source filter config").await?;
+    let spec_error = |errors| FrontendError::Spec {
+        errors,
+        file: file.clone(),
+    };
+    let text = kiln_spec::text(path, &file.data).map_err(spec_error)?;
+    let config: crate::spec::SourceFilterConfig =
+        kiln_spec::load_yaml(path, text).map_err(spec_error)?;
+    Ok(config.global_excludes)
 }
 
 /// Hands the built packages to the signer frontend and returns what it gave back.
@@ -687,7 +726,12 @@ async fn build_for_platform(
     )
     .await?;
     let built: BTreeMap<String, State> = keys.into_iter().zip(states).collect();
-    let mut plan = plan::plan(loaded, opts, &built).map_err(plan_error)?;
+    let source_excludes = source_filter(gw, opts).await?;
+    let prepared = plan::Prepared {
+        built: &built,
+        source_excludes: &source_excludes,
+    };
+    let mut plan = plan::plan_signed(loaded, opts, &prepared, None).map_err(plan_error)?;
     if let Some((choice, unsigned)) = plan.signing.take() {
         let signer = match choice {
             Choice::Spec(signer) => signer,
@@ -707,7 +751,7 @@ async fn build_for_platform(
             }
         };
         let signed = sign(gw, opts, &signer, &unsigned).await?;
-        plan = plan::plan_signed(loaded, opts, &built, Some(&signed)).map_err(plan_error)?;
+        plan = plan::plan_signed(loaded, opts, &prepared, Some(&signed)).map_err(plan_error)?;
     }
     if warn {
         for w in &plan.warnings {
