@@ -4,7 +4,9 @@
 //! `dh_installsystemd` lines of `debian/rules`); the layout itself is the same for every family.
 
 use crate::distro::Distro;
-use crate::spec::{ArtifactConfig, ArtifactMap, Artifacts, Spec, SystemdUnit, installed_name};
+use crate::spec::{
+    ArtifactConfig, ArtifactMap, Artifacts, Spec, SystemdUnit, installed_name, setcap_text,
+};
 
 /// One artifact copied into the package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub struct InstallFile {
     pub kept_mode: Option<u32>,
     /// `user`, `:group` or `user:group` to own it after installation.
     pub owner: Option<String>,
+    /// File capabilities to set after installation (`setcap` text), after the owner.
+    pub caps: Option<String>,
 }
 
 /// A directory the package creates.
@@ -118,7 +122,7 @@ fn kept_mode(spec: &Spec, path: &str, cfg: Option<&ArtifactConfig>) -> Option<u3
 }
 
 /// The artifact maps that are plain copies, with their install directories, in install order.
-fn plain_kinds<'a>(a: &'a Artifacts, doc_dir: &'a str) -> [(&'a str, &'a ArtifactMap); 8] {
+fn plain_kinds<'a>(a: &'a Artifacts, doc_dir: &'a str) -> [(&'a str, &'a ArtifactMap); 9] {
     [
         ("usr/bin", &a.binaries),
         ("usr/libexec", &a.libexec),
@@ -128,6 +132,7 @@ fn plain_kinds<'a>(a: &'a Artifacts, doc_dir: &'a str) -> [(&'a str, &'a Artifac
         (doc_dir, &a.licenses),
         ("usr/lib", &a.libs),
         ("usr/include", &a.headers),
+        ("opt", &a.opt),
     ]
 }
 
@@ -141,6 +146,7 @@ fn file(spec: &Spec, dir: String, path: &str, cfg: Option<&ArtifactConfig>) -> I
         mode: cfg.and_then(|c| c.permissions.as_ref()).map(|p| p.value.0),
         kept_mode: kept_mode(spec, path, cfg),
         owner: cfg.and_then(|c| owner(c.user.as_deref(), c.group.as_deref())),
+        caps: cfg.and_then(|c| setcap_text(&c.linux_capabilities)),
     }
 }
 
@@ -187,6 +193,7 @@ pub fn plan(spec: &Spec, distro: &Distro) -> InstallPlan {
                 mode: None,
                 kept_mode: None,
                 owner: None,
+                caps: None,
             });
             plan.units.push(InstallUnit {
                 name,
@@ -203,6 +210,7 @@ pub fn plan(spec: &Spec, distro: &Distro) -> InstallPlan {
                 mode: None,
                 kept_mode: None,
                 owner: None,
+                caps: None,
             });
         }
     }

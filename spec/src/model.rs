@@ -645,6 +645,9 @@ strict! {
         /// C headers (`/usr/include`).
         #[serde(default)]
         pub headers: ArtifactMap,
+        /// Files under `/opt`.
+        #[serde(default)]
+        pub opt: ArtifactMap,
         /// Empty directories to create.
         #[serde(default, rename = "createDirectories")]
         pub create_directories: Option<CreateDirectories>,
@@ -687,7 +690,44 @@ strict! {
         /// Owner group name.
         #[serde(default)]
         pub group: Option<String>,
+        /// File capabilities set on installation, after the owner (only on binaries, libs,
+        /// libexec and opt).
+        #[serde(default)]
+        pub linux_capabilities: Located<Vec<LinuxCapability>>,
     }
+}
+
+strict! {
+    /// One Linux file capability (`setcap NAME=eip`).
+    pub struct LinuxCapability {
+        /// The capability (`cap_net_raw`).
+        pub name: String,
+        /// In the effective set.
+        #[serde(default)]
+        pub effective: bool,
+        /// In the permitted set.
+        #[serde(default)]
+        pub permitted: bool,
+        /// In the inheritable set.
+        #[serde(default)]
+        pub inheritable: bool,
+    }
+}
+
+/// The capabilities as `setcap` takes them (`cap_net_raw=ep cap_net_admin=eip`: flags in
+/// the order e, i, p; a capability without flags left out), or `None` when there are none.
+pub fn setcap_text(caps: &[LinuxCapability]) -> Option<String> {
+    let parts: Vec<String> = caps
+        .iter()
+        .filter_map(|c| {
+            let flags: String = [(c.effective, 'e'), (c.inheritable, 'i'), (c.permitted, 'p')]
+                .into_iter()
+                .filter_map(|(on, f)| on.then_some(f))
+                .collect();
+            (!flags.is_empty()).then(|| format!("{}={flags}", c.name))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 strict! {

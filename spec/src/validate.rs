@@ -471,8 +471,22 @@ impl Checker<'_> {
             ("licenses", &a.licenses),
             ("libs", &a.libs),
             ("headers", &a.headers),
+            ("opt", &a.opt),
         ] {
             self.artifact_map(kind, map);
+            if matches!(kind, "binaries" | "libexec" | "libs" | "opt") {
+                continue;
+            }
+            for (path, cfg) in map {
+                if let Some(caps) = cfg.value.as_ref().map(|c| &c.linux_capabilities)
+                    && !caps.is_empty()
+                {
+                    self.at(
+                        caps.pos,
+                        format!("linux_capabilities can only be set on executable files (binaries, libs, libexec, opt), not on {kind} {path:?}"),
+                    );
+                }
+            }
         }
         if let Some(sd) = &a.systemd {
             for path in sd.units.keys().chain(sd.dropins.keys()) {

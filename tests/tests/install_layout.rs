@@ -79,3 +79,49 @@ fn dalecs_systemd_example_installs_its_enabled_unit() {
         assert!(o.status.success(), "{distro} ({files:?}):\n{shown}");
     }
 }
+
+#[test]
+fn opt_artifacts_and_file_capabilities_survive_installation_and_ownership() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = "# syntax=kiln/frontend:dev\nname: kiln-caps\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: Programs with file capabilities\nbuild:\n  steps:\n    - command: cp /bin/true pinger && cp /bin/true admin\nartifacts:\n  binaries:\n    pinger:\n      linux_capabilities:\n        - {name: cap_net_raw, effective: true, permitted: true}\n  opt:\n    admin:\n      subpath: kiln/bin\n      user: daemon\n      linux_capabilities:\n        - {name: cap_net_admin, effective: true, inheritable: true, permitted: true}\n        - {name: cap_chown}\n";
+    let (dir, path) = spec_in_tempdir(spec);
+    let (out, o) = build_into(&path, "bookworm/deb", dir.path(), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let deb = "kiln-caps_1.0-debian12u1_amd64.deb";
+    let mount = format!("{}:/pkgs:ro", out.path().display());
+    // apt brings libcap2-bin, which the package depends on for setcap.
+    let o = run(std::process::Command::new("docker").args([
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "debian:bookworm",
+        "sh",
+        "-c",
+        &format!(
+            "apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /pkgs/{deb} >/dev/null \
+             && getcap /usr/bin/pinger /opt/kiln/bin/admin && stat -c '%U %n' /opt/kiln/bin/admin"
+        ),
+    ]));
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    assert!(shown.contains("/usr/bin/pinger cap_net_raw=ep"), "{shown}");
+    assert!(
+        shown.contains("/opt/kiln/bin/admin cap_net_admin=eip"),
+        "{shown}"
+    );
+    assert!(shown.contains("daemon /opt/kiln/bin/admin"), "{shown}");
+
+    // Capabilities on a kind that is not executable fail at their line.
+    let bad = spec.replace("  opt:\n    admin:", "  docs:\n    admin:");
+    let (dir, path) = spec_in_tempdir(&bad);
+    let o = build(&path, "bookworm/deb", dir.path(), &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("linux_capabilities can only be set on executable files (binaries, libs, libexec, opt), not on docs \"admin\""),
+        "{log}"
+    );
+}

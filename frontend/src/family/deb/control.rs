@@ -62,6 +62,14 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
     {
         runtime.push("adduser".to_string());
     }
+    // The maintainer script sets file capabilities with setcap.
+    if crate::install::plan(spec, distro)
+        .files
+        .iter()
+        .any(|f| f.caps.is_some())
+    {
+        runtime.push("libcap2-bin".to_string());
+    }
     runtime.extend(relations(deps.and_then(|d| d.runtime.as_ref())));
     let name = text(&spec.name);
     let mut out = String::new();

@@ -192,6 +192,13 @@ pub fn postinst(layout: &InstallPlan) -> Option<String> {
             let _ = writeln!(body, "  chown {} {}", quote(o), quote(&installed));
         }
     }
+    // Capabilities last: a chown clears them.
+    for f in &layout.files {
+        if let Some(c) = &f.caps {
+            let installed = format!("/{}", f.installed_path());
+            let _ = writeln!(body, "  setcap {} {}", quote(c), quote(&installed));
+        }
+    }
     for d in &layout.dirs {
         let path = quote(&format!("/{}", d.path));
         if let Some(o) = &d.owner {
