@@ -259,6 +259,7 @@ mod tests {
                 mode: Some(0o700),
                 kept_mode: Some(0o700),
                 owner: Some("app".into()),
+                caps: None,
             }
         );
         assert_eq!(plan.files[1].dir, "etc/app");
