@@ -7,10 +7,10 @@ IMAGE    := kiln/frontend:dev
 # Prefix for recipe lines that talk to the engine (Docker 28 unless KILN_DOCKER says otherwise).
 ENGINE   := eval "$$(scripts/engine.sh up)" &&
 # The e2e tests the compat engine (Docker 26.1, BuildKit v0.13: the oldest kiln supports) runs: hello as a .deb and a container, errors at spec lines
-# (and the target list), the signer hand-off.
-COMPAT_TESTS := --test hello --test errors --test signing -- bookworm_deb_installs_and_runs \
+# (and the target list), the signer hand-off, a git checksum (checked by kiln's own step there).
+COMPAT_TESTS := --test hello --test errors --test signing --test sources -- bookworm_deb_installs_and_runs \
   container_target_runs_the_program spec_errors_point_at_the_line failing_build_step_points_at_the_steps \
-  print_targets_lists_the_routes packages_go_through_the_signer
+  print_targets_lists_the_routes packages_go_through_the_signer a_git_checksum_pins_a_tag
 
 .PHONY: all build image test-signer push dockerfile-frontend demo test test-compat unit e2e bench bench-memory bench-lowering lint engine engine-down clean
 

@@ -318,6 +318,7 @@ pub fn plan_signed(
             platform: platform(opts),
             built,
             global_excludes: prepared.source_excludes,
+            tool_image: distro.image,
         },
         resolve_mode: opts.image_resolve_mode(),
         source_date_epoch: source_date_epoch(&build_args).map_err(PlanError::Target)?,
@@ -477,6 +478,7 @@ pub fn build_sources(loaded: &Loaded, opts: &BuildOpts) -> Result<Vec<BuildSourc
         platform: platform(opts),
         built: &none,
         global_excludes: &[],
+        tool_image: selected.distro.image,
     };
     let mut out = Vec::new();
     for (key, src) in &spec.sources {

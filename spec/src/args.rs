@@ -200,6 +200,7 @@ impl Expander<'_> {
         if let Some(g) = s.git.as_mut() {
             self.field(Some(&mut g.url));
             self.field(g.commit.as_mut());
+            self.field(g.checksum.as_mut());
         }
         if let Some(h) = s.http.as_mut() {
             self.field(Some(&mut h.url));

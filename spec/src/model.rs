@@ -179,6 +179,10 @@ strict! {
         /// Keep the `.git` directory.
         #[serde(default, rename = "keepGitDir")]
         pub keep_git_dir: bool,
+        /// The commit (full or a prefix) that `commit` must resolve to, so that a tag or a
+        /// branch is pinned.
+        #[serde(default)]
+        pub checksum: Option<Located<String>>,
         /// Secret and SSH ids used to authenticate.
         #[serde(default)]
         pub auth: Option<GitAuth>,

@@ -196,6 +196,20 @@ impl Checker<'_> {
         {
             self.at(git.url.pos, "git url must not be empty");
         }
+        if let Some(sum) = s.git.as_ref().and_then(|g| g.checksum.as_ref())
+            && !super::args::has_reference(&sum.value)
+            && (sum.value.is_empty()
+                || sum.value.len() > 64
+                || !sum.value.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            self.at(
+                sum.pos,
+                format!(
+                    "git checksum {:?}: the commit's hash, or a prefix of it, in hex",
+                    sum.value
+                ),
+            );
+        }
         if let Some(http) = &s.http {
             if http.url.value.trim().is_empty() {
                 self.at(http.url.pos, "http url must not be empty");

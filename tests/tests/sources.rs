@@ -379,3 +379,46 @@ fn the_global_source_filter_excludes_from_every_directory_source_and_unknown_arg
         "{log}"
     );
 }
+
+#[test]
+fn a_git_checksum_pins_a_tag_and_a_mismatch_fails_at_its_line() {
+    if !engine_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("git")).unwrap();
+    let commit = bare_repo(
+        &root.join("git"),
+        "pinned",
+        &[("README", "pinned\n")],
+        Some("v1.0"),
+    );
+    let server = Server::git_http(&root.join("git"), "127.0.0.1", free_port(), "-");
+    let spec = |checksum: &str| {
+        format!(
+            "# syntax=kiln/frontend:dev\nname: pinned-src\nversion: \"1.0\"\npackager: kiln <kiln@example.invalid>\n\
+description: A source pinned by a tag and its checksum\nnoarch: true\nsources:\n  src:\n    git:\n      url: http://127.0.0.1:{}/pinned.git\n      commit: v1.0\n      checksum: {checksum}\n\
+build:\n  steps:\n    - command: grep -q pinned src/README && test ! -e src/.git\n",
+            server.port
+        )
+    };
+    std::fs::write(root.join("spec.yml"), spec(&commit[..12])).unwrap();
+    let o = build(&root.join("spec.yml"), "bookworm/deb", root, &[]);
+    assert!(o.status.success(), "the right checksum: {}", text(&o));
+
+    let wrong = "0123456789abcdef0123456789abcdef01234567";
+    std::fs::write(root.join("spec.yml"), spec(wrong)).unwrap();
+    let o = build(&root.join("spec.yml"), "bookworm/deb", root, &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "a wrong checksum must fail:\n{log}");
+    // BuildKit v0.23+ checks it (its own words); older engines get kiln's check.
+    assert!(
+        log.contains(&format!("expected checksum to match {wrong}"))
+            || log.contains(&format!(
+                "kiln: git source src: the checksum {wrong} does not match the commit checked out: {commit}"
+            )),
+        "{log}"
+    );
+    assert!(log.contains("spec.yml:"), "no spec lines in:\n{log}");
+}

@@ -44,6 +44,9 @@ pub struct GitOptions {
     pub auth_header_secret: Option<String>,
     /// SSH agent id to clone with (`--ssh <id>`).
     pub ssh_id: Option<String>,
+    /// The commit (or a prefix of it) the reference must resolve to; BuildKit fails the
+    /// checkout otherwise (cap `source.git.checksum`, BuildKit v0.23).
+    pub checksum: Option<String>,
 }
 
 fn json_list(items: &[String]) -> String {
@@ -172,6 +175,9 @@ impl State {
         }
         if let Some(id) = o.ssh_id {
             attrs.insert("git.mountsshsock".to_string(), id);
+        }
+        if let Some(sum) = o.checksum {
+            attrs.insert("git.checksum".to_string(), sum);
         }
         let fragment = if reference.is_empty() {
             String::new()

@@ -8,6 +8,7 @@
 //! is fetched once per build however many targets use it.
 
 use crate::build::contexts::Given;
+use crate::shell::quote;
 use crate::spec::{InlineFile, Located, Mode, Pos, Source, SourceKind, SourceMount, SpecError};
 use kiln_buildkit::llb::{
     CopyOptions, Exec, FileActions, GitOptions, HttpOptions, LocalOptions, Mount, Owner, State,
@@ -32,6 +33,8 @@ pub struct SourceInputs<'a> {
     /// Excluded from every directory source, relative to its root (Dalec's global source
     /// filter, `DALEC_SOURCE_FILTER_CONFIG_PATH`).
     pub global_excludes: &'a [String],
+    /// An image with a shell for kiln's own source steps (the distro's image).
+    pub tool_image: &'a str,
 }
 
 impl SourceInputs<'_> {
@@ -66,6 +69,55 @@ fn inline_file(files: FileActions, path: &str, f: &InlineFile) -> FileActions {
         mode(&f.permissions, 0o644),
         f.contents.clone().into_bytes(),
         owner(f.uid, f.gid),
+    )
+}
+
+/// A git checkout (with `.git`) whose commit is checked against `checksum` in a step of
+/// kiln's own, on the distro image (a shell is all it needs), then copied without `.git`
+/// unless the spec keeps it; a mismatch points at the source's `lines`.
+fn checked_checkout(
+    checkout: State,
+    key: &str,
+    checksum: &str,
+    keep_git_dir: bool,
+    inp: &SourceInputs,
+    lines: (u32, u32),
+) -> State {
+    const REPO: &str = "/run/kiln/repo";
+    let script = format!(
+        "set -e\ncd {REPO}\nhead=$(cat .git/HEAD)\ncase $head in\n  'ref: '*)\n    ref=${{head#ref: }}\n    if [ -f \".git/$ref\" ]; then head=$(cat \".git/$ref\"); else head=$(grep \" $ref\\$\" .git/packed-refs | cut -d' ' -f1); fi ;;\nesac\ncase $head in\n  {}*) ;;\n  *) echo {} \"$head\" >&2; exit 1 ;;\nesac\n",
+        quote(checksum),
+        quote(&format!(
+            "kiln: git source {key}: the checksum {checksum} does not match the commit checked out:"
+        )),
+    );
+    // The checkout as the check's writable mount: its output is the checkout, once checked.
+    let checked = State::image(
+        inp.tool_image,
+        inp.platform.clone(),
+        inp.opts.image_resolve_mode(),
+    )
+    .run(
+        Exec::shell(script)
+            .mount(Mount::bind(REPO, checkout))
+            .network(kiln_buildkit::llb::NetMode::None)
+            .name(format!("[kiln] check the commit of git source {key}")),
+    )
+    .output(REPO)
+    .unwrap_or_default()
+    .with_location(lines.0, lines.1);
+    let opts = CopyOptions {
+        dir_copy_contents: true,
+        exclude_patterns: if keep_git_dir {
+            vec![]
+        } else {
+            vec![".git".to_string()]
+        },
+        ..Default::default()
+    };
+    State::scratch().file(
+        FileActions::new().copy(&checked, "/", "/", opts),
+        &format!("[kiln] git source {key} at its checked commit"),
     )
 }
 
@@ -202,19 +254,41 @@ pub fn fetch(key: &str, src: &Located<Source>, inp: &SourceInputs) -> Result<Fet
     if let Some(SourceKind::Git(git)) = kind {
         let g = &git;
         let auth = g.auth.clone().unwrap_or_default();
+        let checksum = g.checksum.as_ref().map(|c| c.value.to_ascii_lowercase());
+        // Engines before BuildKit v0.23 cannot check it: kiln's own step does, on a
+        // checkout that keeps `.git`.
+        let own_check = checksum.is_some() && !inp.opts.llb_cap("source.git.checksum");
         let o = GitOptions {
-            keep_git_dir: g.keep_git_dir,
+            keep_git_dir: g.keep_git_dir || own_check,
             auth_token_secret: auth.token,
             auth_header_secret: auth.header,
             ssh_id: auth.ssh,
+            checksum: checksum.clone().filter(|_| !own_check),
         };
         let commit = g.commit.as_ref().map_or("", |c| c.value.as_str());
-        return dir(State::git(&g.url.value, commit, o)
+        let lines = (
+            g.url.pos.line,
+            [g.commit.as_ref(), g.checksum.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|c| c.pos.line)
+                .max()
+                .unwrap_or(g.url.pos.line),
+        );
+        let checkout = State::git(&g.url.value, commit, o)
             .with_custom_name(format!("[kiln] git {} {commit}", g.url.value))
-            .with_location(
-                g.url.pos.line,
-                g.commit.as_ref().map_or(g.url.pos.line, |c| c.pos.line),
-            ));
+            .with_location(lines.0, lines.1);
+        return match checksum.filter(|_| own_check) {
+            Some(sum) => dir(checked_checkout(
+                checkout,
+                key,
+                &sum,
+                g.keep_git_dir,
+                inp,
+                lines,
+            )),
+            None => dir(checkout),
+        };
     }
     if let Some(SourceKind::Inline(inline)) = kind {
         if let Some(f) = &inline.file {
