@@ -295,10 +295,7 @@ pub fn plan_signed(
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
     check_platforms(opts).map_err(PlanError::Target)?;
     let distro = selected.distro;
-    let debug = matches!(
-        selected.route,
-        Route::DebugResolve | Route::DebugSources | Route::DebugPatchedSources
-    );
+    let debug = selected.route.is_debug();
     // Debug routes show the root spec; distro routes see their target's overrides.
     let key = if debug { None } else { Some(distro.key) };
     let spec = resolve_spec(loaded, key, opts).map_err(PlanError::Spec)?;
@@ -431,6 +428,10 @@ pub fn plan_signed(
                 None,
             )
         }
+        Route::DebugGenerated(kind) => (
+            build::generated(&spec, distro, &ctx, kind).map_err(PlanError::Spec)?,
+            None,
+        ),
     };
     Ok(Plan {
         selected,

@@ -18,6 +18,22 @@ pub enum Route {
     DebugSources,
     /// `debug/patched-sources`: the sources after the patches.
     DebugPatchedSources,
+    /// `debug/gomods`, `debug/cargohome`, `debug/pip`: what the generators of that kind
+    /// fetched, as the build sees it.
+    DebugGenerated(&'static str),
+}
+
+impl Route {
+    /// Whether it is a debug route (it shows the root spec, not a target's).
+    pub fn is_debug(self) -> bool {
+        matches!(
+            self,
+            Route::DebugResolve
+                | Route::DebugSources
+                | Route::DebugPatchedSources
+                | Route::DebugGenerated(_)
+        )
+    }
 }
 
 /// Routes that do not belong to a distro: (path, route, description).
@@ -36,6 +52,21 @@ const DEBUG_ROUTES: &[(&str, Route, &str)] = &[
         "debug/patched-sources",
         Route::DebugPatchedSources,
         "The sources after the spec's patches",
+    ),
+    (
+        "debug/gomods",
+        Route::DebugGenerated("gomod"),
+        "The Go modules the gomod generators fetch",
+    ),
+    (
+        "debug/cargohome",
+        Route::DebugGenerated("cargohome"),
+        "The crates the cargohome generators fetch",
+    ),
+    (
+        "debug/pip",
+        Route::DebugGenerated("pip"),
+        "The Python packages the pip generators fetch",
     ),
 ];
 
@@ -242,6 +273,6 @@ mod tests {
         let text = list_text();
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
-        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 11);
+        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 14);
     }
 }

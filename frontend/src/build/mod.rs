@@ -356,6 +356,41 @@ pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, Spe
     distro.family.package(spec, distro, ctx, tree, builder)
 }
 
+/// What the spec's generators of `kind` (`gomod`, `cargohome`, `pip`) fetch for the build,
+/// at the root of the result (`debug/gomods` and the like): the sources patched, the
+/// generators run on the worker with the build dependencies, as for a package.
+pub fn generated(
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+    kind: &str,
+) -> Result<State, SpecErrors> {
+    if !generators::uses(spec, kind) {
+        return Err(SpecError::whole_file(
+            ctx.sources.file,
+            format!("the spec has no {kind} generator (sources.<name>.generate)"),
+        )
+        .into());
+    }
+    let worker = worker(distro, ctx);
+    let tree = patched(sources(spec, "", ctx)?, &worker, spec, "", ctx)?;
+    let builder = with_build_deps(worker, spec, distro, ctx)?;
+    let tree = generators::generate(tree, &builder, spec, "", &ctx.sources)?;
+    let all = kiln_buildkit::llb::CopyOptions {
+        dir_copy_contents: true,
+        ..Default::default()
+    };
+    Ok(State::scratch().file(
+        FileActions::new().copy(
+            &tree,
+            &format!("/{}/{kind}", generators::DEPS_DIR),
+            "/",
+            all,
+        ),
+        &format!("[kiln] the {kind} generators' output"),
+    ))
+}
+
 /// Runs a family's package build `exec` (its tree mounted at [`BUILD_ROOT`]) on `builder` with
 /// the spec's build settings (network mode, caches, the build steps' mounts), and returns the
 /// tree after it; a failure points at the build steps' lines.
