@@ -14,10 +14,16 @@ fn compat_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/compat/dalec")
 }
 
+/// kiln's own compatibility specs: the fields Dalec added since v0.18.
+fn newer_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/compat/v0.21")
+}
+
 /// Spec files (the signer config is not a spec).
 fn specs() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(compat_dir())
-        .expect("compat dir")
+    let entries = |dir: PathBuf| std::fs::read_dir(dir).expect("compat dir");
+    let mut out: Vec<(String, String)> = entries(compat_dir())
+        .chain(entries(newer_dir()))
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "yml") && !p.ends_with("sign_config.yml"))
@@ -80,7 +86,12 @@ fn every_compat_spec_lowers_to_llb_for_every_target() {
             let def = match plan::plan_text(&name, &text, &opts, &built) {
                 Ok(p) => p.state.marshal(),
                 // debug/gomods and the like need a generator of their kind.
-                Err(e) if e.to_string().contains("generator (sources.<name>.generate)") => continue,
+                Err(e)
+                    if e.to_string()
+                        .contains("generator (sources.<name>.generate)") =>
+                {
+                    continue;
+                }
                 Err(e) => panic!("{name} {}: does not lower:\n{e}", t.name),
             };
             // A spec without sources has nothing to show in debug/sources.

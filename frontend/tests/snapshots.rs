@@ -26,7 +26,7 @@ type BuildArgs = Vec<(&'static str, &'static str)>;
 /// one and the signer config) and the example specs.
 fn specs() -> Vec<(String, String, BuildArgs)> {
     let mut out = Vec::new();
-    for dir in ["tests/compat/dalec", "specs"] {
+    for dir in ["tests/compat/dalec", "tests/compat/v0.21", "specs"] {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
             .expect("spec dir")
             .filter_map(|e| e.ok())
@@ -102,7 +102,12 @@ fn llb_of_every_spec_for_every_target() {
             let plan = match plan::plan_text(&name, &text, &opts, &built) {
                 Ok(p) => p,
                 // debug/gomods and the like need a generator of their kind.
-                Err(e) if e.to_string().contains("generator (sources.<name>.generate)") => continue,
+                Err(e)
+                    if e.to_string()
+                        .contains("generator (sources.<name>.generate)") =>
+                {
+                    continue;
+                }
                 Err(e) => panic!("{name} {}: {e}", t.name),
             };
             let mut out = serde_json::to_string_pretty(&definition_to_json(&plan.state.marshal()))

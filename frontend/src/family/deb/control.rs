@@ -30,11 +30,18 @@ fn description_field(text: &str) -> String {
 /// `Maintainer` without an e-mail address).
 pub const PLACEHOLDER_ADDRESS: &str = "dalec@users.noreply.github.com";
 
+/// Who maintains a package whose spec names no packager (Dalec's name for its placeholder
+/// changelog author; Dalec leaves the field out, which dpkg's tools do not accept).
+pub const PLACEHOLDER_NAME: &str = "Dalec Dummy Changelog";
+
 /// A maintainer as Debian wants it, `Name <email>`; a bare name gets Dalec's placeholder
-/// address, so Dalec specs with `packager: Name` build the same package.
+/// address, so Dalec specs with `packager: Name` build the same package; no name at all
+/// gets the placeholder name too.
 pub fn maintainer(who: &str) -> String {
     let who = who.trim();
-    if who.contains('<') && who.ends_with('>') {
+    if who.is_empty() {
+        format!("{PLACEHOLDER_NAME} <{PLACEHOLDER_ADDRESS}>")
+    } else if who.contains('<') && who.ends_with('>') {
         who.to_string()
     } else {
         format!("{who} <{PLACEHOLDER_ADDRESS}>")

@@ -248,14 +248,6 @@ pub fn check(spec: &Spec) -> Vec<(String, Pos)> {
             pos(&spec.revision),
         ));
     }
-    if text(&spec.packager).is_empty() {
-        let pos = spec.packager.as_ref().map(|p| p.pos).unwrap_or_default();
-        problems.push((
-            "packager is required for Debian packages (e.g. packager: Jane Doe <jane@example.com>)"
-                .into(),
-            pos,
-        ));
-    }
     if text(&spec.description).is_empty() {
         problems.push((
             "description is required for Debian packages".into(),
@@ -478,11 +470,10 @@ Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello pr
     fn debian_checks_name_the_problem() {
         let spec = load("spec.yml", "name: Hello\nversion: v1\n").unwrap();
         let problems: Vec<String> = check(&spec).into_iter().map(|p| p.0).collect();
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].starts_with("invalid Debian package name \"Hello\""));
         assert!(problems[1].starts_with("invalid Debian upstream version \"v1\""));
-        assert!(problems[2].starts_with("packager is required"));
-        assert!(problems[3].starts_with("description is required"));
+        assert!(problems[2].starts_with("description is required"));
     }
 
     #[test]
