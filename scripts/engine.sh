@@ -30,10 +30,12 @@
 # apt; forky's (or trixie's) docker.io, containerd, docker-cli, docker-buildx
 # and tini as .debs downloaded with a private apt configuration and unpacked
 # with `dpkg -x` into a private prefix (never installed into the system); base
-# images debian:bookworm and debian:trixie made with debootstrap (with the
-# host's CA certificates added) and imported with `docker import`. A private
-# registry (trixie's docker-registry, on 127.0.0.1) is dockerd's mirror for
-# docker.io: it serves debian:<suite> as a multi-platform image (the native
+# images debian:<suite> and ubuntu:<suite> made with bookworm's debootstrap
+# (its `sid` and `gutsy` scripts serve suites it does not know; Ubuntu's archive
+# key comes from trixie's ubuntu-keyring) with the host's CA certificates added,
+# and imported with `docker import`. A private registry (trixie's
+# docker-registry, on 127.0.0.1) is dockerd's mirror for docker.io: it serves
+# every base image, and debian:<suite> as a multi-platform image (the native
 # image plus i386, made with debootstrap --arch=i386; i386 runs natively on
 # x86_64), so `--platform linux/386` builds work without reaching Docker Hub.
 #
@@ -45,8 +47,10 @@
 #                             already work with the caller's environment, use
 #                             that engine (only the base images are ensured)
 #   KILN_DEBIAN_MIRROR        Debian archive (default http://deb.debian.org/debian)
-#   KILN_BASE_SUITES          suites to import as debian:<suite>
-#                             (default "bookworm trixie")
+#   KILN_UBUNTU_MIRROR        Ubuntu archive (default http://archive.ubuntu.com/ubuntu)
+#   KILN_BASE_SUITES          suites to import as debian:<suite> or, for Ubuntu's
+#                             (bionic focal jammy noble resolute), ubuntu:<suite>
+#                             (default: those and bullseye bookworm trixie forky)
 #   KILN_FOREIGN_BASES        <suite>:<arch> images the mirror serves besides
 #                             the native ones (default "bookworm:i386")
 #   KILN_REGISTRY_ADDR        the mirror's address (default 127.0.0.1:5055)
@@ -65,7 +69,10 @@ LOG_DIR="$ENGINE_DIR/logs"
 IMAGE_DIR="$ENGINE_DIR/images"
 ROOTFS_DIR="$ENGINE_DIR/rootfs"
 MIRROR="${KILN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-read -r -a SUITES <<<"${KILN_BASE_SUITES:-bookworm trixie}"
+UBUNTU_MIRROR="${KILN_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}"
+read -r -a SUITES <<<"${KILN_BASE_SUITES:-bookworm trixie bullseye forky bionic focal jammy noble resolute}"
+UBUNTU_SUITES=" bionic focal jammy noble resolute "
+UBUNTU_KEYRING="$ENGINE_DIR/ubuntu-keyring/ubuntu-archive-keyring.gpg"
 # Base images for other platforms, as <suite>:<debian arch>; they go into the
 # mirror next to the native image, so that `--platform` builds find them.
 read -r -a FOREIGN <<<"${KILN_FOREIGN_BASES:-bookworm:i386}"
@@ -377,9 +384,37 @@ remove_tree() {
     rm -rf --one-file-system -- "$dir"
 }
 
+# The distribution a suite belongs to: ubuntu or debian.
+os_of() {
+    case $UBUNTU_SUITES in
+        *" $1 "*) printf 'ubuntu\n' ;;
+        *) printf 'debian\n' ;;
+    esac
+}
+
+# The image a suite's rootfs becomes: debian:<suite> or ubuntu:<suite>.
+image_of() {
+    printf '%s:%s\n' "$(os_of "$1")" "$1"
+}
+
 # The rootfs tarball of a job: a suite (native) or <suite>-<arch>.
 tarball_of() {
-    printf '%s/debian-%s.tar\n' "$IMAGE_DIR" "$1"
+    printf '%s/%s-%s.tar\n' "$IMAGE_DIR" "$(os_of "${1%%-*}")" "$1"
+}
+
+# Ubuntu's archive key, from trixie's ubuntu-keyring (bookworm has none), once.
+ensure_ubuntu_keyring() {
+    [[ -s $UBUNTU_KEYRING ]] && return 0
+    log "downloading trixie's ubuntu-keyring (private apt configuration)"
+    local aptlog="$LOG_DIR/apt-ubuntu-keyring.log" tmp="$ENGINE_DIR/ubuntu-keyring/download"
+    private_apt_update trixie "$aptlog"
+    rm -rf -- "$tmp"
+    mkdir -p "$tmp"
+    (cd "$tmp" && run_logged "$aptlog" private_apt download ubuntu-keyring) ||
+        die "apt-get download of ubuntu-keyring failed (log: $aptlog)"
+    dpkg -x "$tmp"/ubuntu-keyring_*.deb "$tmp/root" || die "dpkg -x ubuntu-keyring failed"
+    mv -f -- "$tmp/root/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$UBUNTU_KEYRING"
+    rm -rf -- "$tmp"
 }
 
 # Background job: debootstrap a suite (job name SUITE, or SUITE-ARCH for a
@@ -393,14 +428,26 @@ build_rootfs_tarball() {
     : >"$blog"
     remove_tree "$root"
     mkdir -p "$ROOTFS_DIR" "$IMAGE_DIR"
+    # Suites this debootstrap does not know use the script of their family.
+    local mirror=$MIRROR script=/usr/share/debootstrap/scripts/$suite
+    local key_opts=()
+    if [[ $(os_of "$suite") == ubuntu ]]; then
+        mirror=$UBUNTU_MIRROR key_opts=(--keyring="$UBUNTU_KEYRING")
+        [[ -e $script ]] || script=/usr/share/debootstrap/scripts/gutsy
+    else
+        [[ -e $script ]] || script=/usr/share/debootstrap/scripts/sid
+    fi
     run_logged "$blog" debootstrap --variant=minbase --include=ca-certificates \
-        "${arch_opts[@]}" "$suite" "$root" "$MIRROR"
+        "${key_opts[@]}" "${arch_opts[@]}" "$suite" "$root" "$mirror" "$script"
     local crts=(/usr/local/share/ca-certificates/*.crt)
     if [[ -e ${crts[0]} ]]; then
         mkdir -p "$root/usr/local/share/ca-certificates"
         cp -- "${crts[@]}" "$root/usr/local/share/ca-certificates/"
     fi
     run_logged "$blog" chroot "$root" update-ca-certificates
+    # The archive these machines reach is a snapshot that may be older than the clock: apt
+    # would refuse its Release files as expired (a test double's setting, in its images only).
+    printf 'Acquire::Check-Valid-Until "false";\n' >"$root/etc/apt/apt.conf.d/99kiln-archive-snapshot"
     rm -rf -- "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
     run_logged "$blog" tar --numeric-owner -C "$root" -cf "$tarball.tmp" .
     mv -f -- "$tarball.tmp" "$tarball"
@@ -426,7 +473,7 @@ wait_rootfs_job() {
 }
 
 image_present() {
-    docker image inspect "debian:$1" >/dev/null 2>&1
+    docker image inspect "$(image_of "$1")" >/dev/null 2>&1
 }
 
 # Start debootstrap jobs for the suites that may need one. When the engine
@@ -435,7 +482,10 @@ image_present() {
 start_needed_rootfs_jobs() {
     local engine_up=$1 suite item
     for suite in "${SUITES[@]}"; do
-        [[ -f $IMAGE_DIR/debian-$suite.tar ]] && continue
+        [[ $(os_of "$suite") == ubuntu ]] && ensure_ubuntu_keyring
+    done
+    for suite in "${SUITES[@]}"; do
+        [[ -f $(tarball_of "$suite") ]] && continue
         if [[ $engine_up == 1 ]] && image_present "$suite"; then
             continue
         fi
@@ -455,22 +505,23 @@ import_missing_images() {
         if image_present "$suite"; then
             continue
         fi
-        tarball="$IMAGE_DIR/debian-$suite.tar"
+        tarball=$(tarball_of "$suite")
         if [[ -z ${JOBS[$suite]:-} && ! -f $tarball ]]; then
+            [[ $(os_of "$suite") == ubuntu ]] && ensure_ubuntu_keyring
             start_rootfs_job "$suite"
         fi
         wait_rootfs_job "$suite"
         [[ -f $tarball ]] || die "no rootfs tarball for $suite at $tarball"
-        log "importing debian:$suite"
+        log "importing $(image_of "$suite")"
         # Imports run side by side (each takes a few seconds of CPU).
         run_logged "$LOG_DIR/import-$suite.log" docker import \
             --change "$IMPORT_PATH_ENV" --change 'CMD ["bash"]' \
-            "$tarball" "debian:$suite" &
+            "$tarball" "$(image_of "$suite")" &
         imports[$suite]=$!
     done
     for suite in "${!imports[@]}"; do
         wait "${imports[$suite]}" ||
-            die "docker import of debian:$suite failed (log: $LOG_DIR/import-$suite.log)"
+            die "docker import of $(image_of "$suite") failed (log: $LOG_DIR/import-$suite.log)"
     done
     # Finish tarball jobs whose image turned out to be present already.
     for suite in "${!JOBS[@]}"; do
@@ -489,12 +540,12 @@ docker_arch() {
     esac
 }
 
-# mirror_has SUITE [ARCH]: whether the mirror serves debian:SUITE (for ARCH).
+# mirror_has SUITE [ARCH]: whether the mirror serves SUITE's image (for ARCH).
 mirror_has() {
     local index
     index=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
         -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://$REGISTRY_ADDR/v2/library/debian/manifests/$1" 2>/dev/null) || return 1
+        "http://$REGISTRY_ADDR/v2/library/$(os_of "$1")/manifests/$1" 2>/dev/null) || return 1
     [[ -z ${2:-} ]] || grep -q "\"architecture\": *\"$(docker_arch "$2")\"" <<<"$index"
 }
 
@@ -611,11 +662,11 @@ populate_mirror() {
     # The other suites, native only: a standalone buildkitd sees base images only here.
     for suite in "${SUITES[@]}"; do
         mirror_has "$suite" && continue
-        image_present "$suite" || die "debian:$suite is missing; cannot fill the mirror"
-        log "putting debian:$suite (native) into the mirror"
+        image_present "$suite" || die "$(image_of "$suite") is missing; cannot fill the mirror"
+        log "putting $(image_of "$suite") (native) into the mirror"
         local nlog="$LOG_DIR/mirror-$suite.log"
-        ref="$REGISTRY_ADDR/library/debian:$suite"
-        run_logged "$nlog" docker tag "debian:$suite" "$ref" || die "docker tag failed (log: $nlog)"
+        ref="$REGISTRY_ADDR/library/$(image_of "$suite")"
+        run_logged "$nlog" docker tag "$(image_of "$suite")" "$ref" || die "docker tag failed (log: $nlog)"
         run_logged "$nlog" docker push -q "$ref" || die "docker push $ref failed (log: $nlog)"
         run_logged "$nlog" docker rmi "$ref" || true
     done

@@ -51,6 +51,12 @@ fn specs() -> Vec<(String, String, BuildArgs)> {
     out
 }
 
+/// Every spec is snapshotted for Debian 12 and 13; the other releases (the same family code
+/// with other rows) for hello.yml only, which keeps the snapshots reviewable.
+fn snapshotted(spec: &str, distro_key: &str) -> bool {
+    matches!(distro_key, "bookworm" | "trixie") || spec == "hello.yml"
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -91,6 +97,10 @@ fn llb_of_every_spec_for_every_target() {
     let settings = settings("llb");
     for (name, text, args) in specs() {
         for t in targets::list() {
+            let key = t.name.split('/').next().unwrap_or_default();
+            if distro::find(key).is_some() && !snapshotted(&name, key) {
+                continue;
+            }
             let opts = opts(&t.name, &args);
             // Dockerfile build sources are solved by BuildKit first; their contexts stand in.
             let built: BTreeMap<String, State> =
@@ -129,7 +139,7 @@ fn llb_of_every_spec_for_every_target() {
 fn generated_files_of_every_spec_for_every_debian_distro() {
     let settings = settings("files");
     for (name, text, args) in specs() {
-        for d in distro::DISTROS {
+        for d in distro::DISTROS.iter().filter(|d| snapshotted(&name, d.key)) {
             let opts = opts(&format!("{}/deb", d.key), &args);
             let spec = plan::resolve_spec(
                 &plan::Loaded::load(&name, &text).unwrap(),

@@ -436,8 +436,17 @@ pub fn bare_repo(dir: &Path, name: &str, files: &[(&str, &str)], tag: Option<&st
     commit
 }
 
-/// Installs the package `deb` found in `out` with dpkg in a clean `debian:<distro>` container
-/// and runs the shell line `command` there.
+/// The clean image of a target distro: `ubuntu:<suite>` for Ubuntu's, else `debian:<suite>`
+/// (as `scripts/engine.sh` makes them).
+pub fn distro_image(distro: &str) -> String {
+    match distro {
+        "bionic" | "focal" | "jammy" | "noble" | "resolute" => format!("ubuntu:{distro}"),
+        _ => format!("debian:{distro}"),
+    }
+}
+
+/// Installs the package `deb` found in `out` with dpkg in a clean container of `distro`
+/// ([`distro_image`]) and runs the shell line `command` there.
 pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Output {
     let mount = format!("{}:/pkgs:ro", out.display());
     let script = format!("dpkg -i /pkgs/{deb} >/dev/null && {command}");
@@ -446,7 +455,7 @@ pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Ou
         "--rm",
         "-v",
         &mount,
-        &format!("debian:{distro}"),
+        &distro_image(distro),
         "sh",
         "-c",
         &script,

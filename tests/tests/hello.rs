@@ -60,6 +60,41 @@ fn trixie_deb_installs_and_runs() {
 }
 
 #[test]
+fn bullseye_deb_installs_and_runs() {
+    deb_installs_and_runs("bullseye", "debian11");
+}
+
+#[test]
+fn forky_deb_installs_and_runs() {
+    deb_installs_and_runs("forky", "debian14");
+}
+
+#[test]
+fn bionic_deb_installs_and_runs() {
+    deb_installs_and_runs("bionic", "ubuntu18.04");
+}
+
+#[test]
+fn focal_deb_installs_and_runs() {
+    deb_installs_and_runs("focal", "ubuntu20.04");
+}
+
+#[test]
+fn jammy_deb_installs_and_runs() {
+    deb_installs_and_runs("jammy", "ubuntu22.04");
+}
+
+#[test]
+fn noble_deb_installs_and_runs() {
+    deb_installs_and_runs("noble", "ubuntu24.04");
+}
+
+#[test]
+fn resolute_deb_installs_and_runs() {
+    deb_installs_and_runs("resolute", "ubuntu26.04");
+}
+
+#[test]
 fn container_target_runs_the_program() {
     if !engine_ready() {
         return;

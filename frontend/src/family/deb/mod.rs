@@ -59,6 +59,16 @@ pub const APT: FamilyConfig = FamilyConfig {
     relation_separator: ", ",
 };
 
+/// [`APT`] for releases whose apt (before 1.9: Ubuntu 18.04) has no `satisfy`: the
+/// relations become the `Build-Depends` of a throwaway `debian/control` that `apt-get
+/// build-dep` installs (it adds `build-essential`, which every build has anyway).
+pub const APT_BEFORE_SATISFY: FamilyConfig = FamilyConfig {
+    satisfy: "kiln_satisfy() { d=$(mktemp -d); mkdir \"$d/debian\"; \
+              printf 'Source: kiln-deps\\nBuild-Depends: %s\\n\\nPackage: kiln-deps\\nArchitecture: all\\nDescription: dependencies\\n' \"$1\" >\"$d/debian/control\"; \
+              apt-get build-dep -y --no-install-recommends \"$d\"; s=$?; rm -rf \"$d\"; return $s; }; kiln_satisfy",
+    ..APT
+};
+
 /// The Debian family: `.deb` packages built with dpkg-buildpackage from a generated
 /// `debian/` directory, installed with apt.
 #[derive(Debug)]
