@@ -3,6 +3,7 @@
 
 use crate::build::sources::SourceInputs;
 use crate::build::{self, Context};
+use crate::family::Outputs;
 
 use crate::request::signing::Choice;
 use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
@@ -354,7 +355,8 @@ pub fn plan_signed(
             let mut packages = match prebuilt {
                 Some(packages) => packages,
                 None => {
-                    let packages = build::package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                    let packages = build::package(&spec, distro, &ctx, Outputs::Binary)
+                        .map_err(PlanError::Spec)?;
                     checks = build::secret_checks(&spec, distro, &ctx);
                     let signer = crate::request::signing::choose(
                         &spec,
@@ -407,6 +409,10 @@ pub fn plan_signed(
                 _ => (installed, Some(spec.image.clone().unwrap_or_default())),
             }
         }
+        Route::Source => (
+            build::package(&spec, distro, &ctx, Outputs::Source).map_err(PlanError::Spec)?,
+            None,
+        ),
         Route::Worker => (build::worker(distro, &ctx), Some(ImageConfig::default())),
         Route::DebugResolve => {
             let yaml = crate::resolve::render(&spec).map_err(PlanError::Target)?;

@@ -6,8 +6,11 @@ use serde_json::json;
 /// What a build produces for a distro.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// The native package (and nothing else) as the result filesystem.
+    /// The native packages and the source package they were built from, as the result
+    /// filesystem.
     Package,
+    /// The source package only.
+    Source,
     /// The distro image with the package installed.
     Container,
     /// The build worker image (distro image plus build tooling).
@@ -273,6 +276,6 @@ mod tests {
         let text = list_text();
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
-        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 9 * 4 + 6);
+        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 9 * 5 + 6);
     }
 }

@@ -15,7 +15,7 @@ pub mod spectests;
 use self::contexts::Worker;
 use self::sources::SourceInputs;
 use crate::distro::Distro;
-use crate::family::FamilyConfig;
+use crate::family::{FamilyConfig, Outputs, Sources};
 use crate::shell::quote;
 use crate::spec::RepoStage as Stage;
 use crate::spec::{self, Network, SourceMount, Spec, SpecError, SpecErrors};
@@ -345,15 +345,28 @@ fn step_mounts(spec: &Spec, ctx: &Context) -> Result<Vec<Mount>, SpecErrors> {
     Ok(sources::mounts(&list, &ctx.sources)?)
 }
 
-/// The package files (at the root of the result) built from the spec by the distro's family.
-pub fn package(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<State, SpecErrors> {
+/// The package files (at the root of the result) built from the spec by the distro's family:
+/// the source package, and for [`Outputs::Binary`] the binary packages built from it.
+pub fn package(
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+    outputs: Outputs,
+) -> Result<State, SpecErrors> {
     check(spec, distro, ctx)?;
     let worker = worker(distro, ctx);
     let dir = format!("/{}", distro.family.source_dir(spec, distro, ctx));
-    let tree = patched(sources(spec, &dir, ctx)?, &worker, spec, &dir, ctx)?;
+    let unpatched = sources(spec, &dir, ctx)?;
+    let tree = patched(unpatched.clone(), &worker, spec, &dir, ctx)?;
     let builder = with_build_deps(worker, spec, distro, ctx)?;
-    let tree = generators::generate(tree, &builder, spec, &dir, &ctx.sources)?;
-    distro.family.package(spec, distro, ctx, tree, builder)
+    let prepared = generators::generate(tree, &builder, spec, &dir, &ctx.sources)?;
+    let sources = Sources {
+        unpatched,
+        prepared,
+    };
+    distro
+        .family
+        .package(spec, distro, ctx, sources, builder, outputs)
 }
 
 /// What the spec's generators of `kind` (`gomod`, `cargohome`, `pip`) fetch for the build,

@@ -42,6 +42,24 @@ pub struct FamilyConfig {
     pub relation_separator: &'static str,
 }
 
+/// The sources of a package build, under the family's source directory.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// As fetched: what the source package's upstream tarball holds.
+    pub unpatched: State,
+    /// Patched, with what the generators fetched or changed.
+    pub prepared: State,
+}
+
+/// What a package build returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outputs {
+    /// The source package only.
+    Source,
+    /// The binary packages and the source package they were built from.
+    Binary,
+}
+
 /// What a family does: the code behind its distro rows.
 pub trait Family: Sync + std::fmt::Debug {
     /// The family's routes, as (path, route, description); the first is a bare distro key's.
@@ -60,16 +78,19 @@ pub trait Family: Sync + std::fmt::Debug {
     /// The directory, relative to the build root, the package is built in.
     fn source_dir(&self, spec: &Spec, distro: &Distro, ctx: &Context) -> String;
 
-    /// Builds the packages: `tree` holds the patched sources (with generated dependencies) under
-    /// [`Family::source_dir`], `builder` is the worker with the build dependencies. Returns the
-    /// package files at the root of a state.
+    /// Builds the packages: `unpatched` holds the sources as fetched and `tree` the patched
+    /// sources (with generated dependencies), both under [`Family::source_dir`]; `builder` is
+    /// the worker with the build dependencies. Returns the package files at the root of a
+    /// state: the source package, and with [`Outputs::Binary`] the binary packages built from
+    /// it.
     fn package(
         &self,
         spec: &Spec,
         distro: &Distro,
         ctx: &Context,
-        tree: State,
+        sources: Sources,
         builder: State,
+        outputs: Outputs,
     ) -> Result<State, SpecErrors>;
 
     /// The spec's own packages among the built ones, for installing into an image: a shell

@@ -6,7 +6,7 @@
 
 use crate::build::{self, BUILD_ROOT, Context};
 use crate::distro::Distro;
-use crate::family::{Family, FamilyConfig};
+use crate::family::{Family, FamilyConfig, Outputs, Sources};
 mod changelog;
 mod control;
 mod relations;
@@ -24,12 +24,21 @@ use crate::shell::quote;
 use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors, version};
 use crate::targets::Route;
 use kiln_artifact::{Kind, layout};
-use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, State};
+use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
 use relations::debian_op;
 
 /// Routes of the deb family: (path, route, description). The first is the default.
 const DEB_ROUTES: &[(&str, Route, &str)] = &[
-    ("deb", Route::Package, "Build a .deb package"),
+    (
+        "deb",
+        Route::Package,
+        "Build the .deb packages and the source package they are built from",
+    ),
+    (
+        "dsc",
+        Route::Source,
+        "Build the source package (.dsc, .orig.tar.xz, .debian.tar.xz)",
+    ),
     (
         "container",
         Route::Container,
@@ -100,14 +109,26 @@ impl Family for Deb {
         spec: &Spec,
         distro: &Distro,
         ctx: &Context,
-        tree: State,
+        sources: Sources,
         builder: State,
+        outputs: Outputs,
     ) -> Result<State, SpecErrors> {
         let pkg = Package::new(spec, distro, ctx.source_date_epoch);
-        let tree = with_debian_dir(tree, spec, distro, &pkg);
-        let exec = Exec::new(["dpkg-buildpackage", "-b", "-uc", "-us"])
-            .cwd(&format!("{BUILD_ROOT}/{}", pkg.source_dir()))
-            .mount(Mount::bind(BUILD_ROOT, tree))
+        let source = source_package(&builder, spec, distro, &pkg, sources);
+        if outputs == Outputs::Source {
+            return Ok(source);
+        }
+        // The binary packages are built from the source package, as a Debian buildd would.
+        let dir = pkg.source_dir();
+        let script = format!(
+            "set -e\ndpkg-source --no-check -x {} {}\ncd {}\ndpkg-buildpackage -b -uc -us\n",
+            quote(&pkg.dsc()),
+            quote(&dir),
+            quote(&dir)
+        );
+        let exec = Exec::shell(script)
+            .cwd(BUILD_ROOT)
+            .mount(Mount::bind(BUILD_ROOT, source.clone()))
             .name(format!(
                 "[kiln {}] dpkg-buildpackage {} {}",
                 distro.key, pkg.name, pkg.version
@@ -118,12 +139,14 @@ impl Family for Deb {
             ..Default::default()
         };
         Ok(State::scratch().file(
-            FileActions::new().copy(
-                &built,
-                &layout::glob(Kind::Deb),
-                layout::PACKAGES_DIR,
-                collect,
-            ),
+            FileActions::new()
+                .copy(
+                    &built,
+                    &layout::glob(Kind::Deb),
+                    layout::PACKAGES_DIR,
+                    collect.clone(),
+                )
+                .copy(&source, "/", layout::PACKAGES_DIR, copy_all()),
             &format!("[kiln {}] collect packages", distro.key),
         ))
     }
@@ -135,20 +158,75 @@ impl Family for Deb {
     }
 }
 
-/// The package directory: the (patched) sources plus the generated `debian/`.
-fn with_debian_dir(tree: State, spec: &Spec, distro: &Distro, pkg: &Package) -> State {
-    let root = format!("/{}", pkg.source_dir());
-    let mut files = FileActions::new()
-        .mkdir(&format!("{root}/debian/source"), 0o755, true)
-        .mkdir(&format!("{root}/debian/kiln"), 0o755, true);
-    for f in debian_dir(spec, distro, pkg) {
-        files = files.mkfile(
-            &format!("{root}/{}", f.path),
-            f.mode,
-            f.contents.into_bytes(),
-        );
+/// A copy of a directory's contents.
+fn copy_all() -> CopyOptions {
+    CopyOptions {
+        dir_copy_contents: true,
+        ..Default::default()
     }
-    tree.file(files, &format!("[kiln {}] write debian/", distro.key))
+}
+
+/// Where the source package step finds its inputs.
+const SRC_UNPATCHED: &str = "/run/kiln/unpatched";
+const SRC_PREPARED: &str = "/run/kiln/prepared";
+const SRC_DEBIAN: &str = "/run/kiln/debian";
+const SRC_OUT: &str = "/run/kiln/out";
+
+/// The source package (`.dsc`, `.orig.tar.xz`, `.debian.tar.xz`) at the root of a state,
+/// made with dpkg-source on `builder`. The upstream tarball holds the sources as fetched plus
+/// what the generators added (fetched modules, `node_modules`); the spec's patches and the
+/// generators' edits of existing files (`gomod.edits`) become one quilt patch,
+/// `debian/patches/kiln-changes.patch` (diffed as text, so files git would call binary keep
+/// their changes). Tarballs and patch carry no build-time dates: `SOURCE_DATE_EPOCH` is the
+/// package date.
+fn source_package(
+    builder: &State,
+    spec: &Spec,
+    distro: &Distro,
+    pkg: &Package,
+    sources: Sources,
+) -> State {
+    let d = quote(&pkg.source_dir());
+    let orig = quote(&pkg.orig_tarball());
+    let mut debian = FileActions::new()
+        .mkdir("/debian/source", 0o755, true)
+        .mkdir("/debian/kiln", 0o755, true);
+    for f in debian_dir(spec, distro, pkg) {
+        debian = debian.mkfile(&format!("/{}", f.path), f.mode, f.contents.into_bytes());
+    }
+    let debian = State::scratch().file(debian, &format!("[kiln {}] write debian/", distro.key));
+    let script = format!(
+        "set -e\nmkdir -p /tmp/kiln-src && cd /tmp/kiln-src\n\
+cp -a {SRC_UNPATCHED}/{d} {d}\n\
+# What the generators added joins the upstream sources; what they changed goes to the patch.\n\
+cp -an {SRC_PREPARED}/{d}/. {d}/\n\
+tar --sort=name --mtime=\"@$SOURCE_DATE_EPOCH\" --owner=0 --group=0 --numeric-owner -cf - {d} | xz -9 -T1 >{orig}\n\
+rc=0; diff -ruN --text {d} {SRC_PREPARED}/{d} >/tmp/kiln-changes.patch || rc=$?\n\
+[ \"$rc\" -le 1 ] || {{ echo 'kiln: cannot diff the patched sources against the fetched ones' >&2; exit 1; }}\n\
+cp -a {SRC_DEBIAN}/debian {d}/debian\n\
+if [ -s /tmp/kiln-changes.patch ]; then\n\
+  mkdir -p {d}/debian/patches\n\
+  {{ printf 'Description: the spec'\\''s patches and generator edits, made by kiln\\n---\\n'\n\
+    sed -E -e 's/^((---|\\+\\+\\+) [^\\t]*)\\t.*/\\1/' -e 's|^(\\+\\+\\+\\|diff -ruN --text [^ ]*) {SRC_PREPARED}/|\\1 b/|' /tmp/kiln-changes.patch; }} >{d}/debian/patches/kiln-changes.patch\n\
+  echo kiln-changes.patch >{d}/debian/patches/series\n\
+fi\n\
+dpkg-source -b {d}\n\
+cp {orig} {} {} {SRC_OUT}/\n",
+        quote(&pkg.debian_tarball()),
+        quote(&pkg.dsc()),
+    );
+    let exec = Exec::shell(script)
+        .env("SOURCE_DATE_EPOCH", &pkg.epoch.to_string())
+        .mount(Mount::bind(SRC_UNPATCHED, sources.unpatched).readonly())
+        .mount(Mount::bind(SRC_PREPARED, sources.prepared).readonly())
+        .mount(Mount::bind(SRC_DEBIAN, debian).readonly())
+        .mount(Mount::bind(SRC_OUT, State::scratch()))
+        .network(NetMode::None)
+        .name(format!(
+            "[kiln {}] dpkg-source {} {}",
+            distro.key, pkg.name, pkg.version
+        ));
+    builder.run(exec).output(SRC_OUT).unwrap_or_default()
 }
 
 /// One generated file: path relative to the package directory, mode, contents.
@@ -205,6 +283,21 @@ impl Package {
             upstream_version,
             epoch: newest.or(source_date_epoch).unwrap_or(0),
         }
+    }
+
+    /// The source package's description file (`hello_2.10-debian12u1.dsc`).
+    pub fn dsc(&self) -> String {
+        format!("{}_{}.dsc", self.name, self.version)
+    }
+
+    /// The upstream tarball (`hello_2.10.orig.tar.xz`).
+    pub fn orig_tarball(&self) -> String {
+        format!("{}_{}.orig.tar.xz", self.name, self.upstream_version)
+    }
+
+    /// The Debian tarball (`hello_2.10-debian12u1.debian.tar.xz`).
+    pub fn debian_tarball(&self) -> String {
+        format!("{}_{}.debian.tar.xz", self.name, self.version)
     }
 
     /// The directory the package is built in (`hello-2.10`).
