@@ -77,7 +77,7 @@ fn a_bake_target_can_be_the_worker_of_another() {
     let out = dir.path().join("out");
     let deb = file_names(&out)
         .into_iter()
-        .find(|f| f.starts_with("bake-marked_1.0-"))
+        .find(|f| f.starts_with("bake-marked_1.0-") && f.ends_with(".deb"))
         .expect("the package");
     let run = install_and_run(
         &out,

@@ -12,14 +12,14 @@ fn unknown_target_lists_the_available_targets() {
     }
     let o = build(
         &repo_root().join("specs/hello.yml"),
-        "jammy/deb",
+        "xenial/deb",
         &repo_root(),
         &[],
     );
     let log = text(&o);
     assert!(!o.status.success());
     assert!(
-        log.contains("unknown target \"jammy/deb\"; available targets: bookworm/deb, bookworm/container, bookworm/testing/container, bookworm/worker, trixie/deb"),
+        log.contains("unknown target \"xenial/deb\"; available targets: bookworm/deb, bookworm/dsc, bookworm/container, bookworm/testing/container, bookworm/worker, trixie/deb"),
         "{log}"
     );
 }

@@ -258,7 +258,7 @@ fn build_step_mounts_are_there_during_the_build() {
     assert!(o.status.success(), "{}", text(&o));
     let deb = file_names(out.path())
         .into_iter()
-        .find(|f| f.starts_with("mounted_1.0-"))
+        .find(|f| f.starts_with("mounted_1.0-") && f.ends_with(".deb"))
         .expect("the package");
     let run = install_and_run(
         out.path(),
@@ -290,7 +290,7 @@ fn a_context_source_can_be_an_image() {
     assert!(o.status.success(), "{}", text(&o));
     let deb = file_names(out.path())
         .into_iter()
-        .find(|f| f.starts_with("ctximage_1.0-"))
+        .find(|f| f.starts_with("ctximage_1.0-") && f.ends_with(".deb"))
         .expect("the package");
     let run = install_and_run(
         out.path(),
@@ -344,7 +344,7 @@ fn the_global_source_filter_excludes_from_every_directory_source_and_unknown_arg
     );
     let deb = file_names(out.path())
         .into_iter()
-        .find(|f| f.starts_with("filtered_1.0-"))
+        .find(|f| f.starts_with("filtered_1.0-") && f.ends_with(".deb"))
         .expect("the package");
     let run = install_and_run(
         out.path(),

@@ -194,7 +194,9 @@ fn source_package(
     for f in debian_dir(spec, distro, pkg) {
         debian = debian.mkfile(&format!("/{}", f.path), f.mode, f.contents.into_bytes());
     }
-    let debian = State::scratch().file(debian, &format!("[kiln {}] write debian/", distro.key));
+    // Named like the other files kiln writes from scratch: BuildKit shows those as done,
+    // not cached, on every build (they cost nothing).
+    let debian = State::scratch().file(debian, &format!("[kiln] write debian/ for {}", distro.key));
     let script = format!(
         "set -e\nmkdir -p /tmp/kiln-src && cd /tmp/kiln-src\n\
 cp -a {SRC_UNPATCHED}/{d} {d}\n\
