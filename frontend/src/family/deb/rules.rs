@@ -18,8 +18,17 @@ pub fn rules(spec: &Spec, layout: &InstallPlan) -> String {
      override_dh_auto_clean:\n\n\
      override_dh_dwz:\n"
         .to_string();
+    // What Dalec v0.21 skips: stripping (and its nondeterminism pass), and for
+    // `disable_auto_requires` the shared-library dependency scan.
     if spec.artifacts.as_ref().is_some_and(|a| a.disable_strip) {
-        out.push_str("\noverride_dh_strip:\n");
+        out.push_str("\noverride_dh_strip:\n\noverride_dh_strip_nondeterminism:\n");
+    }
+    if spec
+        .artifacts
+        .as_ref()
+        .is_some_and(|a| a.disable_auto_requires)
+    {
+        out.push_str("\noverride_dh_shlibdeps:\n");
     }
     if layout.files.iter().any(|f| f.kept_mode.is_some()) {
         // dh_fixperms resets modes to debhelper's defaults; the spec's own come back after.
@@ -49,4 +58,33 @@ pub fn rules(spec: &Spec, layout: &InstallPlan) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::load;
+
+    #[test]
+    fn disabled_steps_are_the_ones_dalec_skips() {
+        let spec = load(
+            "spec.yml",
+            "name: a\nartifacts:\n  disable_strip: true\n  disable_auto_requires: true\n",
+        )
+        .unwrap();
+        let r = rules(&spec, &InstallPlan::default());
+        for target in [
+            "override_dh_strip:\n",
+            "override_dh_strip_nondeterminism:\n",
+            "override_dh_shlibdeps:\n",
+        ] {
+            assert!(r.contains(target), "{r}");
+        }
+        let plain = rules(
+            &load("spec.yml", "name: a\n").unwrap(),
+            &InstallPlan::default(),
+        );
+        assert!(!plain.contains("override_dh_strip"), "{plain}");
+        assert!(!plain.contains("override_dh_shlibdeps"), "{plain}");
+    }
 }
