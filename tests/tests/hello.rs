@@ -189,7 +189,17 @@ fn a_no_cache_rebuild_gives_byte_identical_packages() {
         log.contains("dpkg-buildpackage: info: source package hello"),
         "--no-cache must rebuild:\n{log}"
     );
-    for name in file_names(first.path()) {
+    let names = file_names(first.path());
+    // The source package too: its tarballs and .dsc.
+    for want in [
+        "hello_2.10-debian12u1_amd64.deb",
+        "hello_2.10-debian12u1.dsc",
+        "hello_2.10.orig.tar.xz",
+        "hello_2.10-debian12u1.debian.tar.xz",
+    ] {
+        assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+    }
+    for name in names {
         assert_eq!(
             sha256_hex(&first.path().join(&name)),
             sha256_hex(&again.path().join(&name)),
