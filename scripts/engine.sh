@@ -402,19 +402,28 @@ tarball_of() {
     printf '%s/%s-%s.tar\n' "$IMAGE_DIR" "$(os_of "${1%%-*}")" "$1"
 }
 
-# Ubuntu's archive key, from trixie's ubuntu-keyring (bookworm has none), once.
-ensure_ubuntu_keyring() {
-    [[ -s $UBUNTU_KEYRING ]] && return 0
-    log "downloading trixie's ubuntu-keyring (private apt configuration)"
-    local aptlog="$LOG_DIR/apt-ubuntu-keyring.log" tmp="$ENGINE_DIR/ubuntu-keyring/download"
+# trixie_file PACKAGE PATH DEST: one file of trixie's PACKAGE (downloaded with the private
+# apt configuration, unpacked with dpkg -x) put at DEST; nothing is installed.
+trixie_file() {
+    local pkg=$1 path=$2 dest=$3
+    log "downloading trixie's $pkg (private apt configuration)"
+    local aptlog="$LOG_DIR/apt-$pkg.log" tmp
+    tmp="$(dirname -- "$dest")/download-$pkg"
     private_apt_update trixie "$aptlog"
     rm -rf -- "$tmp"
     mkdir -p "$tmp"
-    (cd "$tmp" && run_logged "$aptlog" private_apt download ubuntu-keyring) ||
-        die "apt-get download of ubuntu-keyring failed (log: $aptlog)"
-    dpkg -x "$tmp"/ubuntu-keyring_*.deb "$tmp/root" || die "dpkg -x ubuntu-keyring failed"
-    mv -f -- "$tmp/root/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$UBUNTU_KEYRING"
+    (cd "$tmp" && run_logged "$aptlog" private_apt download "$pkg") ||
+        die "apt-get download of $pkg failed (log: $aptlog)"
+    dpkg -x "$tmp/${pkg}"_*.deb "$tmp/root" || die "dpkg -x $pkg failed"
+    mv -f -- "$tmp/root/$path" "$dest"
     rm -rf -- "$tmp"
+}
+
+# Ubuntu's archive key, from trixie's ubuntu-keyring (bookworm has none), once.
+ensure_ubuntu_keyring() {
+    [[ -s $UBUNTU_KEYRING ]] && return 0
+    mkdir -p "$(dirname -- "$UBUNTU_KEYRING")"
+    trixie_file ubuntu-keyring usr/share/keyrings/ubuntu-archive-keyring.gpg "$UBUNTU_KEYRING"
 }
 
 # Background job: debootstrap a suite (job name SUITE, or SUITE-ARCH for a
@@ -551,17 +560,8 @@ mirror_has() {
 
 ensure_registry_binary() {
     [[ -x $REGISTRY_DIR/bin/docker-registry ]] && return 0
-    log "downloading trixie's docker-registry (private apt configuration)"
-    local aptlog="$LOG_DIR/apt-registry.log" tmp="$REGISTRY_DIR/download"
-    private_apt_update trixie "$aptlog"
-    rm -rf -- "$tmp"
-    mkdir -p "$tmp"
-    (cd "$tmp" && run_logged "$aptlog" private_apt download docker-registry) ||
-        die "apt-get download of docker-registry failed (log: $aptlog)"
-    dpkg -x "$tmp"/docker-registry_*.deb "$tmp/root" || die "dpkg -x docker-registry failed"
     mkdir -p "$REGISTRY_DIR/bin"
-    mv -f -- "$tmp/root/usr/bin/docker-registry" "$REGISTRY_DIR/bin/docker-registry"
-    rm -rf -- "$tmp"
+    trixie_file docker-registry usr/bin/docker-registry "$REGISTRY_DIR/bin/docker-registry"
 }
 
 our_registry_pid() {

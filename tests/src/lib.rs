@@ -445,21 +445,32 @@ pub fn distro_image(distro: &str) -> String {
     }
 }
 
+/// The binary package of `name` version `version` (any revision and architecture) among the
+/// files of `dir`: the `.deb`, not the source package beside it; panics when there is none.
+pub fn deb_of(dir: &Path, name: &str, version: &str) -> String {
+    let prefix = format!("{name}_{version}-");
+    file_names(dir)
+        .into_iter()
+        .find(|f| f.starts_with(&prefix) && f.ends_with(".deb"))
+        .unwrap_or_else(|| panic!("no {prefix}*.deb in {}", dir.display()))
+}
+
+/// Runs the shell line `script` in a fresh container of `image` with each `(host dir,
+/// container path)` mounted read-only.
+pub fn run_in_container(image: &str, mounts: &[(&Path, &str)], script: &str) -> Output {
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "--rm"]);
+    for (host, path) in mounts {
+        cmd.arg("-v").arg(format!("{}:{path}:ro", host.display()));
+    }
+    run(cmd.args([image, "sh", "-c", script]))
+}
+
 /// Installs the package `deb` found in `out` with dpkg in a clean container of `distro`
 /// ([`distro_image`]) and runs the shell line `command` there.
 pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Output {
-    let mount = format!("{}:/pkgs:ro", out.display());
     let script = format!("dpkg -i /pkgs/{deb} >/dev/null && {command}");
-    run(Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
-        &distro_image(distro),
-        "sh",
-        "-c",
-        &script,
-    ]))
+    run_in_container(&distro_image(distro), &[(out, "/pkgs")], &script)
 }
 
 /// A throwaway OpenPGP key made with the host's gpg (its home in `dir/gnupg`): the armored

@@ -75,10 +75,7 @@ fn a_bake_target_can_be_the_worker_of_another() {
     let o = bake_file(&file, &[], &["deb"]);
     assert!(o.status.success(), "{}", text(&o));
     let out = dir.path().join("out");
-    let deb = file_names(&out)
-        .into_iter()
-        .find(|f| f.starts_with("bake-marked_1.0-") && f.ends_with(".deb"))
-        .expect("the package");
+    let deb = deb_of(&out, "bake-marked", "1.0");
     let run = install_and_run(
         &out,
         "bookworm",

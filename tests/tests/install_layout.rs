@@ -90,21 +90,15 @@ fn opt_artifacts_and_file_capabilities_survive_installation_and_ownership() {
     let (out, o) = build_into(&path, "bookworm/deb", dir.path(), &[]);
     assert!(o.status.success(), "{}", text(&o));
     let deb = "kiln-caps_1.0-debian12u1_amd64.deb";
-    let mount = format!("{}:/pkgs:ro", out.path().display());
     // apt brings libcap2-bin, which the package depends on for setcap.
-    let o = run(std::process::Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
+    let o = run_in_container(
         "debian:bookworm",
-        "sh",
-        "-c",
+        &[(out.path(), "/pkgs")],
         &format!(
             "apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /pkgs/{deb} >/dev/null \
              && getcap /usr/bin/pinger /opt/kiln/bin/admin && stat -c '%U %n' /opt/kiln/bin/admin"
         ),
-    ]));
+    );
     let shown = text(&o);
     assert!(o.status.success(), "{shown}");
     assert!(shown.contains("/usr/bin/pinger cap_net_raw=ep"), "{shown}");

@@ -42,19 +42,13 @@ fn the_source_package_carries_the_patches_and_rebuilds_in_a_clean_debian() {
     assert!(patch.contains("+echo patched"), "{patch}");
 
     // A Debian maintainer's rebuild, from the source package alone.
-    let mount = format!("{}:/src:ro", src.path().display());
-    let o = run(Command::new("docker").args([
-        "run",
-        "--rm",
-        "-v",
-        &mount,
+    let o = run_in_container(
         "debian:bookworm",
-        "sh",
-        "-c",
+        &[(src.path(), "/src")],
         "set -e; apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential debhelper dpkg-dev >/dev/null; \
          cd /tmp && dpkg-source -x /src/kiln-patched_1.0-debian12u2.dsc x >/dev/null && cd x && dpkg-buildpackage -b -uc -us >/dev/null 2>&1 && \
          dpkg -i ../kiln-patched_1.0-debian12u2_amd64.deb >/dev/null && kiln-patched",
-    ]));
+    );
     let shown = text(&o);
     assert!(o.status.success(), "{shown}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "patched\n", "{shown}");

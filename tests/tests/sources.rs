@@ -256,10 +256,7 @@ fn build_step_mounts_are_there_during_the_build() {
     let (dir, path) = spec_in_tempdir(spec);
     let (out, o) = build_into(&path, "bookworm/deb", dir.path(), &[]);
     assert!(o.status.success(), "{}", text(&o));
-    let deb = file_names(out.path())
-        .into_iter()
-        .find(|f| f.starts_with("mounted_1.0-") && f.ends_with(".deb"))
-        .expect("the package");
+    let deb = deb_of(out.path(), "mounted", "1.0");
     let run = install_and_run(
         out.path(),
         "bookworm",
@@ -288,10 +285,7 @@ fn a_context_source_can_be_an_image() {
         &["--build-context", "osimage=docker-image://debian:bookworm"],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let deb = file_names(out.path())
-        .into_iter()
-        .find(|f| f.starts_with("ctximage_1.0-") && f.ends_with(".deb"))
-        .expect("the package");
+    let deb = deb_of(out.path(), "ctximage", "1.0");
     let run = install_and_run(
         out.path(),
         "bookworm",
@@ -342,10 +336,7 @@ fn the_global_source_filter_excludes_from_every_directory_source_and_unknown_arg
         ),
         "{log}"
     );
-    let deb = file_names(out.path())
-        .into_iter()
-        .find(|f| f.starts_with("filtered_1.0-") && f.ends_with(".deb"))
-        .expect("the package");
+    let deb = deb_of(out.path(), "filtered", "1.0");
     let run = install_and_run(
         out.path(),
         "bookworm",
