@@ -37,6 +37,10 @@ pub struct Plan {
     pub image: Option<ImageConfig>,
     /// The image whose config the result image starts from (container and worker routes).
     pub base_image: String,
+    /// The build's time (see [`build::build_epoch`]): the image's `created`.
+    pub epoch: i64,
+    /// What each layer the result image adds to its base does, for the image's history.
+    pub layers: Vec<String>,
     /// The spec's tests: evaluating each state runs one test against the built package.
     pub tests: Vec<State>,
     /// States that check what the request must give (secrets): evaluated like tests, but
@@ -219,12 +223,12 @@ const KNOWN_ARGS: &[&str] = &[
     "KILN_SKIP_SIGNING",
     "DALEC_SIGNING_CONFIG_PATH",
     "DALEC_SIGNING_CONFIG_CONTEXT_NAME",
-    "DALEC_DISABLE_SYMLINK",
     "DALEC_SOURCE_FILTER_CONFIG_PATH",
     "DALEC_SOURCE_FILTER_CONFIG_CONTEXT_NAME",
     "DALEC_GOMOD_PROXY",
     // They turn off what kiln never does (merge and diff ops, passthrough ops, writing a
-    // proxy's CA into the package managers' config): met as asked.
+    // proxy's CA into the package managers' config, BuildKit's symlink action): met as asked.
+    "DALEC_DISABLE_SYMLINK",
     "DALEC_DISABLE_DIFF_MERGE",
     "DALEC_DISABLE_PASSTHROUGH",
     "DALEC_DISABLE_PROXY_CONFIG",
@@ -319,7 +323,10 @@ pub fn plan_signed(
             tool_image: distro.image,
         },
         resolve_mode: opts.image_resolve_mode(),
-        source_date_epoch: source_date_epoch(&build_args).map_err(PlanError::Target)?,
+        source_date_epoch: build::build_epoch(
+            &spec,
+            source_date_epoch(&build_args).map_err(PlanError::Target)?,
+        ),
         frontend_image: frontend_image(opts),
         worker: crate::build::contexts::worker(
             opts,
@@ -338,6 +345,7 @@ pub fn plan_signed(
     let mut tests = Vec::new();
     let mut signing = None;
     let mut base_image_ref = distro.image.to_string();
+    let mut layers = Vec::new();
     let (state, image) = match selected.route {
         Route::Package | Route::Container => {
             // The container route may install packages built earlier instead of building them.
@@ -406,14 +414,26 @@ pub fn plan_signed(
             }
             match selected.route {
                 Route::Package => (packages, None),
-                _ => (installed, Some(spec.image.clone().unwrap_or_default())),
+                _ => {
+                    let name = spec.name.as_ref().map_or("", |n| n.value.trim());
+                    layers.push(format!("kiln: install {name} into the image"));
+                    (installed, Some(spec.image.clone().unwrap_or_default()))
+                }
             }
         }
         Route::Source => (
             build::package(&spec, distro, &ctx, Outputs::Source).map_err(PlanError::Spec)?,
             None,
         ),
-        Route::Worker => (build::worker(distro, &ctx), Some(ImageConfig::default())),
+        Route::Worker => {
+            if !matches!(
+                ctx.worker,
+                Some(crate::build::contexts::Worker::Complete(_))
+            ) {
+                layers.push("kiln: prepare the build worker".to_string());
+            }
+            (build::worker(distro, &ctx), Some(ImageConfig::default()))
+        }
         Route::DebugResolve => {
             let yaml = crate::resolve::render(&spec).map_err(PlanError::Target)?;
             let files = FileActions::new().mkfile("/spec.yml", 0o644, yaml.into_bytes());
@@ -445,6 +465,8 @@ pub fn plan_signed(
         state,
         image,
         base_image: base_image_ref,
+        epoch: ctx.source_date_epoch,
+        layers,
         signing,
         tests,
         checks,

@@ -426,39 +426,30 @@ fn solved_actions(seen: &Seen) -> (Vec<String>, Vec<String>) {
 }
 
 #[test]
-fn post_symlinks_use_the_file_action_where_the_daemon_has_it() {
+fn post_symlinks_are_made_in_the_install_step_on_every_engine() {
+    // Even where the daemon has BuildKit's symlink action: it stamps the links' parent
+    // directories with the clock, which the install step's clamp keeps out of the image.
     let current: Vec<&str> = BUILDKIT_0_13_LLB_CAPS
         .iter()
         .copied()
         .chain(["file.symlink.create"])
         .collect();
-    let seen = serve_on(&current, LINKED, &[("target", "bookworm/container")]);
-    let (actions, scripts) = solved_actions(&seen);
-    assert_eq!(
-        actions,
-        ["symlink /usr/local/bin/yes-really -> /usr/bin/true"]
-    );
-    assert!(!scripts.iter().any(|s| s.contains("ln -s")), "{scripts:?}");
-    // BuildKit 0.13 has no symlink action: the shell makes the link, and no op it lacks is sent.
-    let seen = serve(LINKED, &[("target", "bookworm/container")]);
-    let (actions, scripts) = solved_actions(&seen);
-    assert!(actions.is_empty(), "{actions:?}");
-    assert!(
-        scripts
+    for seen in [
+        serve_on(&current, LINKED, &[("target", "bookworm/container")]),
+        serve(LINKED, &[("target", "bookworm/container")]),
+    ] {
+        let (actions, scripts) = solved_actions(&seen);
+        assert!(actions.is_empty(), "{actions:?}");
+        let install = scripts
             .iter()
-            .any(|s| s.contains("ln -s /usr/bin/true /usr/local/bin/yes-really")),
-        "{scripts:?}"
-    );
-    // As in Dalec, DALEC_DISABLE_SYMLINK=1 asks for the shell on any engine.
-    let seen = serve_on(
-        &current,
-        LINKED,
-        &[
-            ("target", "bookworm/container"),
-            ("build-arg:DALEC_DISABLE_SYMLINK", "1"),
-        ],
-    );
-    assert!(solved_actions(&seen).0.is_empty());
+            .find(|s| s.contains("set -- /run/kiln/pkgs/"))
+            .expect("an install step");
+        assert!(
+            install.contains("ln -s /usr/bin/true /usr/local/bin/yes-really"),
+            "{install}"
+        );
+        assert!(install.contains("-exec touch -h -d @"), "{install}");
+    }
 }
 
 #[test]

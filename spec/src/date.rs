@@ -89,6 +89,20 @@ pub fn rfc2822(epoch: i64) -> String {
     )
 }
 
+/// Formats epoch seconds as an RFC 3339 time in UTC, as OCI image configs want it
+/// (`1970-01-01T00:00:00Z`).
+pub fn rfc3339(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +115,8 @@ mod tests {
             Some("Thu, 29 Feb 2024 00:00:00 +0000")
         );
         assert_eq!(rfc2822(1_764_288_000), "Fri, 28 Nov 2025 00:00:00 +0000");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_764_288_000 + 3_723), "2025-11-28T01:02:03Z");
         assert_eq!(parse_ymd("2023-02-29"), None);
         assert_eq!(parse_ymd("2023-13-01"), None);
         assert_eq!(parse_ymd("yesterday"), None);

@@ -19,7 +19,7 @@ use crate::family::{FamilyConfig, Outputs, Sources};
 use crate::shell::quote;
 use crate::spec::RepoStage as Stage;
 use crate::spec::{self, Network, SourceMount, Spec, SpecError, SpecErrors};
-use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Owner, Sharing, State};
+use kiln_buildkit::llb::{Exec, FileActions, Mount, NetMode, Sharing, State};
 use kiln_buildkit::pb;
 use std::collections::BTreeMap;
 
@@ -32,14 +32,22 @@ const PATCH_MOUNT: &str = "/run/kiln/patches";
 /// The Go build cache directory (`GOCACHE`).
 const GO_BUILD_CACHE: &str = "/var/cache/kiln/go-build";
 
+/// The time a build's packages, files and images carry, in seconds since 1970: the
+/// `SOURCE_DATE_EPOCH` build arg, else the spec's newest changelog entry, else 0. Builds never
+/// read the clock, so two builds of the same spec are byte-identical.
+pub fn build_epoch(spec: &Spec, arg: Option<i64>) -> i64 {
+    arg.or_else(|| spec.changelog.iter().filter_map(|e| e.epoch()).max())
+        .unwrap_or(0)
+}
+
 /// The request-level facts the pipeline needs.
 pub struct Context<'a> {
     /// The spec's sources' access to the request (session, named contexts, platform).
     pub sources: SourceInputs<'a>,
     /// `image-resolve-mode` of the request.
     pub resolve_mode: Option<&'a str>,
-    /// `SOURCE_DATE_EPOCH` from the build args, when given.
-    pub source_date_epoch: Option<i64>,
+    /// The time the build's files and images carry (see [`build_epoch`]).
+    pub source_date_epoch: i64,
     /// The frontend's own image, mounted into test containers that need its `match` command.
     pub frontend_image: State,
     /// A worker (or the image to make it from) given as a named build context.
@@ -469,8 +477,9 @@ pub fn output_base(
     }
 }
 
-/// The package installed into `base` (see [`output_base`]) with the family's package manager, plus its image packages (`ca-certificates`) as
-/// Dalec's images have them, then `image.post`.
+/// The package installed into `base` (see [`output_base`]) with the family's package manager,
+/// plus its image packages (`ca-certificates`) as Dalec's images have them, then the links of
+/// `image.post`: one step, so one layer, made reproducible by [`reproducible_layer`].
 pub fn container(
     spec: &Spec,
     distro: &Distro,
@@ -480,13 +489,18 @@ pub fn container(
 ) -> Result<State, SpecErrors> {
     let (glob, shown) = distro.family.package_glob(spec);
     let config = distro.config;
+    let (layer_start, layer_end) = reproducible_layer(config, ctx.source_date_epoch);
     let found = format!(
-        "set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
+        "{layer_start}set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
         quote(&format!("kiln: no {shown} among the packages to install"))
     );
     let mut install = config.image_packages.join(" ");
     install.push_str(" \"$@\"");
-    let script = package_manager_script(config, &found, config.install, &install);
+    let mut script = package_manager_script(config, &found, config.install, &install);
+    if let Some(links) = post_symlinks(spec) {
+        script.push_str(&post_install_script(&links));
+    }
+    script.push_str(&layer_end);
     let exec = package_manager_step(Exec::shell(script), spec, Stage::Install, distro, ctx)?
         .mount(Mount::bind(PKG_MOUNT, packages).readonly())
         .name(format!(
@@ -494,26 +508,39 @@ pub fn container(
             distro.key,
             spec.name.as_ref().map_or("", |n| n.value.trim())
         ));
-    let installed = base.run(exec).root();
-    let Some(links) = post_symlinks(spec) else {
-        return Ok(installed);
-    };
-    let name = format!("[kiln {}] image.post symlinks", distro.key);
-    if native_symlinks(ctx, &links) {
-        // One op for all links, at their lines: an error (a path that exists) shows them.
-        let first = links.iter().map(|l| l.line).min().unwrap_or(0);
-        let last = links.iter().map(|l| l.line).max().unwrap_or(0);
-        return Ok(installed
-            .file(symlink_actions(&links, ctx.source_date_epoch), &name)
-            .with_location(first, last));
-    }
-    Ok(installed
-        .run(
-            Exec::shell(post_install_script(&links))
-                .network(NetMode::None)
-                .name(name),
-        )
-        .root())
+    Ok(base.run(exec).root())
+}
+
+/// The shell lines around a step that changes an image, which make the layer it leaves the
+/// same in every build. At the start: a marker, and a copy of the package manager's logs and
+/// time-stamped caches. At the end: those restored as they were (removed if new: a deleted
+/// file would leave a whiteout stamped with the clock), then every file the step changed
+/// stamped no later than `epoch` (what it did not change keeps its time, so the base's files
+/// stay out of the layer), and the directories BuildKit put mount points in before the step
+/// began. GNU find and touch, which every family's images have.
+pub fn reproducible_layer(config: &FamilyConfig, epoch: i64) -> (String, String) {
+    let logs: Vec<String> = config.image_logs.iter().map(|l| quote(l)).collect();
+    let logs = logs.join(" ");
+    let mount_dirs = ["/etc", "/run", config.repo_lists_dir, config.repo_keys_dir]
+        .map(quote)
+        .join(" ");
+    let start = format!(
+        "kiln_marker=$(mktemp /dev/shm/kiln-layer.XXXXXX)\n\
+         mkdir -p /dev/shm/kiln-saved\n\
+         for f in {logs}; do if [ -e \"$f\" ]; then cp -a --parents \"$f\" /dev/shm/kiln-saved/; fi; done\n"
+    );
+    let end = format!(
+        "for f in {logs}; do\n  \
+           if [ -e \"/dev/shm/kiln-saved$f\" ]; then cp -a \"/dev/shm/kiln-saved$f\" \"$f\"; else rm -f \"$f\"; fi\n\
+         done\n\
+         find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o \\\n  \
+           -cnewer \"$kiln_marker\" -newermt @{epoch} -exec touch -h -d @{epoch} {{}} +\n\
+         for d in {mount_dirs}; do\n  \
+           if [ -d \"$d\" ]; then find \"$d\" -maxdepth 0 -newermt @{epoch} -exec touch -h -d @{epoch} {{}} +; fi\n\
+         done\n\
+         rm -rf \"$kiln_marker\" /dev/shm/kiln-saved\n"
+    );
+    (start, end)
 }
 
 /// One link of `image.post.symlinks`: where it goes, what it points at, its owner, and the
@@ -523,7 +550,6 @@ struct PostSymlink<'a> {
     path: &'a str,
     user: Option<&'a str>,
     group: Option<&'a str>,
-    line: u32,
 }
 
 /// The links of `image.post.symlinks`, in the spec's order (targets sorted), if any.
@@ -542,45 +568,10 @@ fn post_symlinks(spec: &Spec) -> Option<Vec<PostSymlink<'_>>> {
                     path: &path.value,
                     user: links.user.as_deref(),
                     group: links.group.as_deref(),
-                    line: path.pos.line,
                 })
         })
         .collect();
     (!links.is_empty()).then_some(links)
-}
-
-/// Whether the links are made with BuildKit's symlink file action (works in images without
-/// a shell): the daemon has it (cap `file.symlink.create`, BuildKit v0.19), the user did not
-/// ask for the shell (`DALEC_DISABLE_SYMLINK=1`, as in Dalec), and every owner is numeric.
-/// BuildKit resolves an owner name it cannot find as root without a word; `chown` fails.
-fn native_symlinks(ctx: &Context, links: &[PostSymlink]) -> bool {
-    let numeric = |name: Option<&str>| name.is_none_or(|n| n.parse::<u32>().is_ok());
-    ctx.sources.opts.llb_cap("file.symlink.create")
-        && !ctx
-            .sources
-            .opts
-            .build_args()
-            .get("DALEC_DISABLE_SYMLINK")
-            .is_some_and(|v| matches!(v.as_str(), "1" | "true"))
-        && links.iter().all(|l| numeric(l.user) && numeric(l.group))
-}
-
-/// The file actions for the links: for each, its parent directories, then the link, owned
-/// as asked (user only: group 0; group only: user 0, as Dalec makes them).
-fn symlink_actions(links: &[PostSymlink], epoch: Option<i64>) -> FileActions {
-    let id = |name: Option<&str>| name.and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
-    links.iter().fold(FileActions::new(), |actions, l| {
-        let owner = (l.user.is_some() || l.group.is_some()).then(|| Owner {
-            uid: id(l.user),
-            gid: id(l.group),
-        });
-        actions.mkdir(parent_dir(l.path), 0o755, true).symlink(
-            l.target,
-            l.path,
-            owner,
-            epoch.unwrap_or(-1),
-        )
-    })
 }
 
 /// The directory a path is in (`/` for a top-level path).
@@ -589,10 +580,12 @@ fn parent_dir(path: &str) -> &str {
         .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d })
 }
 
-/// The shell's way to make the links, for engines without the symlink file action: parents
-/// created, an existing path an error (as the file action has it), owned as asked.
+/// The shell lines that make the links of `image.post.symlinks` in the image: parents created,
+/// an existing path an error, owned as asked (user only: group 0; group only: user 0, as
+/// Dalec makes them). A shell rather than BuildKit's symlink action: that stamps the parent
+/// directories with the clock, and the step's clamp sets them right.
 fn post_install_script(links: &[PostSymlink]) -> String {
-    let mut script = String::from("set -e\n");
+    let mut script = String::new();
     for l in links {
         let p = quote(l.path);
         let exists = quote(&format!(

@@ -30,6 +30,9 @@ pub struct FamilyConfig {
     pub install: &'static str,
     /// Installs what a relation list asks for: followed by the list as one shell word.
     pub satisfy: &'static str,
+    /// Files the package manager writes that would make an image differ between builds
+    /// (logs, caches of file times): removed from the layer that installs packages.
+    pub image_logs: &'static [&'static str],
     /// Packages installed next to the spec's into every image (Dalec's images have them).
     pub image_packages: &'static [&'static str],
     /// Where the package manager reads repository lists.

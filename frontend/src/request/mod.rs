@@ -227,7 +227,9 @@ fn subrequest_result(json: String, text: String) -> FrontendResult {
     }
 }
 
-/// Applies the spec's `image` settings to a base image config (OCI JSON). An image without a
+/// Applies the spec's `image` settings to a base image config (OCI JSON), created at `epoch`
+/// (the build's time, not the clock: the same spec gives the same image), with a history
+/// entry at that time for each of the `layers` kiln adds (what each does). An image without a
 /// config (empty bytes) starts from nothing; a config that is not a JSON object is an error
 /// that names the image (its settings would otherwise be lost without a word).
 pub fn image_config(
@@ -235,6 +237,8 @@ pub fn image_config(
     image: &ImageConfig,
     platform: &pb::Platform,
     base_ref: &str,
+    epoch: i64,
+    layers: &[String],
 ) -> Result<Vec<u8>, String> {
     let mut cfg: Value = if base.iter().all(u8::is_ascii_whitespace) {
         json!({})
@@ -249,6 +253,20 @@ pub fn image_config(
     }
     cfg["architecture"] = json!(platform.architecture);
     cfg["os"] = json!(platform.os);
+    let created = kiln_spec::date::rfc3339(epoch);
+    cfg["created"] = json!(created);
+    // Given, BuildKit's exporters (Docker's too, which ignore `source.date.epoch`) take these
+    // entries as they are instead of stamping the new layers with the clock.
+    if !cfg["history"].is_array() {
+        cfg["history"] = json!([]);
+    }
+    if let Some(history) = cfg["history"].as_array_mut() {
+        history.extend(
+            layers
+                .iter()
+                .map(|l| json!({"created": created, "created_by": l, "comment": "kiln"})),
+        );
+    }
     if !cfg["config"].is_object() {
         cfg["config"] = json!({});
     }
@@ -423,6 +441,7 @@ async fn build(
         let mut metadata = BTreeMap::new();
         if let Some(config) = built.image_config {
             metadata.insert("containerimage.config".to_string(), config);
+            metadata.insert(EPOCH_KEY.to_string(), built.epoch.to_string().into_bytes());
         }
         return Ok(FrontendResult {
             reference: Some(built.reference),
@@ -461,6 +480,10 @@ fn multi_platform_result(
             result
                 .metadata
                 .insert(format!("containerimage.config/{id}"), config);
+            result.metadata.insert(
+                format!("{EPOCH_KEY}/{id}"),
+                built.epoch.to_string().into_bytes(),
+            );
         }
         let mut oci = json!({"os": platform.os, "architecture": platform.architecture});
         if !platform.variant.is_empty() {
@@ -689,12 +712,19 @@ async fn sign(
     State::from_definition(&def).map_err(|e| failed(format!("returned {e}")))
 }
 
+/// The result metadata that gives BuildKit's image exporters the build's time: they stamp the
+/// history entries of the new layers with it (and clamp older entries), as for a Dockerfile
+/// build with `SOURCE_DATE_EPOCH`.
+const EPOCH_KEY: &str = "source.date.epoch";
+
 /// The outcome of one platform's build.
 struct PlatformBuild {
     /// The result (packages, or the image's root filesystem).
     reference: Ref,
     /// The image config, for container routes.
     image_config: Option<Vec<u8>>,
+    /// The build's time (see [`crate::build::build_epoch`]).
+    epoch: i64,
 }
 
 /// Plans, solves and tests the build for the one platform `opts` names; `warn` sends the
@@ -797,12 +827,18 @@ async fn build_for_platform(
             let base = gw
                 .resolve_image_config(&plan.base_image, &platform, opts.image_resolve_mode())
                 .await?;
-            let config = image_config(&base.config, image, &platform, &plan.base_image).map_err(
-                |message| FrontendError::Request {
-                    message,
-                    details: Vec::new(),
-                },
-            )?;
+            let config = image_config(
+                &base.config,
+                image,
+                &platform,
+                &plan.base_image,
+                plan.epoch,
+                &plan.layers,
+            )
+            .map_err(|message| FrontendError::Request {
+                message,
+                details: Vec::new(),
+            })?;
             Some(config)
         }
         None => None,
@@ -810,6 +846,7 @@ async fn build_for_platform(
     Ok(PlatformBuild {
         reference,
         image_config,
+        epoch: plan.epoch,
     })
 }
 
@@ -834,9 +871,18 @@ mod tests {
             os: "linux".into(),
             ..Default::default()
         };
-        let out: Value =
-            serde_json::from_slice(&image_config(base, &image, &platform, "base").unwrap())
-                .unwrap();
+        let out: Value = serde_json::from_slice(
+            &image_config(
+                base,
+                &image,
+                &platform,
+                "base",
+                1_700_000_000,
+                &["kiln: install".to_string()],
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             out["config"]["Entrypoint"],
             json!(["hello", "--greeting", "hi there"])
@@ -845,6 +891,12 @@ mod tests {
         assert_eq!(out["config"]["Env"], json!(["PATH=/bin", "A=2"]));
         assert_eq!(out["config"]["Labels"]["l"], "v");
         assert_eq!(out["config"]["Volumes"]["/data"], json!({}));
+        // The build's time, not the base's or the clock's.
+        assert_eq!(out["created"], "2023-11-14T22:13:20Z");
+        assert_eq!(
+            out["history"],
+            json!([{"created": "2023-11-14T22:13:20Z", "created_by": "kiln: install", "comment": "kiln"}])
+        );
     }
 
     #[test]
@@ -855,16 +907,25 @@ mod tests {
             ..Default::default()
         };
         let image = ImageConfig::default();
-        let e = image_config(b"{not json", &image, &platform, "example.org/base:1").unwrap_err();
+        let e = image_config(
+            b"{not json",
+            &image,
+            &platform,
+            "example.org/base:1",
+            0,
+            &[],
+        )
+        .unwrap_err();
         assert!(
             e.starts_with("the image config of example.org/base:1 is not valid JSON"),
             "{e}"
         );
-        let e = image_config(b"[1]", &image, &platform, "b").unwrap_err();
+        let e = image_config(b"[1]", &image, &platform, "b", 0, &[]).unwrap_err();
         assert_eq!(e, "the image config of b is not a JSON object");
         // No config at all: the result image has only what kiln and the spec set.
         let out: Value =
-            serde_json::from_slice(&image_config(b"", &image, &platform, "b").unwrap()).unwrap();
+            serde_json::from_slice(&image_config(b"", &image, &platform, "b", 0, &[]).unwrap())
+                .unwrap();
         assert_eq!(out["architecture"], "amd64");
     }
 
@@ -879,6 +940,7 @@ mod tests {
                 def: None,
             },
             image_config: config.map(|c| c.as_bytes().to_vec()),
+            epoch: 1_700_000_000,
         };
         let r = multi_platform_result(
             &platforms,
@@ -891,6 +953,7 @@ mod tests {
             r.metadata["containerimage.config/linux/arm/v7"],
             b"{\"a\":1}"
         );
+        assert_eq!(r.metadata["source.date.epoch/linux/arm/v7"], b"1700000000");
         let listed: Value = serde_json::from_slice(&r.metadata["refs.platforms"]).unwrap();
         assert_eq!(
             listed,

@@ -61,6 +61,14 @@ pub const APT: FamilyConfig = FamilyConfig {
     refresh: "apt-get update",
     install: "apt-get install -y --no-install-recommends",
     satisfy: "apt-get satisfy -y --no-install-recommends",
+    image_logs: &[
+        "/var/log/apt/history.log",
+        "/var/log/apt/term.log",
+        "/var/log/apt/eipp.log.xz",
+        "/var/log/dpkg.log",
+        "/var/log/alternatives.log",
+        "/var/cache/ldconfig/aux-cache",
+    ],
     image_packages: &["ca-certificates"],
     repo_lists_dir: "/etc/apt/sources.list.d",
     repo_list_suffixes: &["list", "sources"],
@@ -251,7 +259,8 @@ pub struct Package {
     pub upstream_version: String,
     /// Full Debian version: `<version>-<version id>u<revision>`.
     pub version: String,
-    /// Changelog date, seconds since the epoch (SOURCE_DATE_EPOCH of the build).
+    /// The build's time, seconds since 1970 (its SOURCE_DATE_EPOCH; the date of a changelog
+    /// kiln writes for a spec without one).
     pub epoch: i64,
 }
 
@@ -271,19 +280,18 @@ fn one_line(value: &str) -> String {
 }
 
 impl Package {
-    /// Derives the package facts; `source_date_epoch` is used when the spec has no changelog.
-    pub fn new(spec: &Spec, distro: &Distro, source_date_epoch: Option<i64>) -> Package {
+    /// Derives the package facts; `epoch` is the build's (see [`crate::build::build_epoch`]).
+    pub fn new(spec: &Spec, distro: &Distro, epoch: i64) -> Package {
         let revision = match text(&spec.revision) {
             "" => "1",
             r => r,
         };
         let upstream_version = text(&spec.version).to_string();
-        let newest = spec.changelog.iter().filter_map(|e| e.epoch()).max();
         Package {
             name: text(&spec.name).to_string(),
             version: format!("{upstream_version}-{}u{revision}", distro.version_id),
             upstream_version,
-            epoch: newest.or(source_date_epoch).unwrap_or(0),
+            epoch,
         }
     }
 
@@ -513,7 +521,8 @@ changelog:
 
     fn fixture() -> (Spec, Package) {
         let spec = load("spec.yml", SPEC).unwrap();
-        let pkg = Package::new(&spec, distro::find("bookworm").unwrap(), None);
+        let epoch = crate::build::build_epoch(&spec, None);
+        let pkg = Package::new(&spec, distro::find("bookworm").unwrap(), epoch);
         (spec, pkg)
     }
 
