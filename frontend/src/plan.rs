@@ -35,7 +35,8 @@ pub struct Plan {
     pub state: State,
     /// Image settings when the result is an image (its base config comes from the distro image).
     pub image: Option<ImageConfig>,
-    /// The image whose config the result image starts from (container and worker routes).
+    /// The image whose config the result image starts from (container and worker routes);
+    /// empty for an image made on an empty root.
     pub base_image: String,
     /// The build's time (see [`build::build_epoch`]): the image's `created`.
     pub epoch: i64,
@@ -347,9 +348,9 @@ pub fn plan_signed(
     let mut base_image_ref = distro.image.to_string();
     let mut layers = Vec::new();
     let (state, image) = match selected.route {
-        Route::Package | Route::Container => {
-            // The container route may install packages built earlier instead of building them.
-            let prebuilt = if selected.route == Route::Container {
+        Route::Package | Route::Container | Route::MinimalContainer => {
+            // The container routes may install packages built earlier instead of building them.
+            let prebuilt = if selected.route != Route::Package {
                 crate::build::contexts::prebuilt_packages(
                     opts,
                     distro,
@@ -412,8 +413,21 @@ pub fn plan_signed(
                 tests = build::tests(&spec, distro, &ctx, installed.clone(), None)
                     .map_err(PlanError::Spec)?;
             }
+            let has_base = spec.image.as_ref().is_some_and(|i| {
+                i.base.is_some() || i.bases.as_ref().is_some_and(|b| !b.is_empty())
+            });
             match selected.route {
                 Route::Package => (packages, None),
+                Route::MinimalContainer if !has_base => {
+                    base_image_ref = String::new();
+                    let name = spec.name.as_ref().map_or("", |n| n.value.trim());
+                    layers.push(format!("kiln: {name} and what it needs on an empty root"));
+                    let image = distro
+                        .family
+                        .minimal_image(&spec, distro, &ctx, packages)
+                        .map_err(PlanError::Spec)?;
+                    (image, Some(spec.image.clone().unwrap_or_default()))
+                }
                 _ => {
                     let name = spec.name.as_ref().map_or("", |n| n.value.trim());
                     layers.push(format!("kiln: install {name} into the image"));

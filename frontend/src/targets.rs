@@ -13,6 +13,9 @@ pub enum Route {
     Source,
     /// The distro image with the package installed.
     Container,
+    /// A minimal image: the package and what it needs on an empty root (or, with
+    /// `image.base`, [`Route::Container`] on that base).
+    MinimalContainer,
     /// The build worker image (distro image plus build tooling).
     Worker,
     /// `debug/resolve`: the spec with args substituted, as `spec.yml`.
@@ -250,6 +253,10 @@ mod tests {
         assert_eq!(
             select("trixie/testing/container").unwrap().route,
             Route::Container
+        );
+        assert_eq!(
+            select("trixie/container").unwrap().route,
+            Route::MinimalContainer
         );
         assert_eq!(select("bookworm/worker").unwrap().route, Route::Worker);
         assert_eq!(

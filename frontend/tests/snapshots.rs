@@ -147,7 +147,8 @@ fn generated_files_of_every_spec_for_every_debian_distro() {
                 &opts,
             )
             .unwrap_or_else(|e| panic!("{name} {}: {e}", d.key));
-            let pkg = debian::Package::new(&spec, d, kiln_frontend::build::build_epoch(&spec, None));
+            let pkg =
+                debian::Package::new(&spec, d, kiln_frontend::build::build_epoch(&spec, None));
             let mut out = String::new();
             for f in debian::debian_dir(&spec, d, &pkg) {
                 let _ = write!(out, "=== {} ({:o})\n{}\n", f.path, f.mode, f.contents);

@@ -230,3 +230,44 @@ fn dalecs_own_test_framework_fixture_builds_and_its_tests_pass() {
         "{log}"
     );
 }
+
+/// The image ID of two `--no-cache` builds of `target` (the config's digest: it holds the
+/// layers' digests), and the image's `created`.
+fn image_ids_of_two_clean_builds(target: &str) -> (String, String, String) {
+    let tag = format!("kiln-e2e/hello:repro-{}", target.replace('/', "-"));
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let o = build(
+            &hello_spec(),
+            target,
+            &repo_root(),
+            &["--no-cache", "--load", "-t", &tag],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run(Command::new("docker").args([
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{.Created}}",
+            &tag,
+        ]));
+        ids.push(String::from_utf8_lossy(&o.stdout).trim().to_string());
+    }
+    run(Command::new("docker").args(["image", "rm", "-f", &tag]));
+    let created = ids[0].split_once(' ').map(|(_, c)| c.to_string());
+    (ids[0].clone(), ids[1].clone(), created.unwrap_or_default())
+}
+
+#[test]
+fn two_no_cache_container_builds_give_the_same_image() {
+    if !engine_ready() {
+        return;
+    }
+    let (first, second, created) = image_ids_of_two_clean_builds("bookworm/testing/container");
+    assert_eq!(
+        first, second,
+        "bookworm/testing/container is not reproducible"
+    );
+    // The newest changelog entry of specs/hello.yml, not the clock.
+    assert_eq!(created, "2026-11-28T00:00:00Z");
+}

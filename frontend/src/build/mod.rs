@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 /// Where the package tree is mounted in the build container.
 pub const BUILD_ROOT: &str = "/build";
 /// Where built packages are mounted when installing them into an image.
-const PKG_MOUNT: &str = "/run/kiln/pkgs";
+pub const PKG_MOUNT: &str = "/run/kiln/pkgs";
 /// Where patch sources are mounted while patching.
 const PATCH_MOUNT: &str = "/run/kiln/patches";
 /// The Go build cache directory (`GOCACHE`).
@@ -158,7 +158,7 @@ fn satisfy_step(
 }
 
 /// A package-manager step: its caches, plus the spec's extra repositories for `stage`.
-fn package_manager_step(
+pub fn package_manager_step(
     exec: Exec,
     spec: &Spec,
     stage: Stage,
@@ -497,9 +497,7 @@ pub fn container(
     let mut install = config.image_packages.join(" ");
     install.push_str(" \"$@\"");
     let mut script = package_manager_script(config, &found, config.install, &install);
-    if let Some(links) = post_symlinks(spec) {
-        script.push_str(&post_install_script(&links));
-    }
+    script.push_str(&post_symlinks_script(spec));
     script.push_str(&layer_end);
     let exec = package_manager_step(Exec::shell(script), spec, Stage::Install, distro, ctx)?
         .mount(Mount::bind(PKG_MOUNT, packages).readonly())
@@ -584,9 +582,9 @@ fn parent_dir(path: &str) -> &str {
 /// an existing path an error, owned as asked (user only: group 0; group only: user 0, as
 /// Dalec makes them). A shell rather than BuildKit's symlink action: that stamps the parent
 /// directories with the clock, and the step's clamp sets them right.
-fn post_install_script(links: &[PostSymlink]) -> String {
+pub fn post_symlinks_script(spec: &Spec) -> String {
     let mut script = String::new();
-    for l in links {
+    for l in post_symlinks(spec).unwrap_or_default() {
         let p = quote(l.path);
         let exists = quote(&format!(
             "kiln: image.post.symlinks: {} already exists in the image",

@@ -96,6 +96,16 @@ pub trait Family: Sync + std::fmt::Debug {
         outputs: Outputs,
     ) -> Result<State, SpecErrors>;
 
+    /// The minimal image of the spec's packages (`packages`: the built ones at the root of a
+    /// state): a root made of nothing but what they need, in one layer.
+    fn minimal_image(
+        &self,
+        spec: &Spec,
+        distro: &Distro,
+        ctx: &Context,
+        packages: State,
+    ) -> Result<State, SpecErrors>;
+
     /// The spec's own packages among the built ones, for installing into an image: a shell
     /// glob relative to the packages' directory (spec values in it quoted) and the pattern as
     /// a person reads it.

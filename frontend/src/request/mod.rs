@@ -824,11 +824,16 @@ async fn build_for_platform(
     let image_config = match &plan.image {
         Some(image) => {
             let platform = plan::platform(opts);
-            let base = gw
-                .resolve_image_config(&plan.base_image, &platform, opts.image_resolve_mode())
-                .await?;
+            // An image made on an empty root has no base config to start from.
+            let base = if plan.base_image.is_empty() {
+                Vec::new()
+            } else {
+                gw.resolve_image_config(&plan.base_image, &platform, opts.image_resolve_mode())
+                    .await?
+                    .config
+            };
             let config = image_config(
-                &base.config,
+                &base,
                 image,
                 &platform,
                 &plan.base_image,

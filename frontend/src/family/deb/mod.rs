@@ -9,6 +9,7 @@ use crate::distro::Distro;
 use crate::family::{Family, FamilyConfig, Outputs, Sources};
 mod changelog;
 mod control;
+mod minimal;
 mod relations;
 mod rules;
 mod scripts;
@@ -41,13 +42,13 @@ const DEB_ROUTES: &[(&str, Route, &str)] = &[
     ),
     (
         "container",
-        Route::Container,
-        "Build a container image with the .deb installed",
+        Route::MinimalContainer,
+        "Build a minimal container image: the .deb and what it needs, in one layer (image.base: installed there)",
     ),
     (
         "testing/container",
         Route::Container,
-        "Same as container (Dalec's name for it)",
+        "Build a container image: the distro image with the .deb installed by apt",
     ),
     ("worker", Route::Worker, "The build worker image"),
 ];
@@ -157,6 +158,17 @@ impl Family for Deb {
                 .copy(&source, "/", layout::PACKAGES_DIR, copy_all()),
             &format!("[kiln {}] collect packages", distro.key),
         ))
+    }
+
+    fn minimal_image(
+        &self,
+        spec: &Spec,
+        distro: &Distro,
+        ctx: &Context,
+        packages: State,
+    ) -> Result<State, SpecErrors> {
+        let (glob, _) = self.package_glob(spec);
+        minimal::image(spec, distro, ctx, packages, &glob)
     }
 
     fn package_glob(&self, spec: &Spec) -> (String, String) {
