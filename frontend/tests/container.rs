@@ -28,10 +28,26 @@ fn planned(image: &str, target: &str) -> Result<(String, String), String> {
 }
 
 #[test]
-fn the_distro_image_is_the_default_base() {
-    let (json, base) = planned("", "bookworm/container").unwrap();
+fn the_distro_image_is_the_testing_containers_base() {
+    let (json, base) = planned("", "bookworm/testing/container").unwrap();
     assert_eq!(base, "docker.io/library/debian:bookworm");
     assert!(json.contains("ca-certificates"), "{json}");
+}
+
+#[test]
+fn the_minimal_container_starts_from_nothing_unless_the_spec_names_a_base() {
+    let (json, base) = planned("", "bookworm/container").unwrap();
+    assert_eq!(base, "", "no base image config");
+    assert!(json.contains("unpack the essential packages"), "{json}");
+    assert!(json.contains("the image in one layer"), "{json}");
+    // With image.base, Dalec's container installs into it: the testing container there.
+    let (json, base) = planned(
+        "image:\n  base: example.org/os/debian-slim:12\n",
+        "bookworm/container",
+    )
+    .unwrap();
+    assert_eq!(base, "example.org/os/debian-slim:12");
+    assert!(!json.contains("unpack the essential packages"), "{json}");
 }
 
 #[test]

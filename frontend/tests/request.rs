@@ -435,8 +435,12 @@ fn post_symlinks_are_made_in_the_install_step_on_every_engine() {
         .chain(["file.symlink.create"])
         .collect();
     for seen in [
-        serve_on(&current, LINKED, &[("target", "bookworm/container")]),
-        serve(LINKED, &[("target", "bookworm/container")]),
+        serve_on(
+            &current,
+            LINKED,
+            &[("target", "bookworm/testing/container")],
+        ),
+        serve(LINKED, &[("target", "bookworm/testing/container")]),
     ] {
         let (actions, scripts) = solved_actions(&seen);
         assert!(actions.is_empty(), "{actions:?}");

@@ -263,11 +263,101 @@ fn two_no_cache_container_builds_give_the_same_image() {
     if !engine_ready() {
         return;
     }
-    let (first, second, created) = image_ids_of_two_clean_builds("bookworm/testing/container");
-    assert_eq!(
-        first, second,
-        "bookworm/testing/container is not reproducible"
+    for target in ["bookworm/testing/container", "bookworm/container"] {
+        let (first, second, created) = image_ids_of_two_clean_builds(target);
+        assert_eq!(first, second, "{target} is not reproducible");
+        // The newest changelog entry of specs/hello.yml, not the clock.
+        assert_eq!(created, "2026-11-28T00:00:00Z", "{target}");
+    }
+}
+
+#[test]
+fn the_minimal_container_holds_the_package_and_what_it_needs_in_one_layer() {
+    if !engine_ready() {
+        return;
+    }
+    let tag = "kiln-e2e/hello:minimal";
+    let o = build(
+        &hello_spec(),
+        "bookworm/container",
+        &repo_root(),
+        &["--load", "-t", tag],
     );
-    // The newest changelog entry of specs/hello.yml, not the clock.
-    assert_eq!(created, "2026-11-28T00:00:00Z");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(Command::new("docker").args([
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        tag,
+    ]));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "1",
+        "{}",
+        text(&o)
+    );
+    // Every path in the image, from an exported container.
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("root.tar");
+    let id = run(Command::new("docker").args(["create", tag]));
+    let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    run(Command::new("docker").args(["export", "-o", tar.to_str().unwrap(), &id]));
+    run(Command::new("docker").args(["rm", &id]));
+    let listed = run(Command::new("tar").arg("-tf").arg(&tar));
+    let paths: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| l.trim_end_matches('/').to_string())
+        .collect();
+    let has = |p: &str| paths.iter().any(|x| x == p);
+    for want in [
+        "usr/bin/hello",
+        "usr/local/bin/hi",
+        "var/lib/dpkg/status",
+        "var/log",
+        "usr/share/doc/hello/copyright",
+    ] {
+        assert!(has(want), "{want} missing from the minimal image");
+    }
+    // Unused: the package managers, the shell, their directories, the logs, others' documents.
+    for gone in [
+        "usr/bin/apt",
+        "usr/bin/apt-get",
+        "usr/bin/dpkg",
+        "usr/bin/tar",
+        "usr/bin/dash",
+        "etc/apt",
+        "var/lib/apt",
+        "usr/share/locale",
+        "usr/share/doc/base-files/README",
+    ] {
+        assert!(!has(gone), "{gone} is in the minimal image");
+    }
+    assert!(
+        !paths.iter().any(|p| p.starts_with("var/log/")),
+        "var/log is not empty"
+    );
+    // The dpkg database lists what is there, and only that.
+    let o = run_in_container(
+        "debian:bookworm",
+        &[(dir.path(), "/x")],
+        "mkdir /r && tar -xf /x/root.tar -C /r && dpkg-query --admindir=/r/var/lib/dpkg -W -f '${Package}\\n'",
+    );
+    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(listed.lines().any(|l| l == "hello"), "{}", text(&o));
+    assert!(listed.lines().any(|l| l == "libc6"), "{listed}");
+    assert!(
+        !listed
+            .lines()
+            .any(|l| l == "dpkg" || l == "apt" || l == "bash"),
+        "{listed}"
+    );
+    let o = run(Command::new("docker").args(["run", "--rm", tag]));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Hello, world!\n",
+        "{}",
+        text(&o)
+    );
+    run(Command::new("docker").args(["image", "rm", "-f", tag]));
 }

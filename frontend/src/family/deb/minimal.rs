@@ -214,7 +214,7 @@ rm -f "$adm"/*-old "$adm/lock" "$adm/lock-frontend" "$adm/triggers/Lock"
 rm -f "$root"/etc/passwd- "$root"/etc/group- "$root"/etc/shadow- "$root"/etc/gshadow-
 rm -rf "$root"/var/log/* "$root"/var/cache/apt "$root"/var/cache/ldconfig "$root"/var/lib/apt "$root"/tmp/* "$root"/var/tmp/*
 # Documents: licenses and the wanted packages' own stay.
-lists < /tmp/kiln-wanted | sort -u > /tmp/kiln-wanted-files
+lists < {wanted} | sort -u > /tmp/kiln-wanted-files
 for d in usr/share/doc usr/share/man usr/share/info; do
   if [ -d "$root/$d" ]; then
     (cd "$root" && find "$d" ! -type d ! -name copyright) | sed 's|^|/|' | sort | comm -23 - /tmp/kiln-wanted-files |
