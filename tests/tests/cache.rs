@@ -22,7 +22,7 @@ fn a_registry_cache_imported_into_an_empty_builder_gives_a_cached_build() {
     // Export: the image with its build cache inline, pushed to the registry.
     let o = build(
         &spec,
-        "bookworm/container",
+        "bookworm/testing/container",
         &repo_root(),
         &["-t", &cache, "--cache-to", "type=inline", "--push"],
     );
@@ -34,7 +34,7 @@ fn a_registry_cache_imported_into_an_empty_builder_gives_a_cached_build() {
     let from = format!("type=registry,ref={cache}");
     let o = build(
         &spec,
-        "bookworm/container",
+        "bookworm/testing/container",
         &repo_root(),
         &["--cache-from", &from],
     );

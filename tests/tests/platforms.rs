@@ -36,7 +36,7 @@ fn hello_builds_for_another_platform() {
     let tag = "kiln-e2e/hello:i386";
     let o = build(
         &spec,
-        "bookworm/container",
+        "bookworm/testing/container",
         &repo_root(),
         &["--platform", "linux/386", "--load", "-t", tag],
     );

@@ -98,7 +98,7 @@ fn extra_repositories_serve_build_runtime_and_test_dependencies() {
     let context = format!("extrarepo={}", root.path().join("repo").display());
     let o = build(
         &spec,
-        "bookworm/container",
+        "bookworm/testing/container",
         dir.path(),
         &["--build-context", &context, "--load", "-t", tag],
     );

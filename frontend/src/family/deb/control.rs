@@ -99,7 +99,7 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
     let _ = writeln!(
         out,
         "Architecture: {}",
-        if spec.noarch { "all" } else { "any" }
+        if spec.noarch { "all" } else { "linux-any" }
     );
     let _ = writeln!(out, "Depends: {}", runtime.join(", "));
     for (field, list) in [

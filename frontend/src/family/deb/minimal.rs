@@ -30,13 +30,14 @@ const ROOT: &str = "/kiln/root";
 /// The file in [`DEBS`] that names the packages the image is for.
 const WANTED: &str = "/kiln/debs/kiln-wanted";
 
-/// The minimal image of the spec's packages (`packages`: the built `.deb`s at the root).
+/// The minimal image of the spec's packages (`packages`: the built `.deb`s at the root;
+/// `glob`: the spec's among them, as a shell pattern and as shown).
 pub fn image(
     spec: &Spec,
     distro: &Distro,
     ctx: &Context,
     packages: State,
-    glob: &str,
+    glob: &(String, String),
 ) -> Result<State, SpecErrors> {
     let worker = build::worker(distro, ctx);
     let name = &Package::new(spec, distro, ctx.source_date_epoch).name;
@@ -90,7 +91,7 @@ pub fn image(
 
 /// Step 1: the essential packages, `passwd` (for the spec's users) and the spec's packages
 /// with everything they depend on, fetched as if nothing were installed, and unpacked.
-fn gather_script(distro: &Distro, glob: &str) -> String {
+fn gather_script(distro: &Distro, (glob, shown): &(String, String)) -> String {
     let config = distro.config;
     format!(
         r#"set -e
@@ -124,7 +125,7 @@ for deb in {debs}/*.deb; do
 done
 "#,
         pkgs = build::PKG_MOUNT,
-        missing = quote(&format!("kiln: no {glob} among the packages to install")),
+        missing = quote(&format!("kiln: no {shown} among the packages to install")),
         refresh = config.refresh,
         debs = DEBS,
         root = ROOT,

@@ -167,7 +167,7 @@ impl Family for Deb {
         ctx: &Context,
         packages: State,
     ) -> Result<State, SpecErrors> {
-        let (glob, _) = self.package_glob(spec);
+        let glob = self.package_glob(spec);
         minimal::image(spec, distro, ctx, packages, &glob)
     }
 
@@ -550,7 +550,7 @@ changelog:
         let (spec, _) = fixture();
         let expected = "Source: hello\nSection: misc\nPriority: optional\nMaintainer: Kiln Team <kiln@example.com>\n\
 Rules-Requires-Root: no\nBuild-Depends: debhelper-compat (= 13), gcc (>= 10) [amd64], gcc (<< 20) [amd64], make\n\
-Standards-Version: 4.6.2\nHomepage: https://www.gnu.org/software/hello/\n\nPackage: hello\nArchitecture: any\n\
+Standards-Version: 4.6.2\nHomepage: https://www.gnu.org/software/hello/\n\nPackage: hello\nArchitecture: linux-any\n\
 Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello program\n prints a friendly greeting.\n .\n It is an example.\n";
         assert_eq!(control(&spec, distro::find("bookworm").unwrap()), expected);
     }
