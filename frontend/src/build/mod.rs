@@ -33,12 +33,18 @@ const PATCH_MOUNT: &str = "/run/kiln/patches";
 const GO_BUILD_CACHE: &str = "/var/cache/kiln/go-build";
 
 /// The time a build's packages, files and images carry, in seconds since 1970: the
-/// `SOURCE_DATE_EPOCH` build arg, else the spec's newest changelog entry, else 0. Builds never
-/// read the clock, so two builds of the same spec are byte-identical.
+/// `SOURCE_DATE_EPOCH` build arg, else the spec's newest changelog entry, else
+/// [`DEFAULT_EPOCH`]. Builds never read the clock, so two builds of the same spec are
+/// byte-identical.
 pub fn build_epoch(spec: &Spec, arg: Option<i64>) -> i64 {
     arg.or_else(|| spec.changelog.iter().filter_map(|e| e.epoch()).max())
-        .unwrap_or(0)
+        .unwrap_or(DEFAULT_EPOCH)
 }
+
+/// The time of a spec without a changelog: 2022-12-18, the day after Debian Policy 4.6.2,
+/// the `Standards-Version` kiln's packages follow, was released (distro linters call files
+/// from 1970 errors, and a date before the standard a time warp).
+pub const DEFAULT_EPOCH: i64 = 1_671_321_600;
 
 /// The request-level facts the pipeline needs.
 pub struct Context<'a> {

@@ -70,5 +70,12 @@ pub fn copyright(spec: &Spec) -> String {
         one_line(holder),
         one_line(license)
     );
+    // The stand-alone paragraph the format wants for a license name it does not define.
+    let _ = writeln!(
+        out,
+        "\nLicense: {}\n The license texts the package ships are in /usr/share/doc/{}/.",
+        one_line(license),
+        one_line(text(&spec.name))
+    );
     out
 }

@@ -5,16 +5,17 @@ use crate::distro::Distro;
 use crate::spec::Spec;
 use std::fmt::Write;
 
-fn description_field(text: &str) -> String {
+fn description_field(text: &str, name: &str) -> String {
     let mut lines = text.trim().lines();
     let synopsis = lines.next().unwrap_or("").trim();
     let mut out = format!("Description: {synopsis}\n");
+    // A one-line description gets an extended part that says what the package is (Debian
+    // wants one; an empty one or the synopsis repeated is what lintian calls an error).
     let rest: Vec<&str> = lines.collect();
-    let rest = if rest.iter().all(|l| l.trim().is_empty()) {
-        vec![synopsis]
-    } else {
-        rest
-    };
+    if rest.iter().all(|l| l.trim().is_empty()) {
+        let _ = writeln!(out, " This package contains {name}:\n {synopsis}");
+        return out;
+    }
     for line in rest {
         let line = line.trim_end();
         if line.trim().is_empty() || line.trim() == "." {
@@ -48,11 +49,64 @@ pub fn maintainer(who: &str) -> String {
     }
 }
 
+/// Packages every Debian and Ubuntu system has (`Essential: yes` in every release kiln
+/// builds for): a relation on one without a version says nothing, and lintian calls it an
+/// error.
+const ESSENTIAL: &[&str] = &[
+    "base-files",
+    "base-passwd",
+    "bash",
+    "bsdutils",
+    "coreutils",
+    "dash",
+    "debianutils",
+    "diffutils",
+    "dpkg",
+    "findutils",
+    "grep",
+    "gzip",
+    "hostname",
+    "libc-bin",
+    "login",
+    "ncurses-bin",
+    "perl-base",
+    "sed",
+    "tar",
+    "util-linux",
+];
+
+/// What `build-essential` brings to every package build (Debian Policy 4.2): a build
+/// dependency on one of them without a version is implied, and lintian calls it an error.
+const BUILD_ESSENTIAL: &[&str] = &[
+    "build-essential",
+    "dpkg-dev",
+    "g++",
+    "gcc",
+    "libc6-dev",
+    "libc-dev",
+    "make",
+];
+
+/// `relations` without those on packages in `implied` that have no version (an architecture
+/// list aside: the package is there on every architecture).
+fn without_implied(relations: Vec<String>, implied: &[&[&str]]) -> Vec<String> {
+    relations
+        .into_iter()
+        .filter(|r| {
+            let name = r.split([' ', '[']).next().unwrap_or(r);
+            r.contains('(') || !implied.iter().any(|set| set.contains(&name))
+        })
+        .collect()
+}
+
 /// `debian/control`.
 pub fn control(spec: &Spec, distro: &Distro) -> String {
     let deps = spec.dependencies.as_ref();
     let mut build_deps = vec![format!("debhelper-compat (= {})", distro.debhelper_compat)];
-    build_deps.extend(relations(deps.and_then(|d| d.build.as_ref())));
+    build_deps.extend(without_implied(
+        relations(deps.and_then(|d| d.build.as_ref())),
+        &[ESSENTIAL, BUILD_ESSENTIAL],
+    ));
     let mut runtime = Vec::new();
     if !spec
         .artifacts
@@ -77,7 +131,10 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
     {
         runtime.push("libcap2-bin".to_string());
     }
-    runtime.extend(relations(deps.and_then(|d| d.runtime.as_ref())));
+    runtime.extend(without_implied(
+        relations(deps.and_then(|d| d.runtime.as_ref())),
+        &[ESSENTIAL],
+    ));
     let name = text(&spec.name);
     let mut out = String::new();
     let name = one_line(name);
@@ -113,6 +170,6 @@ pub fn control(spec: &Spec, distro: &Distro) -> String {
             let _ = writeln!(out, "{field}: {}", rel.join(", "));
         }
     }
-    out.push_str(&description_field(text(&spec.description)));
+    out.push_str(&description_field(text(&spec.description), &name));
     out
 }

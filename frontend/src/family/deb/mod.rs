@@ -547,11 +547,12 @@ changelog:
 
     #[test]
     fn control_golden() {
+        // `make` (build-essential) and `bash` (essential) without a version are implied.
         let (spec, _) = fixture();
         let expected = "Source: hello\nSection: misc\nPriority: optional\nMaintainer: Kiln Team <kiln@example.com>\n\
-Rules-Requires-Root: no\nBuild-Depends: debhelper-compat (= 13), gcc (>= 10) [amd64], gcc (<< 20) [amd64], make\n\
+Rules-Requires-Root: no\nBuild-Depends: debhelper-compat (= 13), gcc (>= 10) [amd64], gcc (<< 20) [amd64]\n\
 Standards-Version: 4.6.2\nHomepage: https://www.gnu.org/software/hello/\n\nPackage: hello\nArchitecture: linux-any\n\
-Depends: ${shlibs:Depends}, ${misc:Depends}, bash\nDescription: The GNU Hello program\n prints a friendly greeting.\n .\n It is an example.\n";
+Depends: ${shlibs:Depends}, ${misc:Depends}\nDescription: The GNU Hello program\n prints a friendly greeting.\n .\n It is an example.\n";
         assert_eq!(control(&spec, distro::find("bookworm").unwrap()), expected);
     }
 
