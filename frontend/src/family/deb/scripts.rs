@@ -186,10 +186,12 @@ pub fn postinst(layout: &InstallPlan) -> Option<String> {
             "  getent passwd {n} >/dev/null || adduser --system --group --no-create-home --quiet {n}"
         );
     }
+    // Recursive: a directory artifact (a data dir) is owned with everything in it, as in
+    // Dalec; a file is the same either way.
     for f in &layout.files {
         if let Some(o) = &f.owner {
             let installed = format!("/{}", f.installed_path());
-            let _ = writeln!(body, "  chown {} {}", quote(o), quote(&installed));
+            let _ = writeln!(body, "  chown -R {} {}", quote(o), quote(&installed));
         }
     }
     // Capabilities last: a chown clears them.
