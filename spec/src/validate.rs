@@ -435,13 +435,13 @@ impl Checker<'_> {
 
     fn artifact_map(&mut self, kind: &str, map: &ArtifactMap) {
         for (path, cfg) in map {
-            if path.trim().is_empty() || path.starts_with('/') || path.split('/').any(|c| c == "..")
-            {
+            // Absolute: a file a build step made outside the build root (as Dalec allows).
+            if path.trim().is_empty() || path.split('/').any(|c| c == "..") {
                 self.at_key(
                     path,
                     cfg.pos,
                     format!(
-                        "{kind} path {path:?} must be relative to the build root, without '..'"
+                        "{kind} path {path:?} must be a path in the build root or an absolute one, without '..'"
                     ),
                 );
             }

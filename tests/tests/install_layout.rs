@@ -85,7 +85,7 @@ fn opt_artifacts_and_file_capabilities_survive_installation_and_ownership() {
     if !engine_ready() {
         return;
     }
-    let spec = "# syntax=kiln/frontend:dev\nname: kiln-caps\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: Programs with file capabilities\nbuild:\n  steps:\n    - command: cp /bin/true pinger && cp /bin/true admin && mkdir -p tree/sub && echo x > tree/sub/file\nartifacts:\n  data_dirs:\n    tree:\n      user: daemon\n  binaries:\n    pinger:\n      linux_capabilities:\n        - {name: cap_net_raw, effective: true, permitted: true}\n  opt:\n    admin:\n      subpath: kiln/bin\n      user: daemon\n      linux_capabilities:\n        - {name: cap_net_admin, effective: true, inheritable: true, permitted: true}\n        - {name: cap_chown}\n";
+    let spec = "# syntax=kiln/frontend:dev\nname: kiln-caps\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\npackager: kiln <kiln@example.invalid>\ndescription: Programs with file capabilities\nbuild:\n  steps:\n    - command: cp /bin/true pinger && cp /bin/true admin && mkdir -p tree/sub && echo x > tree/sub/file && cp /bin/true /tmp/made-outside\nartifacts:\n  data_dirs:\n    tree:\n      user: daemon\n  binaries:\n    /tmp/made-outside:\n    pinger:\n      linux_capabilities:\n        - {name: cap_net_raw, effective: true, permitted: true}\n  opt:\n    admin:\n      subpath: kiln/bin\n      user: daemon\n      linux_capabilities:\n        - {name: cap_net_admin, effective: true, inheritable: true, permitted: true}\n        - {name: cap_chown}\n";
     let (dir, path) = spec_in_tempdir(spec);
     let (out, o) = build_into(&path, "bookworm/deb", dir.path(), &[]);
     assert!(o.status.success(), "{}", text(&o));
@@ -96,7 +96,7 @@ fn opt_artifacts_and_file_capabilities_survive_installation_and_ownership() {
         &[(out.path(), "/pkgs")],
         &format!(
             "apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /pkgs/{deb} >/dev/null \
-             && getcap /usr/bin/pinger /opt/kiln/bin/admin && stat -c '%U %n' /opt/kiln/bin/admin /usr/share/tree /usr/share/tree/sub/file"
+             && getcap /usr/bin/pinger /opt/kiln/bin/admin && stat -c '%U %n' /opt/kiln/bin/admin /usr/share/tree /usr/share/tree/sub/file && /usr/bin/made-outside && echo outside-ran"
         ),
     );
     let shown = text(&o);
@@ -107,6 +107,8 @@ fn opt_artifacts_and_file_capabilities_survive_installation_and_ownership() {
         "{shown}"
     );
     assert!(shown.contains("daemon /opt/kiln/bin/admin"), "{shown}");
+    // An absolute artifact key: a file a build step made outside the build root.
+    assert!(shown.contains("outside-ran"), "{shown}");
     // A data dir's owner owns what it holds too.
     assert!(shown.contains("daemon /usr/share/tree\n"), "{shown}");
     assert!(shown.contains("daemon /usr/share/tree/sub/file"), "{shown}");
