@@ -27,9 +27,33 @@ pub struct Distro {
     /// release's `dh_installsystemd` looks for them (bookworm's debhelper only under
     /// `lib/systemd/system`; merged-/usr releases under `usr/lib/systemd/system`).
     pub systemd_unit_dir: &'static str,
+    /// Package lists (file name, contents) every package-manager step of a build sees
+    /// besides the image's own and the spec's.
+    pub extra_lists: &'static [(&'static str, &'static str)],
 }
 
-const DEB_BUILDER_PACKAGES: &[&str] = &["build-essential", "debhelper", "dpkg-dev"];
+const DEB_BUILDER_PACKAGES: &[&str] = &[
+    // Dalec's set (build steps of Dalec specs may use git, devscripts, equivs, ...).
+    "aptitude",
+    "build-essential",
+    "devscripts",
+    "dh-apparmor",
+    "dh-exec",
+    "dh-make",
+    "dpkg-dev",
+    "equivs",
+    "fakeroot",
+    "git",
+    // kiln's debian/rules are debhelper's (Dalec's workers get it through dh-make).
+    "debhelper",
+];
+
+/// What Dalec adds for Debian 11: its backports, now on Debian's archive server (where the
+/// Go that Dalec's tests need is).
+const BULLSEYE_LISTS: &[(&str, &str)] = &[(
+    "backports.list",
+    "deb http://archive.debian.org/debian bullseye-backports main\n",
+)];
 
 /// Every distro kiln knows, in target-list order: Debian's, then Ubuntu's, each newest
 /// supported first (bookworm stays first: debug routes use the first row's worker). The
@@ -47,6 +71,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "trixie",
@@ -59,6 +84,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "bullseye",
@@ -71,6 +97,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
+        extra_lists: BULLSEYE_LISTS,
     },
     Distro {
         key: "forky",
@@ -83,6 +110,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "bionic",
@@ -95,6 +123,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 11,
         systemd_unit_dir: "lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "focal",
@@ -107,6 +136,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 12,
         systemd_unit_dir: "lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "jammy",
@@ -119,6 +149,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "noble",
@@ -131,6 +162,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
+        extra_lists: &[],
     },
     Distro {
         key: "resolute",
@@ -143,6 +175,7 @@ pub const DISTROS: &[Distro] = &[
         builder_packages: DEB_BUILDER_PACKAGES,
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
+        extra_lists: &[],
     },
 ];
 

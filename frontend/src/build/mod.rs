@@ -163,7 +163,8 @@ fn satisfy_step(
     package_manager_step(Exec::shell(script), spec, stage, distro, ctx)
 }
 
-/// A package-manager step: its caches, plus the spec's extra repositories for `stage`.
+/// A package-manager step: its caches, the distro's extra package lists, plus the spec's
+/// extra repositories for `stage`.
 pub fn package_manager_step(
     exec: Exec,
     spec: &Spec,
@@ -172,8 +173,17 @@ pub fn package_manager_step(
     ctx: &Context,
 ) -> Result<Exec, SpecErrors> {
     let repos = repos::mounts(spec, stage, distro.config, &ctx.sources)?;
-    Ok(repos
-        .into_iter()
+    let lists = distro.extra_lists.iter().map(|(name, contents)| {
+        let file = State::scratch().file(
+            FileActions::new().mkfile("/list", 0o644, contents.as_bytes().to_vec()),
+            &format!("[kiln {}] {name}", distro.key),
+        );
+        Mount::bind(&format!("{}/{name}", distro.config.repo_lists_dir), file)
+            .selector("/list")
+            .readonly()
+    });
+    Ok(lists
+        .chain(repos)
         .fold(package_manager_caches(exec, distro), Exec::mount))
 }
 
