@@ -306,9 +306,11 @@ pub fn generate(
                 .output(OUT)
                 .unwrap_or_default()
                 .with_location(line, line);
+            // Dalec's global source filter applies to what generators fetch too.
             let opts = CopyOptions {
                 dir_copy_contents: true,
                 create_dest_path: true,
+                exclude_patterns: inp.global_excludes.to_vec(),
                 ..Default::default()
             };
             tree = tree.file(
@@ -333,6 +335,27 @@ mod tests {
         let spec = load("spec.yml", yaml).unwrap();
         let g = &spec.sources["src"].value.generate[0].value;
         script(g.kind().unwrap(), "/build/src", goproxy).0
+    }
+
+    #[test]
+    fn the_global_source_filter_applies_to_what_generators_fetch() {
+        let yaml = "sources:\n  src:\n    inline: {dir: {}}\n    generate:\n      - gomod: {}\n";
+        let spec = load("spec.yml", yaml).unwrap();
+        let opts = kiln_buildkit::options::BuildOpts::default();
+        let built = std::collections::BTreeMap::new();
+        let excludes = ["**/*.md".to_string()];
+        let inp = SourceInputs {
+            opts: &opts,
+            file: "spec.yml",
+            text: yaml,
+            platform: Default::default(),
+            built: &built,
+            global_excludes: &excludes,
+            tool_image: "docker.io/library/debian:bookworm",
+        };
+        let tree = generate(State::scratch(), &State::scratch(), &spec, "", &inp).unwrap();
+        let json = kiln_buildkit::llb::definition_to_json(&tree.marshal()).to_string();
+        assert!(json.contains("\"excludePatterns\":[\"**/*.md\"]"), "{json}");
     }
 
     #[test]
