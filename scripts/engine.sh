@@ -105,6 +105,9 @@ select_engine() {
     DOCKERD_LOG="$LOG_DIR/dockerd-$1.log"
 }
 IMPORT_PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+# The revision of the Ubuntu base images (2: `main universe`, as Docker Hub's have them);
+# images and mirror entries of another revision are made again.
+UBUNTU_BASE_REVISION=2
 
 # Background jobs (debootstrap) started by this run; killed if we exit early.
 declare -A JOBS=()
@@ -399,7 +402,18 @@ image_of() {
 
 # The rootfs tarball of a job: a suite (native) or <suite>-<arch>.
 tarball_of() {
-    printf '%s/%s-%s.tar\n' "$IMAGE_DIR" "$(os_of "${1%%-*}")" "$1"
+    local rev=
+    [[ $(os_of "${1%%-*}") == ubuntu ]] && rev=-r$UBUNTU_BASE_REVISION
+    printf '%s/%s-%s%s.tar\n' "$IMAGE_DIR" "$(os_of "${1%%-*}")" "$1" "$rev"
+}
+
+# The label an image made by this script carries (Ubuntu's: their revision).
+import_label() {
+    if [[ $(os_of "$1") == ubuntu ]]; then
+        printf 'LABEL kiln.base-revision=%s\n' "$UBUNTU_BASE_REVISION"
+    else
+        printf 'LABEL kiln.base=debootstrap\n'
+    fi
 }
 
 # trixie_file PACKAGE PATH DEST: one file of trixie's PACKAGE (downloaded with the private
@@ -441,7 +455,7 @@ build_rootfs_tarball() {
     local mirror=$MIRROR script=/usr/share/debootstrap/scripts/$suite
     local key_opts=()
     if [[ $(os_of "$suite") == ubuntu ]]; then
-        mirror=$UBUNTU_MIRROR key_opts=(--keyring="$UBUNTU_KEYRING")
+        mirror=$UBUNTU_MIRROR key_opts=(--keyring="$UBUNTU_KEYRING" --components=main,universe)
         [[ -e $script ]] || script=/usr/share/debootstrap/scripts/gutsy
     else
         [[ -e $script ]] || script=/usr/share/debootstrap/scripts/sid
@@ -482,7 +496,11 @@ wait_rootfs_job() {
 }
 
 image_present() {
-    docker image inspect "$(image_of "$1")" >/dev/null 2>&1
+    if [[ $(os_of "$1") == ubuntu ]]; then
+        [[ $(docker image inspect -f '{{index .Config.Labels "kiln.base-revision"}}' "$(image_of "$1")" 2>/dev/null) == "$UBUNTU_BASE_REVISION" ]]
+    else
+        docker image inspect "$(image_of "$1")" >/dev/null 2>&1
+    fi
 }
 
 # Start debootstrap jobs for the suites that may need one. When the engine
@@ -524,7 +542,7 @@ import_missing_images() {
         log "importing $(image_of "$suite")"
         # Imports run side by side (each takes a few seconds of CPU).
         run_logged "$LOG_DIR/import-$suite.log" docker import \
-            --change "$IMPORT_PATH_ENV" --change 'CMD ["bash"]' \
+            --change "$IMPORT_PATH_ENV" --change 'CMD ["bash"]' --change "$(import_label "$suite")" \
             "$tarball" "$(image_of "$suite")" &
         imports[$suite]=$!
     done
@@ -549,12 +567,21 @@ docker_arch() {
     esac
 }
 
-# mirror_has SUITE [ARCH]: whether the mirror serves SUITE's image (for ARCH).
+# mirror_has SUITE [ARCH]: whether the mirror serves SUITE's image (for ARCH; an Ubuntu
+# image of the current revision).
 mirror_has() {
-    local index
+    local index repo
+    repo="http://$REGISTRY_ADDR/v2/library/$(os_of "$1")"
     index=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
         -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://$REGISTRY_ADDR/v2/library/$(os_of "$1")/manifests/$1" 2>/dev/null) || return 1
+        "$repo/manifests/$1" 2>/dev/null) || return 1
+    if [[ $(os_of "$1") == ubuntu ]]; then
+        local config
+        config=$(tr -d ' \n' <<<"$index" | grep -o '"config":{[^}]*}' | grep -o 'sha256:[0-9a-f]*' | head -1)
+        [[ -n $config ]] || return 1
+        curl -sf "$repo/blobs/$config" 2>/dev/null |
+            grep -q "\"kiln.base-revision\": *\"$UBUNTU_BASE_REVISION\"" || return 1
+    fi
     [[ -z ${2:-} ]] || grep -q "\"architecture\": *\"$(docker_arch "$2")\"" <<<"$index"
 }
 

@@ -47,6 +47,32 @@ fn deb_installs_and_runs(distro: &str, version_id: &str) {
     assert!(o.status.success(), "install or run failed:\n{shown}");
     assert!(shown.contains("Hello, world!"), "{shown}");
     assert!(shown.contains("hello (GNU Hello) 2.10"), "{shown}");
+    // Dalec's minimal image of the release (the package built above, from the cache).
+    container_runs(distro, "container");
+    if matches!(distro, "bionic" | "noble") {
+        container_runs(distro, "testing/container");
+    }
+}
+
+/// Builds `<distro>/<route>` of hello into the engine's images and runs the program there.
+fn container_runs(distro: &str, route: &str) {
+    let target = format!("{distro}/{route}");
+    let tag = format!("kiln-e2e/hello:{}", target.replace('/', "-"));
+    let o = build(
+        &hello_spec(),
+        &target,
+        &repo_root(),
+        &["--load", "-t", &tag],
+    );
+    assert!(o.status.success(), "{target}: {}", text(&o));
+    let o = run(Command::new("docker").args(["run", "--rm", &tag]));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Hello, world!\n",
+        "{target}: {}",
+        text(&o)
+    );
+    run(Command::new("docker").args(["image", "rm", "-f", &tag]));
 }
 
 #[test]

@@ -124,3 +124,56 @@ fn opt_artifacts_and_file_capabilities_survive_installation_and_ownership() {
         "{log}"
     );
 }
+
+#[test]
+fn an_upgrade_keeps_the_admins_conffile_and_unit_choices() {
+    if !engine_ready() {
+        return;
+    }
+    let written =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/install-layout.yml")).unwrap();
+    assert!(written.contains("revision: 1\n"), "the fixture has changed");
+    let (old_dir, old_spec) = spec_in_tempdir(&written);
+    let (old, o) = build_into(&old_spec, "bookworm/deb", old_dir.path(), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Revision 2 ships a changed conffile.
+    let newer = written
+        .replace("revision: 1\n", "revision: 2\n")
+        .replace("token=not-a-real-secret", "token=changed-upstream");
+    let (new_dir, new_spec) = spec_in_tempdir(&newer);
+    let (new, o) = build_into(&new_spec, "bookworm/deb", new_dir.path(), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let wants = "/etc/systemd/system/multi-user.target.wants";
+    let o = run_in_container(
+        "debian:bookworm",
+        &[(old.path(), "/old"), (new.path(), "/new")],
+        &format!(
+            "set -e\n\
+             dpkg -i /old/kiln-layout_1.0-debian12u1_amd64.deb >/dev/null\n\
+             test -L {wants}/kiln-layout.service\n\
+             echo token=mine > /etc/secret.conf\n\
+             DPKG_MAINTSCRIPT_PACKAGE=kiln-layout deb-systemd-helper disable kiln-layout.service\n\
+             dpkg -i --force-confdef --force-confold /new/kiln-layout_1.0-debian12u2_amd64.deb >/dev/null\n\
+             echo version $(dpkg-query -W -f '${{Version}}' kiln-layout)\n\
+             echo conf $(cat /etc/secret.conf)\n\
+             echo upstream $(cat /etc/secret.conf.dpkg-dist)\n\
+             if [ -e {wants}/kiln-layout.service ]; then echo re-enabled; fi\n\
+             if [ -e {wants}/kiln-layout-idle.service ]; then echo idle enabled; fi\n\
+             dpkg-query -W -f '${{Conffiles}}' kiln-layout\n"
+        ),
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    assert!(shown.contains("version 1.0-debian12u2"), "{shown}");
+    assert!(
+        shown.contains("conf token=mine"),
+        "the admin's conffile was replaced:\n{shown}"
+    );
+    assert!(shown.contains("upstream token=changed-upstream"), "{shown}");
+    assert!(
+        !shown.contains("re-enabled"),
+        "the upgrade re-enabled a disabled unit:\n{shown}"
+    );
+    assert!(!shown.contains("idle enabled"), "{shown}");
+    assert!(shown.contains("/etc/secret.conf"), "{shown}");
+}
