@@ -1,6 +1,6 @@
 //! The distros kiln builds for. A distro is a row of data; families hold the code.
 
-use crate::family::{Family, FamilyConfig, deb};
+use crate::family::{Family, FamilyConfig, deb, rpm};
 
 /// One target distro.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,16 @@ pub struct Distro {
     /// Package lists (file name, contents) every package-manager step of a build sees
     /// besides the image's own and the spec's.
     pub extra_lists: &'static [(&'static str, &'static str)],
+    /// Where shared libraries go, relative to the root: the release's `%{_libdir}` on RPM
+    /// distros (`usr/lib64` on EL), `usr/lib` on Debian's.
+    pub lib_dir: &'static str,
+    /// The RPM dist tag (`.el9`), empty for other families.
+    pub dist: &'static str,
+    /// The release version the package manager takes (`--releasever`), empty if none.
+    pub release_version: &'static str,
+    /// What the minimal image of an RPM distro starts from: the packages of Dalec's
+    /// `dalec-base-<key>` meta-package.
+    pub base_packages: &'static [&'static str],
 }
 
 const DEB_BUILDER_PACKAGES: &[&str] = &[
@@ -55,8 +65,125 @@ const BULLSEYE_LISTS: &[(&str, &str)] = &[(
     "deb http://archive.debian.org/debian bullseye-backports main\n",
 )];
 
-/// Every distro kiln knows, in target-list order: Debian's, then Ubuntu's, each newest
-/// supported first (bookworm stays first: debug routes use the first row's worker). The
+/// What Debian and Ubuntu rows share beyond their own fields.
+const DEB_ROW: Distro = Distro {
+    key: "",
+    title: "",
+    family: &deb::Deb,
+    config: &deb::APT,
+    image: "",
+    version_id: "",
+    codename: "",
+    builder_packages: DEB_BUILDER_PACKAGES,
+    debhelper_compat: 13,
+    systemd_unit_dir: "lib/systemd/system",
+    extra_lists: &[],
+    lib_dir: "usr/lib",
+    dist: "",
+    release_version: "",
+    base_packages: &[],
+};
+
+/// Dalec's builder packages of Azure Linux 3, plus what kiln's steps use (diff, patch, tar, xz) and Dalec specs' steps expect (git).
+const AZLINUX3_BUILDER: &[&str] = &[
+    "rpm-build",
+    "mariner-rpm-macros",
+    "build-essential",
+    "ca-certificates",
+    "dnf",
+    "diffutils",
+    "findutils",
+    "git",
+    "gzip",
+    "patch",
+    "tar",
+    "xz",
+];
+/// Dalec's builder packages of Azure Linux 4 (no `build-essential` meta-package there).
+const AZLINUX4_BUILDER: &[&str] = &[
+    "rpm-build",
+    "azurelinux-rpm-config",
+    "systemd-rpm-macros",
+    "autoconf",
+    "automake",
+    "binutils",
+    "bison",
+    "diffutils",
+    "file",
+    "gawk",
+    "gcc",
+    "glibc-devel",
+    "gzip",
+    "kernel-headers",
+    "libtool",
+    "make",
+    "patch",
+    "pkgconf",
+    "tar",
+    "ca-certificates",
+    "dnf5",
+    "findutils",
+    "git",
+    "xz",
+];
+/// Dalec's builder packages of AlmaLinux, plus what kiln's steps use (diff, patch, tar, xz) and Dalec specs' steps expect (git).
+const ALMALINUX_BUILDER: &[&str] = &[
+    "binutils",
+    "rpm-build",
+    "ca-certificates",
+    "systemd-rpm-macros",
+    "diffutils",
+    "findutils",
+    "git",
+    "gzip",
+    "patch",
+    "tar",
+    "xz",
+];
+/// Dalec's builder packages of Rocky Linux, plus what kiln's steps use (diff, patch, tar, xz) and Dalec specs' steps expect (git).
+const ROCKYLINUX_BUILDER: &[&str] = &[
+    "rpm-build",
+    "ca-certificates",
+    "systemd-rpm-macros",
+    "diffutils",
+    "findutils",
+    "git",
+    "gzip",
+    "patch",
+    "tar",
+    "xz",
+];
+/// Fedora's packaging tools (beyond Dalec), plus what kiln's steps use (diff, patch, tar, xz) and Dalec specs' steps expect (git).
+const FEDORA_BUILDER: &[&str] = &[
+    "rpm-build",
+    "redhat-rpm-config",
+    "systemd-rpm-macros",
+    "gcc",
+    "make",
+    "ca-certificates",
+    "diffutils",
+    "findutils",
+    "git",
+    "gzip",
+    "patch",
+    "tar",
+    "xz",
+];
+
+/// What RPM rows share beyond their own fields.
+const RPM_ROW: Distro = Distro {
+    family: &rpm::Rpm,
+    config: &rpm::DNF,
+    codename: "",
+    version_id: "",
+    debhelper_compat: 0,
+    systemd_unit_dir: "usr/lib/systemd/system",
+    lib_dir: "usr/lib64",
+    ..DEB_ROW
+};
+
+/// Every distro kiln knows, in target-list order: Debian's, then Ubuntu's, then the RPM
+/// distros (Dalec's, then Fedora), each newest supported first (bookworm stays first: debug routes use the first row's worker). The
 /// `debhelper-compat` level is the highest each release's debhelper has (bionic 11, focal
 /// 12); units go under `lib/` where that release's `dh_installsystemd` looks only there.
 pub const DISTROS: &[Distro] = &[
@@ -72,6 +199,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "trixie",
@@ -85,6 +213,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "bullseye",
@@ -98,6 +227,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: BULLSEYE_LISTS,
+        ..DEB_ROW
     },
     Distro {
         key: "forky",
@@ -111,6 +241,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "bionic",
@@ -124,6 +255,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 11,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "focal",
@@ -137,6 +269,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 12,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "jammy",
@@ -150,6 +283,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "noble",
@@ -163,6 +297,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
     },
     Distro {
         key: "resolute",
@@ -176,6 +311,81 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
         extra_lists: &[],
+        ..DEB_ROW
+    },
+    Distro {
+        key: "azlinux3",
+        title: "Azure Linux 3",
+        config: &rpm::TDNF,
+        image: "mcr.microsoft.com/azurelinux/base/core:3.0",
+        builder_packages: AZLINUX3_BUILDER,
+        lib_dir: "usr/lib",
+        dist: ".azl3",
+        release_version: "3.0",
+        base_packages: &["distroless-packages-minimal", "prebuilt-ca-certificates"],
+        ..RPM_ROW
+    },
+    Distro {
+        key: "azlinux4",
+        title: "Azure Linux 4 (beta)",
+        config: &rpm::DNF5,
+        image: "mcr.microsoft.com/azurelinux-beta/base/core:4.0",
+        builder_packages: AZLINUX4_BUILDER,
+        dist: ".azl4",
+        release_version: "4.0",
+        base_packages: &["azurelinux-release", "tzdata"],
+        ..RPM_ROW
+    },
+    Distro {
+        key: "almalinux9",
+        title: "AlmaLinux 9",
+        image: "docker.io/library/almalinux:9",
+        builder_packages: ALMALINUX_BUILDER,
+        dist: ".el9",
+        release_version: "9",
+        base_packages: &["almalinux-release", "tzdata"],
+        ..RPM_ROW
+    },
+    Distro {
+        key: "almalinux8",
+        title: "AlmaLinux 8",
+        image: "docker.io/library/almalinux:8",
+        builder_packages: ALMALINUX_BUILDER,
+        dist: ".el8",
+        release_version: "8",
+        base_packages: &["almalinux-release", "tzdata"],
+        ..RPM_ROW
+    },
+    Distro {
+        key: "rockylinux9",
+        title: "Rocky Linux 9",
+        image: "docker.io/library/rockylinux:9",
+        builder_packages: ROCKYLINUX_BUILDER,
+        dist: ".el9",
+        release_version: "9",
+        base_packages: &["rocky-release", "tzdata"],
+        ..RPM_ROW
+    },
+    Distro {
+        key: "rockylinux8",
+        title: "Rocky Linux 8",
+        image: "docker.io/library/rockylinux:8",
+        builder_packages: ROCKYLINUX_BUILDER,
+        dist: ".el8",
+        release_version: "8",
+        base_packages: &["rocky-release", "tzdata"],
+        ..RPM_ROW
+    },
+    Distro {
+        key: "fedora",
+        title: "Fedora 45",
+        config: &rpm::DNF5,
+        image: "docker.io/library/fedora:45",
+        builder_packages: FEDORA_BUILDER,
+        dist: ".fc45",
+        release_version: "45",
+        base_packages: &["fedora-release-container", "tzdata"],
+        ..RPM_ROW
     },
 ];
 

@@ -8,9 +8,31 @@ use crate::spec::{
     ArtifactConfig, ArtifactMap, Artifacts, Spec, SystemdUnit, installed_name, setcap_text,
 };
 
+/// What an artifact is, for families that mark files by kind (RPM's `%config`, `%doc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A program, library, header, data or other plain file.
+    Plain,
+    /// A configuration file (`artifacts.configFiles`).
+    Config,
+    /// Documentation (`artifacts.docs`).
+    Doc,
+    /// A license text (`artifacts.licenses`).
+    License,
+    /// A manual page.
+    Manpage,
+    /// A systemd unit or drop-in.
+    Unit,
+}
+
 /// One artifact copied into the package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallFile {
+    /// What kind of artifact it is.
+    pub kind: FileKind,
+    /// The directory of its kind (`etc`, `usr/share/doc/<name>`): `dir` is this or below it,
+    /// and the levels below are the package's own.
+    pub base: String,
     /// What it matches in the build root (a path or a glob).
     pub pattern: String,
     /// The directory it goes into, relative to the root (`usr/bin`, `etc/app`); for a manual
@@ -122,22 +144,36 @@ fn kept_mode(spec: &Spec, path: &str, cfg: Option<&ArtifactConfig>) -> Option<u3
 }
 
 /// The artifact maps that are plain copies, with their install directories, in install order.
-fn plain_kinds<'a>(a: &'a Artifacts, doc_dir: &'a str) -> [(&'a str, &'a ArtifactMap); 9] {
+fn plain_kinds<'a>(
+    a: &'a Artifacts,
+    doc_dir: &'a str,
+    license_dir: &'a str,
+    lib_dir: &'a str,
+) -> [(&'a str, FileKind, &'a ArtifactMap); 9] {
+    use FileKind::*;
     [
-        ("usr/bin", &a.binaries),
-        ("usr/libexec", &a.libexec),
-        ("usr/share", &a.data_dirs),
-        ("etc", &a.config_files),
-        (doc_dir, &a.docs),
-        (doc_dir, &a.licenses),
-        ("usr/lib", &a.libs),
-        ("usr/include", &a.headers),
-        ("opt", &a.opt),
+        ("usr/bin", Plain, &a.binaries),
+        ("usr/libexec", Plain, &a.libexec),
+        ("usr/share", Plain, &a.data_dirs),
+        ("etc", Config, &a.config_files),
+        (doc_dir, Doc, &a.docs),
+        (license_dir, License, &a.licenses),
+        (lib_dir, Plain, &a.libs),
+        ("usr/include", Plain, &a.headers),
+        ("opt", Plain, &a.opt),
     ]
 }
 
-fn file(spec: &Spec, dir: String, path: &str, cfg: Option<&ArtifactConfig>) -> InstallFile {
+fn file(
+    spec: &Spec,
+    (kind, base): (FileKind, &str),
+    dir: String,
+    path: &str,
+    cfg: Option<&ArtifactConfig>,
+) -> InstallFile {
     InstallFile {
+        kind,
+        base: base.to_string(),
         pattern: path.to_string(),
         dir,
         name: cfg
@@ -161,7 +197,8 @@ impl InstallFile {
     }
 }
 
-/// The install layout of `spec` for `distro` (whose row says where systemd units go).
+/// The install layout of `spec` for `distro` (whose row says where systemd units and
+/// libraries go, and whose family where license texts go).
 pub fn plan(spec: &Spec, distro: &Distro) -> InstallPlan {
     let mut plan = InstallPlan::default();
     let Some(a) = spec.artifacts.as_ref() else {
@@ -169,17 +206,24 @@ pub fn plan(spec: &Spec, distro: &Distro) -> InstallPlan {
     };
     let name = spec.name.as_ref().map_or("", |n| n.value.trim());
     let doc_dir = format!("usr/share/doc/{name}");
-    for (dir, map) in plain_kinds(a, &doc_dir) {
+    let license_dir = format!("{}/{name}", distro.config.license_root);
+    for (dir, kind, map) in plain_kinds(a, &doc_dir, &license_dir, distro.lib_dir) {
         for (path, cfg) in map {
             let cfg = cfg.value.as_ref();
-            plan.files
-                .push(file(spec, join(dir, subpath(cfg)), path, cfg));
+            let placed = file(spec, (kind, dir), join(dir, subpath(cfg)), path, cfg);
+            plan.files.push(placed);
         }
     }
     for (path, cfg) in &a.manpages {
         let cfg = cfg.value.as_ref();
-        plan.manpages
-            .push(file(spec, subpath(cfg).to_string(), path, cfg));
+        let placed = file(
+            spec,
+            (FileKind::Manpage, "usr/share/man"),
+            subpath(cfg).to_string(),
+            path,
+            cfg,
+        );
+        plan.manpages.push(placed);
     }
     if let Some(sd) = &a.systemd {
         let unit_dir = distro.systemd_unit_dir;
@@ -187,6 +231,8 @@ pub fn plan(spec: &Spec, distro: &Distro) -> InstallPlan {
             let name = SystemdUnit::installed(unit.as_ref(), path).to_string();
             let u = unit.clone().unwrap_or_default();
             plan.unit_files.push(InstallFile {
+                kind: FileKind::Unit,
+                base: unit_dir.to_string(),
                 pattern: path.clone(),
                 dir: unit_dir.to_string(),
                 name: name.clone(),
@@ -204,6 +250,8 @@ pub fn plan(spec: &Spec, distro: &Distro) -> InstallPlan {
         for (path, dropin) in &sd.dropins {
             let Some(d) = &dropin else { continue };
             plan.unit_files.push(InstallFile {
+                kind: FileKind::Unit,
+                base: unit_dir.to_string(),
                 pattern: path.clone(),
                 dir: format!("{unit_dir}/{}.d", d.unit.value),
                 name: installed_name(path, d.name.as_deref()).to_string(),
@@ -253,6 +301,8 @@ mod tests {
         assert_eq!(
             plan.files[0],
             InstallFile {
+                kind: FileKind::Plain,
+                base: "usr/bin".into(),
                 pattern: "out/app".into(),
                 dir: "usr/bin".into(),
                 name: String::new(),

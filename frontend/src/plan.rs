@@ -439,6 +439,10 @@ pub fn plan_signed(
             build::package(&spec, distro, &ctx, Outputs::Source).map_err(PlanError::Spec)?,
             None,
         ),
+        Route::PackageInputs(part) => (
+            build::package(&spec, distro, &ctx, part).map_err(PlanError::Spec)?,
+            None,
+        ),
         Route::Worker => {
             if !matches!(
                 ctx.worker,

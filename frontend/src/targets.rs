@@ -18,6 +18,8 @@ pub enum Route {
     MinimalContainer,
     /// The build worker image (distro image plus build tooling).
     Worker,
+    /// What the family's package build reads (`rpm/debug/spec` and the like).
+    PackageInputs(crate::family::Outputs),
     /// `debug/resolve`: the spec with args substituted, as `spec.yml`.
     DebugResolve,
     /// `debug/sources`: every source as placed in the build root.
@@ -264,6 +266,12 @@ mod tests {
             Route::DebugPatchedSources
         );
         assert!(select("debug").is_err());
+        assert_eq!(select("azlinux3").unwrap().route, Route::MinimalContainer);
+        assert_eq!(select("rockylinux8/rpm").unwrap().route, Route::Package);
+        assert_eq!(
+            select("fedora/rpm/debug/sources").unwrap().route,
+            Route::PackageInputs(crate::family::Outputs::RecipeSources)
+        );
     }
 
     #[test]
@@ -283,6 +291,11 @@ mod tests {
         let text = list_text();
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
-        assert_eq!(list_json()["targets"].as_array().unwrap().len(), 9 * 5 + 6);
+        assert!(text.contains("almalinux9/rpm/debug/spec"));
+        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 6, the debug routes.
+        assert_eq!(
+            list_json()["targets"].as_array().unwrap().len(),
+            9 * 5 + 7 * 6 + 6
+        );
     }
 }

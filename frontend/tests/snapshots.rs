@@ -10,6 +10,7 @@ use kiln_buildkit::llb::{State, definition_to_json};
 use kiln_buildkit::options::BuildOpts;
 use kiln_frontend::build::spectests;
 use kiln_frontend::family::deb as debian;
+use kiln_frontend::family::rpm;
 use kiln_frontend::{distro, plan, targets};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -51,10 +52,10 @@ fn specs() -> Vec<(String, String, BuildArgs)> {
     out
 }
 
-/// Every spec is snapshotted for Debian 12 and 13; the other releases (the same family code
+/// Every spec's LLB is snapshotted for Debian 12 and 13 and AlmaLinux 9; the other releases (the same family code
 /// with other rows) for hello.yml only, which keeps the snapshots reviewable.
 fn snapshotted(spec: &str, distro_key: &str) -> bool {
-    matches!(distro_key, "bookworm" | "trixie") || spec == "hello.yml"
+    matches!(distro_key, "bookworm" | "trixie" | "almalinux9") || spec == "hello.yml"
 }
 
 fn file_name(p: &Path) -> String {
@@ -139,7 +140,10 @@ fn llb_of_every_spec_for_every_target() {
 fn generated_files_of_every_spec_for_every_debian_distro() {
     let settings = settings("files");
     for (name, text, args) in specs() {
-        for d in distro::DISTROS.iter().filter(|d| snapshotted(&name, d.key)) {
+        for d in distro::DISTROS
+            .iter()
+            .filter(|d| d.debhelper_compat > 0 && snapshotted(&name, d.key))
+        {
             let opts = opts(&format!("{}/deb", d.key), &args);
             let spec = plan::resolve_spec(
                 &plan::Loaded::load(&name, &text).unwrap(),
@@ -156,6 +160,31 @@ fn generated_files_of_every_spec_for_every_debian_distro() {
             for t in &spec.tests {
                 let _ = write!(out, "=== test {}\n{}\n", t.name.value, spectests::script(t));
             }
+            settings.bind(|| insta::assert_snapshot!(snapshot_name(&name, d.key), out));
+        }
+    }
+}
+
+#[test]
+fn generated_spec_file_of_every_spec_for_every_rpm_distro() {
+    let settings = settings("rpm");
+    for (name, text, args) in specs() {
+        for d in distro::DISTROS.iter().filter(|d| !d.dist.is_empty()) {
+            let opts = opts(&format!("{}/rpm", d.key), &args);
+            let spec = plan::resolve_spec(
+                &plan::Loaded::load(&name, &text).unwrap(),
+                Some(d.key),
+                &opts,
+            )
+            .unwrap_or_else(|e| panic!("{name} {}: {e}", d.key));
+            let pkg = rpm::Package::new(&spec, kiln_frontend::build::build_epoch(&spec, None));
+            let plan = kiln_frontend::install::plan(&spec, d);
+            let mut out = rpm::specfile::spec_file(&spec, d, &pkg, &plan);
+            let _ = write!(
+                out,
+                "=== SOURCES/install.sh\n{}",
+                kiln_frontend::family::scripts::install_script_at("\"$RPM_BUILD_ROOT\"", &plan)
+            );
             settings.bind(|| insta::assert_snapshot!(snapshot_name(&name, d.key), out));
         }
     }

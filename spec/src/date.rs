@@ -89,6 +89,20 @@ pub fn rfc2822(epoch: i64) -> String {
     )
 }
 
+/// Formats epoch seconds as the date of an RPM `%changelog` entry (`Tue Mar 4 2025`).
+pub fn rpm_changelog(epoch: i64) -> String {
+    let full = rfc2822(epoch);
+    // "Tue, 04 Mar 2025 00:00:00 +0000" → "Tue Mar 4 2025"
+    let parts: Vec<&str> = full.split(' ').collect();
+    let day = parts[1].trim_start_matches('0');
+    format!(
+        "{} {} {day} {}",
+        parts[0].trim_end_matches(','),
+        parts[2],
+        parts[3]
+    )
+}
+
 /// Formats epoch seconds as an RFC 3339 time in UTC, as OCI image configs want it
 /// (`1970-01-01T00:00:00Z`).
 pub fn rfc3339(epoch: i64) -> String {
@@ -106,6 +120,12 @@ pub fn rfc3339(epoch: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rpm_changelog_dates_are_unpadded() {
+        assert_eq!(rpm_changelog(1_741_046_400), "Tue Mar 4 2025");
+        assert_eq!(rpm_changelog(1_671_321_600), "Sun Dec 18 2022");
+    }
 
     #[test]
     fn round_trips_known_dates() {

@@ -6,6 +6,8 @@
 //! between families is a [`Family`] method or a [`FamilyConfig`] field.
 
 pub mod deb;
+pub mod rpm;
+pub mod scripts;
 
 use crate::build::Context;
 use crate::distro::Distro;
@@ -43,6 +45,9 @@ pub struct FamilyConfig {
     pub repo_keys_dir: &'static str,
     /// What joins relations into one list for [`FamilyConfig::satisfy`].
     pub relation_separator: &'static str,
+    /// Where license texts go, relative to the root (under a directory named after the
+    /// package): Debian keeps them with the documents, RPM distros apart.
+    pub license_root: &'static str,
 }
 
 /// The sources of a package build, under the family's source directory.
@@ -61,6 +66,13 @@ pub enum Outputs {
     Source,
     /// The binary packages and the source package they were built from.
     Binary,
+    /// What the family's package build reads, for debugging: its recipe alone (RPM's
+    /// `.spec`).
+    Recipe,
+    /// The recipe's sources as the package build gets them (RPM's `SOURCES/`).
+    RecipeSources,
+    /// The recipe and its sources (RPM's rpmbuild top directory).
+    RecipeTree,
 }
 
 /// What a family does: the code behind its distro rows.

@@ -14,11 +14,12 @@ mod relations;
 mod rules;
 mod scripts;
 
+pub use crate::family::scripts::build_script;
 pub use changelog::{changelog, copyright};
 pub use control::{control, maintainer};
 pub use relations::relations;
 pub use rules::rules;
-pub use scripts::{build_script, fixperms_script, install_script, links_file, postinst};
+pub use scripts::{fixperms_script, install_script, links_file, postinst};
 
 use crate::install;
 use crate::shell::quote;
@@ -75,6 +76,7 @@ pub const APT: FamilyConfig = FamilyConfig {
     repo_list_suffixes: &["list", "sources"],
     repo_keys_dir: "/usr/share/keyrings",
     relation_separator: ", ",
+    license_root: "usr/share/doc",
 };
 
 /// [`APT`] for releases whose apt (before 1.9: Ubuntu 18.04) has no `satisfy`: the
