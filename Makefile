@@ -12,7 +12,7 @@ COMPAT_TESTS := --test hello --test errors --test signing --test sources -- book
   container_target_runs_the_program spec_errors_point_at_the_line failing_build_step_points_at_the_steps \
   print_targets_lists_the_routes packages_go_through_the_signer a_git_checksum_pins_a_tag
 
-.PHONY: all build image test-signer push dockerfile-frontend demo test test-compat unit e2e bench bench-memory bench-lowering lint engine engine-down clean
+.PHONY: all build image rpm-standin test-signer push dockerfile-frontend demo test test-compat unit e2e bench bench-memory bench-lowering lint engine engine-down clean
 
 all: build
 
@@ -51,7 +51,7 @@ test-signer:
 	@echo "built kiln/test-signer:dev"
 
 ## test: everything but fuzzing: unit, golden and e2e tests against a real engine
-test: image test-signer
+test: image test-signer rpm-standin
 	$(ENGINE) cargo test --workspace --locked
 
 ## test-compat: the compat subset of the e2e tests on Docker 26.1 (stops a running Docker 28 of ours)
@@ -98,3 +98,9 @@ engine-down:
 
 clean:
 	cargo clean
+
+## rpm-standin: the RPM stand-in worker kiln/rpm-standin:dev (a test double on Debian, see
+## standin/rpm/Dockerfile), used as --build-context dalec-<key>-worker=docker-image://kiln/rpm-standin:dev
+rpm-standin:
+	$(ENGINE) docker build -q -t kiln/rpm-standin:dev standin/rpm >/dev/null
+	@echo "built kiln/rpm-standin:dev"

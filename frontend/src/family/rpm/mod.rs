@@ -361,11 +361,12 @@ const TOPDIR: &str = "/tmp/kiln-rpm";
 
 /// rpmbuild's options of every kiln build: the top directory, the distro's dist tag, and what
 /// makes two builds give the same bytes (build time and host, file times clamped to the
-/// build's time).
+/// build's time: `clamp_mtime_to_source_epoch` up to rpm 4.19, `build_mtime_policy` from 4.20).
 fn rpmbuild(distro: &Distro, topdir: &str) -> String {
     format!(
         "rpmbuild --define {} --define {} --define '_buildhost kiln' \
          --define 'use_source_date_epoch_as_buildtime 1' --define 'clamp_mtime_to_source_epoch 1' \
+         --define 'build_mtime_policy clamp_to_source_date_epoch' \
          --define 'source_date_epoch_from_changelog 0'",
         quote(&format!("_topdir {topdir}")),
         quote(&format!("dist {}", distro.dist)),
@@ -516,10 +517,9 @@ impl Family for Rpm {
             Outputs::Source | Outputs::Binary => {}
         }
         let script = format!(
-            "set -e\nmkdir -p {SRC_OUT}/SRPMS\n{} --define {} -bs {}/{}\n",
-            rpmbuild(distro, "/run/kiln/top"),
+            "set -e\nmkdir -p {SRC_OUT}/SRPMS\ncp -a /run/kiln/top {TOPDIR}\n{} --define {} -bs {TOPDIR}/{}\n",
+            rpmbuild(distro, TOPDIR),
             quote(&format!("_srcrpmdir {SRC_OUT}/SRPMS")),
-            "/run/kiln/top",
             quote(&pkg.spec_path()),
         );
         let exec = Exec::shell(script)
