@@ -261,3 +261,39 @@ fn two_clean_builds_give_byte_identical_rpms() {
         );
     }
 }
+
+#[test]
+fn rpms_signed_by_kiln_signer_pass_rpmkeys() {
+    if !standin_ready() || !image_ready("kiln/signer:dev", "image") {
+        return;
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let key = openpgp_key(keys.path(), "ed25519", "", &[]);
+    let signed = SPEC.replace(
+        "\nchangelog:\n",
+        "\npackage_config:\n  signer:\n    image: kiln/signer:dev\n    cmdline: /kiln-signer\nchangelog:\n",
+    );
+    let (dir, spec) = spec_in_tempdir(&signed);
+    let secret = format!("id=kiln-signing-key,src={}", key.secret.display());
+    let out = build_rpms(&spec, dir.path(), &["--secret", &secret]);
+    // The signer's result replaced the packages: rpm's own verifier accepts both.
+    let key_dir = key.public_asc.parent().unwrap();
+    let o = run_in_container(
+        STANDIN,
+        &[(out.path(), "/out"), (key_dir, "/keys")],
+        &format!(
+            "set -e\nmkdir /tmp/db\nrpmkeys --dbpath /tmp/db --import /keys/{}\n\
+             for f in {RPM} {SRPM}; do rpmkeys --dbpath /tmp/db --define '_pkgverify_level signature' --checksig -v $f; done",
+            key.public_asc.file_name().unwrap().to_string_lossy()
+        ),
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .matches("Signature, key ID")
+            .count(),
+        2,
+        "{shown}"
+    );
+}
