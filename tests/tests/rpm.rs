@@ -3,7 +3,8 @@
 //! Real rpmbuild turns a spec into an RPM and a source RPM whose header, payload, config flags,
 //! scriptlets and provides match the spec; the RPM installs into an empty root, the source RPM
 //! rebuilds, rpmlint finds no errors (its warnings are in `tests/fixtures/rpmlint/`), and two
-//! clean builds give byte-identical RPMs.
+//! clean builds give byte-identical RPMs; kiln-signer signs them; the container route puts the
+//! package into an empty root (the stand-in installs its files only: there is no distro).
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
@@ -296,4 +297,47 @@ fn rpms_signed_by_kiln_signer_pass_rpmkeys() {
         2,
         "{shown}"
     );
+}
+
+#[test]
+fn the_container_route_installs_the_rpm_into_an_empty_root() {
+    if !standin_ready() {
+        return;
+    }
+    let (dir, spec) = spec_in_tempdir(SPEC);
+    let worker = format!("dalec-almalinux9-worker=docker-image://{STANDIN}");
+    let tag = "kiln-e2e/rpm-demo:container";
+    let o = build(
+        &spec,
+        "almalinux9/container",
+        dir.path(),
+        &["--build-context", &worker, "-t", tag],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let config = text(&run(std::process::Command::new("docker").args([
+        "image",
+        "inspect",
+        tag,
+        "--format",
+        "{{.Created}} {{len .RootFS.Layers}}",
+    ])));
+    assert_eq!(
+        config.trim(),
+        "2026-11-01T00:00:00Z 1",
+        "the build's time, one layer"
+    );
+    // The stand-in's installroot holds the package's files (it has no distro to add).
+    let o = run(std::process::Command::new("sh").args([
+        "-c",
+        &format!("c=$(docker create {tag} /none) && docker export \"$c\" | tar -t; docker rm \"$c\" >/dev/null"),
+    ]));
+    let files = String::from_utf8_lossy(&o.stdout).into_owned();
+    for want in [
+        "usr/bin/kiln-rpm-demo",
+        "etc/kiln-rpm-demo/demo.conf",
+        "usr/lib/systemd/system/kiln-rpm-demo.service",
+        "var/lib/kiln-rpm-demo/",
+    ] {
+        assert!(files.lines().any(|l| l == want), "{want} not in\n{files}");
+    }
 }
