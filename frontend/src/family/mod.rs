@@ -50,6 +50,26 @@ pub struct FamilyConfig {
     pub license_root: &'static str,
 }
 
+/// Every relation list of the spec with the field that holds it, for a family's checks.
+pub fn relation_lists(spec: &Spec) -> [(&'static str, Option<&DependencyList>); 7] {
+    let deps = spec.dependencies.as_ref();
+    [
+        ("dependencies.build", deps.and_then(|d| d.build.as_ref())),
+        (
+            "dependencies.runtime",
+            deps.and_then(|d| d.runtime.as_ref()),
+        ),
+        (
+            "dependencies.recommends",
+            deps.and_then(|d| d.recommends.as_ref()),
+        ),
+        ("dependencies.test", deps.and_then(|d| d.test.as_ref())),
+        ("conflicts", spec.conflicts.as_ref()),
+        ("replaces", spec.replaces.as_ref()),
+        ("provides", spec.provides.as_ref()),
+    ]
+}
+
 /// The sources of a package build, under the family's source directory.
 #[derive(Debug, Clone)]
 pub struct Sources {

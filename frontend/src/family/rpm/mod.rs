@@ -306,23 +306,7 @@ pub fn check(spec: &Spec) -> Vec<(String, Pos)> {
             Pos::default(),
         ));
     }
-    let deps = spec.dependencies.as_ref();
-    let lists = [
-        ("dependencies.build", deps.and_then(|d| d.build.as_ref())),
-        (
-            "dependencies.runtime",
-            deps.and_then(|d| d.runtime.as_ref()),
-        ),
-        (
-            "dependencies.recommends",
-            deps.and_then(|d| d.recommends.as_ref()),
-        ),
-        ("dependencies.test", deps.and_then(|d| d.test.as_ref())),
-        ("conflicts", spec.conflicts.as_ref()),
-        ("replaces", spec.replaces.as_ref()),
-        ("provides", spec.provides.as_ref()),
-    ];
-    for (field, list) in lists {
+    for (field, list) in crate::family::relation_lists(spec) {
         for (name, c) in list.into_iter().flat_map(|l| &l.0) {
             if name.is_empty()
                 || name.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',')
