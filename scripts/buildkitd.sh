@@ -28,7 +28,8 @@
 #   KILN_BUILDKITD_ADDR  tcp address (default 127.0.0.1:1234)
 #   KILN_REGISTRY_ADDR   the engine's registry (default 127.0.0.1:5055)
 #   KILN_DEBIAN_MIRROR   Debian archive (default http://deb.debian.org/debian)
-#   KILN_BUILDKIT_SOURCE the source tarball (default ../shared/vendor/buildkit-v0.32.2.tar.xz)
+#   KILN_BUILDKIT_SOURCE the source tarball (default ../shared/vendor/buildkit-v0.32.2.tar.xz,
+#                        beside the checkout or, in a clone, beside its origin)
 
 set -euo pipefail
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -44,7 +45,16 @@ PIDFILE="$DIR/buildkitd.pid"
 LOG_DIR="$DIR/logs"
 REGISTRY_ADDR=${KILN_REGISTRY_ADDR:-127.0.0.1:5055}
 MIRROR="${KILN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-SOURCE=${KILN_BUILDKIT_SOURCE:-$HERE/../../shared/vendor/buildkit-$VERSION.tar.xz}
+# The vendored source beside the checkout; a clone of it (CI's) looks beside its origin too.
+default_source() {
+    local name="shared/vendor/buildkit-$VERSION.tar.xz" origin
+    origin=$(git -C "$HERE/.." config --get remote.origin.url 2>/dev/null || true)
+    for dir in "$HERE/../.." ${origin:+"$origin/.."} /work; do
+        if [[ -r $dir/$name ]]; then echo "$dir/$name"; return; fi
+    done
+    echo "$HERE/../../$name"
+}
+SOURCE=${KILN_BUILDKIT_SOURCE:-$(default_source)}
 APT_DIR="$DIR/apt"
 
 log() { printf '%s [%ss]: %s\n' "$PROG" "$SECONDS" "$*" >&2; }
