@@ -395,7 +395,11 @@ fn files(out: &mut String, plan: &InstallPlan, name: &str) {
             own_dirs.insert(f.base.clone());
         }
     }
-    for d in &own_dirs {
+    // A directory the plan creates is listed once, with its mode and owner, below.
+    for d in own_dirs
+        .iter()
+        .filter(|d| !plan.dirs.iter().any(|p| &p.path == *d))
+    {
         let _ = writeln!(out, "%dir {}", files_path(d));
     }
     for d in &plan.dirs {
