@@ -11,7 +11,7 @@ pub mod scripts;
 
 use crate::build::Context;
 use crate::distro::Distro;
-use crate::spec::{DependencyList, Pos, Spec, SpecErrors};
+use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors};
 use crate::targets::Route;
 use kiln_buildkit::llb::State;
 
@@ -48,6 +48,22 @@ pub struct FamilyConfig {
     /// Where license texts go, relative to the root (under a directory named after the
     /// package): Debian keeps them with the documents, RPM distros apart.
     pub license_root: &'static str,
+}
+
+/// A trimmed spec text field, empty when absent.
+pub fn text(field: &Option<Located<String>>) -> &str {
+    field.as_ref().map_or("", |f| f.value.trim())
+}
+
+/// A value for one line of a package's metadata (a control file, changelog, `.spec` header): the spec's rules
+/// refuse line breaks in such values; this keeps a line a line whatever reaches it (a control
+/// character becomes a space, so no value can start a field of its own).
+pub fn one_line(value: &str) -> String {
+    value
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Every relation list of the spec with the field that holds it, for a family's checks.

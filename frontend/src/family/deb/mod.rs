@@ -278,20 +278,7 @@ pub struct Package {
     pub epoch: i64,
 }
 
-fn text(field: &Option<Located<String>>) -> &str {
-    field.as_ref().map_or("", |f| f.value.trim())
-}
-
-/// A value for one line of a control file, changelog or copyright file: the spec's rules
-/// refuse line breaks in such values; this keeps a line a line whatever reaches it (a control
-/// character becomes a space, so no value can start a field of its own).
-fn one_line(value: &str) -> String {
-    value
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
+use crate::family::{one_line, text};
 
 impl Package {
     /// Derives the package facts; `epoch` is the build's (see [`crate::build::build_epoch`]).

@@ -6,7 +6,7 @@ pub mod specfile;
 
 use crate::build::{self, BUILD_ROOT, Context, PKG_MOUNT};
 use crate::distro::Distro;
-use crate::family::{Family, FamilyConfig, Outputs, Sources, scripts};
+use crate::family::{Family, FamilyConfig, Outputs, Sources, scripts, text};
 use crate::install;
 use crate::shell::quote;
 use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors, version};
@@ -138,10 +138,6 @@ pub const ARCH_NAMES: &[(&str, &str)] = &[
 /// The RPM family.
 #[derive(Debug)]
 pub struct Rpm;
-
-fn text(field: &Option<Located<String>>) -> &str {
-    field.as_ref().map_or("", |f| f.value.trim())
-}
 
 /// Facts about the package the generated files share.
 #[derive(Debug, Clone)]
@@ -552,7 +548,6 @@ impl Family for Rpm {
         let (glob, shown) = self.package_glob(spec);
         let config = distro.config;
         let epoch = ctx.source_date_epoch;
-        let base: Vec<&str> = distro.base_packages.to_vec();
         let root = "/run/kiln/rootfs";
         let mut script = format!(
             "set -e\n{}\n{meta}set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n\
@@ -561,7 +556,7 @@ impl Family for Rpm {
             config.refresh,
             quote(&format!("kiln: no {shown} among the packages to install")),
             quote(&format!("kiln-base-{}", distro.key)),
-            quote(&base.join("\n")),
+            quote(&distro.base_packages.join("\n")),
             config.install,
             quote(distro.release_version),
             meta = meta_package_fn!(),

@@ -31,15 +31,9 @@ pub fn escape(value: &str) -> String {
     value.replace('%', "%%")
 }
 
-/// One line of a header field: control characters become spaces.
+/// One line of a header field, `%` doubled.
 fn one_line(value: &str) -> String {
-    escape(
-        &value
-            .trim()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect::<String>(),
-    )
+    escape(&crate::family::one_line(value))
 }
 
 /// A path in `%files`: `/` + the path, `%` doubled, in double quotes if it has white space.
