@@ -347,6 +347,10 @@ pub fn plan_signed(
     let mut signing = None;
     let mut base_image_ref = distro.image.to_string();
     let mut layers = Vec::new();
+    let has_base = spec
+        .image
+        .as_ref()
+        .is_some_and(|i| i.base.is_some() || i.bases.as_ref().is_some_and(|b| !b.is_empty()));
     let (state, image) = match selected.route {
         Route::Package | Route::Container | Route::MinimalContainer => {
             // The container routes may install packages built earlier instead of building them.
@@ -413,9 +417,6 @@ pub fn plan_signed(
                 tests = build::tests(&spec, distro, &ctx, installed.clone(), None)
                     .map_err(PlanError::Spec)?;
             }
-            let has_base = spec.image.as_ref().is_some_and(|i| {
-                i.base.is_some() || i.bases.as_ref().is_some_and(|b| !b.is_empty())
-            });
             match selected.route {
                 Route::Package => (packages, None),
                 Route::MinimalContainer if !has_base => {
@@ -434,6 +435,26 @@ pub fn plan_signed(
                     (installed, Some(spec.image.clone().unwrap_or_default()))
                 }
             }
+        }
+        Route::RuntimeDepsContainer => {
+            let (deps, packages) =
+                build::runtime_deps_package(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+            let name = deps.name.as_ref().map_or("", |n| n.value.as_str());
+            let state = if has_base {
+                let (base, base_ref) =
+                    build::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                base_image_ref = base_ref;
+                layers.push(format!("kiln: install {name} into the image"));
+                build::container(&deps, distro, &ctx, packages, base).map_err(PlanError::Spec)?
+            } else {
+                base_image_ref = String::new();
+                layers.push(format!("kiln: {name} and what it needs on an empty root"));
+                distro
+                    .family
+                    .minimal_image(&deps, distro, &ctx, packages)
+                    .map_err(PlanError::Spec)?
+            };
+            (state, Some(spec.image.clone().unwrap_or_default()))
         }
         Route::Source => (
             build::package(&spec, distro, &ctx, Outputs::Source).map_err(PlanError::Spec)?,

@@ -16,6 +16,10 @@ pub enum Route {
     /// A minimal image: the package and what it needs on an empty root (or, with
     /// `image.base`, [`Route::Container`] on that base).
     MinimalContainer,
+    /// An image with only the spec's runtime dependencies, installed through a meta-package
+    /// that requires them (RPM's `container/depsonly`): as [`Route::MinimalContainer`], but
+    /// the package itself is not built.
+    RuntimeDepsContainer,
     /// The build worker image (distro image plus build tooling).
     Worker,
     /// What the family's package build reads (`rpm/debug/spec` and the like).
@@ -269,6 +273,10 @@ mod tests {
         assert_eq!(select("azlinux3").unwrap().route, Route::MinimalContainer);
         assert_eq!(select("rockylinux8/rpm").unwrap().route, Route::Package);
         assert_eq!(
+            select("almalinux9/container/depsonly").unwrap().route,
+            Route::RuntimeDepsContainer
+        );
+        assert_eq!(
             select("fedora/rpm/debug/sources").unwrap().route,
             Route::PackageInputs(crate::family::Outputs::RecipeSources)
         );
@@ -292,10 +300,10 @@ mod tests {
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
         assert!(text.contains("almalinux9/rpm/debug/spec"));
-        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 6, the debug routes.
+        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 7, the debug routes.
         assert_eq!(
             list_json()["targets"].as_array().unwrap().len(),
-            9 * 5 + 7 * 6 + 6
+            9 * 5 + 7 * 7 + 6
         );
     }
 }

@@ -119,6 +119,13 @@ fn llb_of_every_spec_for_every_target() {
                 {
                     continue;
                 }
+                // A deps-only image needs runtime dependencies.
+                Err(e)
+                    if t.name.ends_with("/container/depsonly")
+                        && e.to_string().contains("dependencies.runtime lists none") =>
+                {
+                    continue;
+                }
                 Err(e) => panic!("{name} {}: {e}", t.name),
             };
             let mut out = serde_json::to_string_pretty(&definition_to_json(&plan.state.marshal()))

@@ -15,7 +15,7 @@ pub mod spectests;
 use self::contexts::Worker;
 use self::sources::SourceInputs;
 use crate::distro::Distro;
-use crate::family::{FamilyConfig, Outputs, Sources};
+use crate::family::{FamilyConfig, MetaPackage, Outputs, Sources, text};
 use crate::shell::quote;
 use crate::spec::RepoStage as Stage;
 use crate::spec::{self, Network, SourceMount, Spec, SpecError, SpecErrors};
@@ -161,6 +161,101 @@ fn satisfy_step(
         &quote(&deps.join(config.relation_separator)),
     );
     package_manager_step(Exec::shell(script), spec, stage, distro, ctx)
+}
+
+/// A package-manager step that installs the packages named `name` in `packages` (their
+/// dependencies with them).
+fn install_packages_step(
+    name: &str,
+    packages: State,
+    spec: &Spec,
+    stage: Stage,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<Exec, SpecErrors> {
+    let config = distro.config;
+    let (glob, shown) = distro.family.package_glob(name);
+    let found = format!(
+        "set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
+        quote(&format!("kiln: no {shown} among the packages to install"))
+    );
+    let script = package_manager_script(config, &found, config.install, "\"$@\"");
+    Ok(
+        package_manager_step(Exec::shell(script), spec, stage, distro, ctx)?
+            .mount(Mount::bind(PKG_MOUNT, packages).readonly()),
+    )
+}
+
+/// The package `container/depsonly` installs, `<name>-runtime-deps`: it holds nothing and
+/// requires the spec's runtime dependencies. What a bare spec lacks gets Dalec's defaults
+/// (version 0.0.1, revision 1, license MIT). Returns the spec of that package (the image
+/// settings are the spec's) and the package, built on the worker.
+pub fn runtime_deps_package(
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<(Spec, State), SpecErrors> {
+    let runtime = spec.dependencies.as_ref().and_then(|d| d.runtime.as_ref());
+    if runtime.is_none_or(|r| r.0.is_empty()) {
+        return Err(SpecError::at_key(
+            ctx.sources.file,
+            ctx.sources.text,
+            "dependencies",
+            spec::Pos::default(),
+            format!(
+                "target {}/container/depsonly makes an image of the spec's runtime dependencies, but dependencies.runtime lists none",
+                distro.key
+            ),
+        )
+        .into());
+    }
+    let or = |field: &Option<spec::Located<String>>, default: &str| {
+        let pos = field.as_ref().map(|f| f.pos).unwrap_or_default();
+        let value = match text(field) {
+            "" => default.to_string(),
+            v => v.to_string(),
+        };
+        Some(spec::Located { value, pos })
+    };
+    let mut deps = spec.clone();
+    let name = match text(&spec.name) {
+        "" => "kiln-user".to_string(),
+        n => n.to_string(),
+    };
+    deps.name = Some(spec::Located {
+        value: format!("{name}-runtime-deps"),
+        pos: spec.name.as_ref().map(|f| f.pos).unwrap_or_default(),
+    });
+    deps.version = or(&spec.version, "0.0.1");
+    deps.revision = or(&spec.revision, "1");
+    deps.description = or(&None, &format!("The runtime dependencies of {name}"));
+    if spec.license.as_deref().is_none_or(|l| l.trim().is_empty()) {
+        deps.license = Some("MIT".into());
+    }
+    check(&deps, distro, ctx)?;
+    let meta = MetaPackage {
+        name: text(&deps.name).to_string(),
+        version: text(&deps.version).to_string(),
+        release: text(&deps.revision).to_string(),
+        license: deps.license.clone().unwrap_or_default().trim().to_string(),
+        summary: text(&deps.description).to_string(),
+        relations: distro.family.relations(runtime),
+    };
+    let package = distro
+        .family
+        .meta_package(&meta, distro, ctx)
+        .ok_or_else(|| {
+            SpecErrors::from(SpecError::at(
+                ctx.sources.file,
+                ctx.sources.text,
+                spec::Pos::default(),
+                format!(
+                    "{}: the {} family makes no deps-only images",
+                    distro.key, distro.title
+                ),
+            ))
+        })?;
+    Ok((deps, package))
 }
 
 /// A package-manager step: its caches, the distro's extra package lists, plus the spec's
@@ -503,7 +598,7 @@ pub fn container(
     packages: State,
     base: State,
 ) -> Result<State, SpecErrors> {
-    let (glob, shown) = distro.family.package_glob(spec);
+    let (glob, shown) = distro.family.package_glob(text(&spec.name));
     let config = distro.config;
     let (layer_start, layer_end) = reproducible_layer(config, ctx.source_date_epoch);
     let found = format!(
@@ -599,26 +694,63 @@ fn parent_dir(path: &str) -> &str {
 /// Dalec makes them). A shell rather than BuildKit's symlink action: that stamps the parent
 /// directories with the clock, and the step's clamp sets them right.
 pub fn post_symlinks_script(spec: &Spec) -> String {
+    post_symlinks_script_in(spec, "")
+}
+
+/// [`post_symlinks_script`] for an image whose root is the directory `root` of the step (the
+/// step runs outside it): the links go there, and owners are looked up in that root's
+/// `/etc/passwd` and `/etc/group`, not the step's.
+pub fn post_symlinks_script_in(spec: &Spec, root: &str) -> String {
+    let links = post_symlinks(spec).unwrap_or_default();
     let mut script = String::new();
-    for l in post_symlinks(spec).unwrap_or_default() {
-        let p = quote(l.path);
+    let owned = links.iter().any(|l| l.user.is_some() || l.group.is_some());
+    if owned && !root.is_empty() {
+        // kiln_id FILE NAME: NAME's number in FILE (a number is kept as it is; root is 0).
+        script.push_str(&format!(
+            "kiln_id() {{ case $2 in root) echo 0 ;; ''|*[!0-9]*) awk -F: -v n=\"$2\" '$1 == n {{ print $3; f = 1; exit }} END {{ exit !f }}' {root}\"$1\" || {{ echo \"kiln: image.post.symlinks: no $2 in the image's $1\" >&2; exit 1; }} ;; *) echo \"$2\" ;; esac; }}\n",
+            root = quote(root)
+        ));
+    }
+    for l in links {
+        let full = format!("{root}{}", l.path);
+        let p = quote(&full);
         let exists = quote(&format!(
             "kiln: image.post.symlinks: {} already exists in the image",
             l.path
         ));
         script.push_str(&format!(
             "mkdir -p {}\nif [ -e {p} ] || [ -L {p} ]; then echo {exists} >&2; exit 1; fi\nln -s {} {p}\n",
-            quote(parent_dir(l.path)),
+            quote(parent_dir(&full)),
             quote(l.target)
         ));
-        let owner = match (l.user, l.group) {
-            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
-            (Some(u), None) => Some(u.to_string()),
-            (None, Some(g)) => Some(format!(":{g}")),
-            (None, None) => None,
+        let owner = if root.is_empty() {
+            match (l.user, l.group) {
+                (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+                (Some(u), None) => Some(u.to_string()),
+                (None, Some(g)) => Some(format!(":{g}")),
+                (None, None) => None,
+            }
+            .map(|o| quote(&o))
+        } else {
+            // Looked up first: a failed lookup stops the step (in `chown "$(..)"` it would not).
+            let mut id = |var: &str, file: &str, name: Option<&str>| match name {
+                Some(n) => {
+                    script.push_str(&format!("{var}=$(kiln_id {file} {})\n", quote(n)));
+                    format!("${var}")
+                }
+                None => String::new(),
+            };
+            let user = id("kiln_u", "/etc/passwd", l.user);
+            let group = id("kiln_g", "/etc/group", l.group);
+            match (l.user, l.group) {
+                (Some(_), Some(_)) => Some(format!("\"{user}:{group}\"")),
+                (Some(_), None) => Some(format!("\"{user}\"")),
+                (None, Some(_)) => Some(format!("\":{group}\"")),
+                (None, None) => None,
+            }
         };
         if let Some(o) = owner {
-            script.push_str(&format!("chown -h {} {p}\n", quote(&o)));
+            script.push_str(&format!("chown -h {o} {p}\n"));
         }
     }
     script
@@ -650,9 +782,23 @@ pub fn tests(
     let image = if deps.is_empty() {
         image
     } else {
-        let exec = satisfy_step(&deps, spec, Stage::Test, distro, ctx)?
-            .name(format!("[kiln {}] install test dependencies", distro.key));
-        image.run(exec).root()
+        let meta = MetaPackage {
+            name: "kiln-test-dependencies".to_string(),
+            version: "1".to_string(),
+            release: "1".to_string(),
+            license: "none".to_string(),
+            summary: format!("What the tests of {} need", text(&spec.name)),
+            relations: deps.clone(),
+        };
+        let exec = match distro.family.meta_package(&meta, distro, ctx) {
+            Some(package) => {
+                install_packages_step(&meta.name, package, spec, Stage::Test, distro, ctx)?
+            }
+            None => satisfy_step(&deps, spec, Stage::Test, distro, ctx)?,
+        };
+        image
+            .run(exec.name(format!("[kiln {}] install test dependencies", distro.key)))
+            .root()
     };
     let mut states = Vec::new();
     let mut errors = Vec::new();

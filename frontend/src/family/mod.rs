@@ -154,8 +154,31 @@ pub trait Family: Sync + std::fmt::Debug {
         packages: State,
     ) -> Result<State, SpecErrors>;
 
-    /// The spec's own packages among the built ones, for installing into an image: a shell
-    /// glob relative to the packages' directory (spec values in it quoted) and the pattern as
-    /// a person reads it.
-    fn package_glob(&self, spec: &Spec) -> (String, String);
+    /// The packages named `name` among the built ones, for installing into an image: a shell
+    /// glob relative to the packages' directory (the name in it quoted) and the pattern as a
+    /// person reads it.
+    fn package_glob(&self, name: &str) -> (String, String);
+
+    /// `meta` built on the worker, its file laid out as the family's packages are (see
+    /// [`Family::package_glob`]), when the family's package manager takes relations only
+    /// through a package (RPM's); `None` when [`FamilyConfig::satisfy`] takes them as they are.
+    fn meta_package(&self, meta: &MetaPackage, distro: &Distro, ctx: &Context) -> Option<State>;
+}
+
+/// A package that holds nothing and requires a list of relations: how relations reach a
+/// package manager that installs packages only (RPM's), and what `container/depsonly` installs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaPackage {
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Release (revision), without a dist tag.
+    pub release: String,
+    /// License.
+    pub license: String,
+    /// One line on what it is for.
+    pub summary: String,
+    /// What it requires, in the family's syntax (see [`Family::relations`]).
+    pub relations: Vec<String>,
 }

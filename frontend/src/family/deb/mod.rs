@@ -169,14 +169,23 @@ impl Family for Deb {
         ctx: &Context,
         packages: State,
     ) -> Result<State, SpecErrors> {
-        let glob = self.package_glob(spec);
+        let glob = self.package_glob(text(&spec.name));
         minimal::image(spec, distro, ctx, packages, &glob)
     }
 
-    fn package_glob(&self, spec: &Spec) -> (String, String) {
-        let name = text(&spec.name);
+    fn package_glob(&self, name: &str) -> (String, String) {
         let ext = Kind::Deb.extension();
         (format!("{}_*{ext}", quote(name)), format!("{name}_*{ext}"))
+    }
+
+    fn meta_package(
+        &self,
+        _meta: &crate::family::MetaPackage,
+        _distro: &Distro,
+        _ctx: &Context,
+    ) -> Option<State> {
+        // apt-get satisfy takes the relations themselves.
+        None
     }
 }
 

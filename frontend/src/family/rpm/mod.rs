@@ -6,7 +6,7 @@ pub mod specfile;
 
 use crate::build::{self, BUILD_ROOT, Context, PKG_MOUNT};
 use crate::distro::Distro;
-use crate::family::{Family, FamilyConfig, Outputs, Sources, scripts, text};
+use crate::family::{Family, FamilyConfig, MetaPackage, Outputs, Sources, scripts, text};
 use crate::install;
 use crate::shell::quote;
 use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors, version};
@@ -20,6 +20,11 @@ const RPM_ROUTES: &[(&str, Route, &str)] = &[
         "container",
         Route::MinimalContainer,
         "Build a container image: the RPMs installed into an empty root with the distro's base packages (image.base: installed there)",
+    ),
+    (
+        "container/depsonly",
+        Route::RuntimeDepsContainer,
+        "Build a container image with only the spec's runtime dependencies (a <name>-runtime-deps meta-package), on an empty root or image.base",
     ),
     (
         "rpm",
@@ -545,24 +550,32 @@ impl Family for Rpm {
         ctx: &Context,
         packages: State,
     ) -> Result<State, SpecErrors> {
-        let (glob, shown) = self.package_glob(spec);
+        let (glob, shown) = self.package_glob(text(&spec.name));
         let config = distro.config;
         let epoch = ctx.source_date_epoch;
         let root = "/run/kiln/rootfs";
+        let base_mount = "/run/kiln/base";
+        let base = MetaPackage {
+            name: format!("kiln-base-{}", distro.key),
+            version: "1".to_string(),
+            release: "1".to_string(),
+            license: "none".to_string(),
+            summary: format!("The base packages of a {} image", distro.title),
+            relations: distro.base_packages.iter().map(|p| p.to_string()).collect(),
+        };
+        let base_package = self.meta_package(&base, distro, ctx).unwrap_or_default();
         let mut script = format!(
-            "set -e\n{}\n{meta}set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n\
-             d=$(mktemp -d)\nkiln_meta {} {} \"$d\"\n\
-             {} --installroot={root} --releasever={} --setopt=reposdir=/etc/yum.repos.d \"$@\" \"$d\"/RPMS/*/*.rpm\n",
+            "set -e\n{}\nset -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n\
+             {} --installroot={root} --releasever={} --setopt=reposdir=/etc/yum.repos.d \"$@\" {base_mount}/RPMS/*/*.rpm\n",
             config.refresh,
             quote(&format!("kiln: no {shown} among the packages to install")),
-            quote(&format!("kiln-base-{}", distro.key)),
-            quote(&distro.base_packages.join("\n")),
             config.install,
             quote(distro.release_version),
-            meta = meta_package_fn!(),
         );
+        script.push_str(&build::post_symlinks_script_in(spec, root));
+        // sqlite's shared-memory index is made again when the database is opened.
         script.push_str(&format!(
-            "rm -rf {root}/var/cache/dnf {root}/var/cache/libdnf5 {root}/var/cache/tdnf {root}/var/log/dnf* {root}/var/lib/dnf/history*\n\
+            "rm -rf {root}/var/cache/dnf {root}/var/cache/libdnf5 {root}/var/cache/tdnf {root}/var/log/dnf* {root}/var/lib/dnf/history* {root}/var/lib/rpm/rpmdb.sqlite-shm\n\
              find {root} -xdev -exec touch -h -d @{epoch} {{}} +\n"
         ));
         let exec = build::package_manager_step(
@@ -572,7 +585,10 @@ impl Family for Rpm {
             distro,
             ctx,
         )?
+        // rpm >= 4.18 stamps the database's install times with it, not the clock.
+        .env("SOURCE_DATE_EPOCH", &epoch.to_string())
         .mount(Mount::bind(PKG_MOUNT, packages).readonly())
+        .mount(Mount::bind(base_mount, base_package).readonly())
         .mount(Mount::bind(root, State::scratch()))
         .name(format!(
             "[kiln {}] install {} into an empty root",
@@ -583,11 +599,39 @@ impl Family for Rpm {
         Ok(worker.run(exec).output(root).unwrap_or_default())
     }
 
-    fn package_glob(&self, spec: &Spec) -> (String, String) {
-        let name = text(&spec.name);
+    fn package_glob(&self, name: &str) -> (String, String) {
         (
             format!("RPMS/*/{}-[0-9]*.rpm", quote(name)),
             format!("RPMS/*/{name}-<version>.rpm"),
         )
+    }
+
+    fn meta_package(&self, meta: &MetaPackage, distro: &Distro, ctx: &Context) -> Option<State> {
+        let file = State::scratch().file(
+            FileActions::new().mkfile(
+                "/meta.spec",
+                0o644,
+                specfile::meta_spec_file(meta).into_bytes(),
+            ),
+            &format!(
+                "[kiln {}] write the .spec file of {}",
+                distro.key, meta.name
+            ),
+        );
+        let script = format!(
+            "set -e\n{} --define {} -bb /run/kiln/meta/meta.spec >&2\n",
+            rpmbuild(distro, TOPDIR),
+            quote(&format!("_rpmdir {SRC_OUT}/RPMS")),
+        );
+        let exec = Exec::shell(script)
+            .env("SOURCE_DATE_EPOCH", &ctx.source_date_epoch.to_string())
+            .mount(Mount::bind("/run/kiln/meta", file).readonly())
+            .mount(Mount::bind(SRC_OUT, State::scratch()))
+            .network(NetMode::None)
+            .name(format!(
+                "[kiln {}] rpmbuild the meta-package {}",
+                distro.key, meta.name
+            ));
+        build::worker(distro, ctx).run(exec).output(SRC_OUT)
     }
 }
