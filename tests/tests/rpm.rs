@@ -4,7 +4,10 @@
 //! scriptlets and provides match the spec; the RPM installs into an empty root, the source RPM
 //! rebuilds, rpmlint finds no errors (its warnings are in `tests/fixtures/rpmlint/`), and two
 //! clean builds give byte-identical RPMs; kiln-signer signs them; the container route puts the
-//! package into an empty root (the stand-in installs its files only: there is no distro).
+//! package into an empty root (the stand-in installs its files only: there is no distro), the
+//! same bytes in a clean build; the deps-only image holds the runtime dependencies'
+//! meta-package; spec tests run with their dependencies in an RPM image (the stand-in as
+//! `image.base`); Dalec's examples build, install, run and lint clean.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
@@ -73,6 +76,11 @@ artifacts:
   createDirectories:
     state:
       kiln-rpm-demo: {mode: 0750, user: kilndemo, group: kilndemo}
+image:
+  post:
+    symlinks:
+      /usr/bin/kiln-rpm-demo:
+        paths: [/usr/local/bin/demo]
 changelog:
   - date: 2026-11-01
     author: kiln <kiln@example.invalid>
@@ -305,39 +313,281 @@ fn the_container_route_installs_the_rpm_into_an_empty_root() {
         return;
     }
     let (dir, spec) = spec_in_tempdir(SPEC);
-    let worker = format!("dalec-almalinux9-worker=docker-image://{STANDIN}");
     let tag = "kiln-e2e/rpm-demo:container";
-    let o = build(
-        &spec,
-        "almalinux9/container",
-        dir.path(),
-        &["--build-context", &worker, "-t", tag],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let config = text(&run(std::process::Command::new("docker").args([
-        "image",
-        "inspect",
-        tag,
-        "--format",
-        "{{.Created}} {{len .RootFS.Layers}}",
-    ])));
+    build_image(&spec, dir.path(), "almalinux9/container", tag, &[]);
     assert_eq!(
-        config.trim(),
+        image_facts(tag),
         "2026-11-01T00:00:00Z 1",
         "the build's time, one layer"
     );
-    // The stand-in's installroot holds the package's files (it has no distro to add).
-    let o = run(std::process::Command::new("sh").args([
-        "-c",
-        &format!("c=$(docker create {tag} /none) && docker export \"$c\" | tar -t; docker rm \"$c\" >/dev/null"),
-    ]));
-    let files = String::from_utf8_lossy(&o.stdout).into_owned();
+    // The stand-in's installroot holds the package's files (it has no distro to add), the
+    // rpm database and the spec's link.
+    let files = image_files(tag);
     for want in [
         "usr/bin/kiln-rpm-demo",
         "etc/kiln-rpm-demo/demo.conf",
         "usr/lib/systemd/system/kiln-rpm-demo.service",
         "var/lib/kiln-rpm-demo/",
+        "var/lib/rpm/rpmdb.sqlite",
+        "usr/local/bin/demo -> /usr/bin/kiln-rpm-demo",
     ] {
         assert!(files.lines().any(|l| l == want), "{want} not in\n{files}");
+    }
+    // A clean build gives the same layer, rpm database included.
+    let again = "kiln-e2e/rpm-demo:container-again";
+    build_image(
+        &spec,
+        dir.path(),
+        "almalinux9/container",
+        again,
+        &["--no-cache"],
+    );
+    assert_eq!(
+        layers(tag),
+        layers(again),
+        "the layers differ between clean builds"
+    );
+}
+
+/// Builds `target` as the image `tag` through the stand-in.
+fn build_image(spec: &Path, dir: &Path, target: &str, tag: &str, extra: &[&str]) {
+    let worker = format!("dalec-almalinux9-worker=docker-image://{STANDIN}");
+    let mut args = vec!["--build-context", worker.as_str(), "-t", tag];
+    args.extend_from_slice(extra);
+    let o = build(spec, target, dir, &args);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// An image's creation time and number of layers.
+fn image_facts(tag: &str) -> String {
+    let o = run(std::process::Command::new("docker").args([
+        "image",
+        "inspect",
+        tag,
+        "--format",
+        "{{.Created}} {{len .RootFS.Layers}}",
+    ]));
+    text(&o).trim().to_string()
+}
+
+/// An image's layer digests.
+fn layers(tag: &str) -> String {
+    let o = run(std::process::Command::new("docker").args([
+        "image",
+        "inspect",
+        tag,
+        "--format",
+        "{{.RootFS.Layers}}",
+    ]));
+    text(&o).trim().to_string()
+}
+
+/// The paths in an image's file system (a link as `path -> target`).
+fn image_files(tag: &str) -> String {
+    let o = run(std::process::Command::new("sh").args([
+        "-c",
+        &format!("c=$(docker create {tag} /none) && docker export \"$c\" | tar -tv | awk '{{ $1 = $2 = $3 = $4 = $5 = \"\"; sub(/^ +/, \"\"); print }}'; docker rm \"$c\" >/dev/null"),
+    ]));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs `script` in the stand-in with the root of the image `tag` at /root-of-image.
+fn in_standin_on_image(tag: &str, script: &str) -> String {
+    let root = tempfile::tempdir().unwrap();
+    let o = run(std::process::Command::new("sh").args([
+        "-c",
+        &format!(
+            "c=$(docker create {tag} /none) && docker export \"$c\" | tar -x -C {}; docker rm \"$c\" >/dev/null",
+            root.path().display()
+        ),
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_in_container(
+        STANDIN,
+        &[(root.path(), "/root-of-image")],
+        // A copy: the mount is read-only, and sqlite writes beside the database it opens.
+        &format!("cp -a /root-of-image /tmp/image && {script}"),
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_deps_only_image_holds_a_meta_package_of_the_runtime_dependencies() {
+    if !standin_ready() {
+        return;
+    }
+    let (dir, spec) = spec_in_tempdir(SPEC);
+    let tag = "kiln-e2e/rpm-demo:depsonly";
+    build_image(&spec, dir.path(), "almalinux9/container/depsonly", tag, &[]);
+    assert_eq!(image_facts(tag), "2026-11-01T00:00:00Z 1");
+    let files = image_files(tag);
+    assert!(
+        !files.lines().any(|l| l == "usr/bin/kiln-rpm-demo"),
+        "the package itself is not installed:\n{files}"
+    );
+    assert!(
+        files.contains("usr/local/bin/demo -> /usr/bin/kiln-rpm-demo"),
+        "image.post applies:\n{files}"
+    );
+    let db = in_standin_on_image(
+        tag,
+        "rpm --root /tmp/image -qa --qf '%{NAME}-%{VERSION}-%{RELEASE} %{INSTALLTIME}\\n' | sort; \
+         rpm --root /tmp/image -q --requires kiln-rpm-demo-runtime-deps | grep -v rpmlib",
+    );
+    assert_eq!(
+        db,
+        format!(
+            "kiln-base-almalinux9-1-1.el9 {EPOCH}\nkiln-rpm-demo-runtime-deps-1.2-3.el9 {}\nbash >= 4\n",
+            EPOCH.parse::<i64>().unwrap() + 1
+        ),
+        "install times from SOURCE_DATE_EPOCH; the runtime dependency required"
+    );
+}
+
+/// A script whose tests need a test dependency; the image is the stand-in itself, so the
+/// tests run (an RPM distro's image cannot be fetched here).
+const TESTED: &str = r##"# syntax=kiln/frontend:dev
+name: kiln-rpm-tested
+version: "1.0"
+license: MIT
+packager: kiln <kiln@example.invalid>
+description: A script tested in its image
+noarch: true
+sources:
+  app:
+    inline:
+      file:
+        permissions: 0755
+        contents: "#!/bin/sh\necho hello from the rpm\n"
+dependencies:
+  test:
+    file:
+image:
+  base: kiln/rpm-standin:dev
+artifacts:
+  binaries:
+    app: {name: kiln-rpm-tested}
+tests:
+  - name: the script runs and file sees it
+    steps:
+      - command: kiln-rpm-tested
+        stdout: {equals: "hello from the rpm\n"}
+      - command: file -b /usr/bin/kiln-rpm-tested
+        stdout: {contains: ["WANT"]}
+"##;
+
+#[test]
+fn spec_tests_run_in_an_rpm_image_with_their_dependencies() {
+    if !standin_ready() {
+        return;
+    }
+    // `file` is not in the stand-in: the test dependencies' meta-package brings it.
+    let (dir, spec) = spec_in_tempdir(&TESTED.replace("WANT", "shell script"));
+    let out = build_rpms(&spec, dir.path(), &[]);
+    assert!(
+        out.path()
+            .join("RPMS/noarch/kiln-rpm-tested-1.0-1.el9.noarch.rpm")
+            .is_file()
+    );
+    let (dir, spec) = spec_in_tempdir(&TESTED.replace("WANT", "ELF"));
+    let worker = format!("dalec-almalinux9-worker=docker-image://{STANDIN}");
+    let (_out, o) = build_into(
+        &spec,
+        "almalinux9/rpm",
+        dir.path(),
+        &["--build-context", &worker],
+    );
+    let shown = text(&o);
+    assert!(
+        !o.status.success(),
+        "a failing test fails the build:\n{shown}"
+    );
+    assert!(
+        shown.contains("the script runs and file sees it: step 2 stdout does not contain \"ELF\""),
+        "{shown}"
+    );
+}
+
+/// Builds Dalec's example `tests/compat/dalec/<file>` for almalinux9/rpm with kiln's syntax
+/// line, through the stand-in; returns the packages.
+fn dalec_example_rpms(file: &str) -> tempfile::TempDir {
+    let spec_text =
+        std::fs::read_to_string(repo_root().join("tests/compat/dalec").join(file)).unwrap();
+    let (first, rest) = spec_text.split_once('\n').unwrap();
+    assert!(first.starts_with("# syntax="), "{file}: {first}");
+    let (dir, spec) = spec_in_tempdir(&format!("# syntax=kiln/frontend:dev\n{rest}"));
+    let worker = format!("dalec-almalinux9-worker=docker-image://{STANDIN}");
+    // Their tests run in an AlmaLinux image, which cannot be fetched here.
+    let (out, o) = build_into(
+        &spec,
+        "almalinux9/rpm",
+        dir.path(),
+        &[
+            "--build-context",
+            &worker,
+            "--build-arg",
+            "DALEC_SKIP_TESTS=1",
+        ],
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "{file}: {shown}");
+    assert!(
+        shown.contains("spec test(s) skipped by build arg"),
+        "{file}: {shown}"
+    );
+    out
+}
+
+/// rpmlint filters for Dalec's examples, added to `tests/fixtures/rpmlint/kiln.toml`'s: checks
+/// of the examples' own words and choices, which kiln builds unchanged. Their descriptions
+/// name Dalec and its fields (configFiles, createDirectories); config-and-systemd.yml packages
+/// a shell script but does not say `noarch: true`.
+const EXAMPLE_FILTERS: &str = r#" "spelling-error", "no-binary","#;
+
+#[test]
+fn dalecs_examples_build_rpms_that_install_run_and_lint_clean() {
+    if !standin_ready() {
+        return;
+    }
+    let lint = repo_root().join("tests/fixtures/rpmlint");
+    for (file, nvr, command, want) in [
+        (
+            "hello.inline.yml",
+            "hello-inline-0.1.0-1.el9",
+            "hello-inline --version",
+            "hello-inline 0.1.0",
+        ),
+        (
+            "patch-during-build.yml",
+            "patched-hello-0.1.0-1.el9",
+            "patched-hello --version",
+            "patched-hello 0.1.0",
+        ),
+        (
+            "config-and-systemd.yml",
+            "cfgd-0.1.0-1.el9",
+            "grep -c = /etc/cfgd/cfgd.conf && rpm -qc cfgd",
+            "2\n/etc/cfgd/cfgd.conf",
+        ),
+    ] {
+        let out = dalec_example_rpms(file);
+        let o = run_in_container(
+            STANDIN,
+            &[(out.path(), "/out"), (&lint, "/lint")],
+            &format!(
+                "set -e\nrpm=/out/RPMS/x86_64/{nvr}.x86_64.rpm\nsrpm=/out/SRPMS/{nvr}.src.rpm\n\
+                 test -f $rpm && test -f $srpm\n\
+                 sed 's/^Filters = \\[/&{EXAMPLE_FILTERS}/' /lint/kiln.toml >/tmp/lint.toml\n\
+                 rpmlint -c /tmp/lint.toml $rpm $srpm | tail -1\n\
+                 rpm -i --nodeps $rpm\n{command}"
+            ),
+        );
+        let shown = text(&o);
+        assert!(o.status.success(), "{file}: {shown}");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(stdout.contains(" 0 errors,"), "{file}: rpmlint:\n{shown}");
+        assert!(stdout.contains(want), "{file}: {want:?} not in\n{shown}");
     }
 }

@@ -619,7 +619,7 @@ impl Family for Rpm {
             ),
         );
         let script = format!(
-            "set -e\n{} --define {} -bb /run/kiln/meta/meta.spec >&2\n",
+            "set -e\n{} --define {} --quiet -bb /run/kiln/meta/meta.spec >&2\n",
             rpmbuild(distro, TOPDIR),
             quote(&format!("_rpmdir {SRC_OUT}/RPMS")),
         );
