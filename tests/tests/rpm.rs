@@ -358,28 +358,22 @@ fn build_image(spec: &Path, dir: &Path, target: &str, tag: &str, extra: &[&str])
     assert!(o.status.success(), "{}", text(&o));
 }
 
+/// `docker image inspect --format FORMAT` of an image.
+fn inspect(tag: &str, format: &str) -> String {
+    let o =
+        run(std::process::Command::new("docker")
+            .args(["image", "inspect", tag, "--format", format]));
+    text(&o).trim().to_string()
+}
+
 /// An image's creation time and number of layers.
 fn image_facts(tag: &str) -> String {
-    let o = run(std::process::Command::new("docker").args([
-        "image",
-        "inspect",
-        tag,
-        "--format",
-        "{{.Created}} {{len .RootFS.Layers}}",
-    ]));
-    text(&o).trim().to_string()
+    inspect(tag, "{{.Created}} {{len .RootFS.Layers}}")
 }
 
 /// An image's layer digests.
 fn layers(tag: &str) -> String {
-    let o = run(std::process::Command::new("docker").args([
-        "image",
-        "inspect",
-        tag,
-        "--format",
-        "{{.RootFS.Layers}}",
-    ]));
-    text(&o).trim().to_string()
+    inspect(tag, "{{.RootFS.Layers}}")
 }
 
 /// The paths in an image's file system (a link as `path -> target`).

@@ -163,6 +163,17 @@ fn satisfy_step(
     package_manager_step(Exec::shell(script), spec, stage, distro, ctx)
 }
 
+/// Shell lines that set the arguments to the packages a glob of [`Family::package_glob`] finds
+/// under [`PKG_MOUNT`], and stop with an error naming the pattern when it finds none.
+///
+/// [`Family::package_glob`]: crate::family::Family::package_glob
+pub fn packages_found((glob, shown): (String, String)) -> String {
+    format!(
+        "set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
+        quote(&format!("kiln: no {shown} among the packages to install"))
+    )
+}
+
 /// A package-manager step that installs the packages named `name` in `packages` (their
 /// dependencies with them).
 fn install_packages_step(
@@ -174,11 +185,7 @@ fn install_packages_step(
     ctx: &Context,
 ) -> Result<Exec, SpecErrors> {
     let config = distro.config;
-    let (glob, shown) = distro.family.package_glob(name);
-    let found = format!(
-        "set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
-        quote(&format!("kiln: no {shown} among the packages to install"))
-    );
+    let found = packages_found(distro.family.package_glob(name));
     let script = package_manager_script(config, &found, config.install, "\"$@\"");
     Ok(
         package_manager_step(Exec::shell(script), spec, stage, distro, ctx)?
@@ -598,12 +605,11 @@ pub fn container(
     packages: State,
     base: State,
 ) -> Result<State, SpecErrors> {
-    let (glob, shown) = distro.family.package_glob(text(&spec.name));
     let config = distro.config;
     let (layer_start, layer_end) = reproducible_layer(config, ctx.source_date_epoch);
     let found = format!(
-        "{layer_start}set -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n",
-        quote(&format!("kiln: no {shown} among the packages to install"))
+        "{layer_start}{}",
+        packages_found(distro.family.package_glob(text(&spec.name)))
     );
     let mut install = config.image_packages.join(" ");
     install.push_str(" \"$@\"");
@@ -782,14 +788,11 @@ pub fn tests(
     let image = if deps.is_empty() {
         image
     } else {
-        let meta = MetaPackage {
-            name: "kiln-test-dependencies".to_string(),
-            version: "1".to_string(),
-            release: "1".to_string(),
-            license: "none".to_string(),
-            summary: format!("What the tests of {} need", text(&spec.name)),
-            relations: deps.clone(),
-        };
+        let meta = MetaPackage::internal(
+            "kiln-test-dependencies",
+            &format!("What the tests of {} need", text(&spec.name)),
+            deps.clone(),
+        );
         let exec = match distro.family.meta_package(&meta, distro, ctx) {
             Some(package) => {
                 install_packages_step(&meta.name, package, spec, Stage::Test, distro, ctx)?

@@ -182,3 +182,18 @@ pub struct MetaPackage {
     /// What it requires, in the family's syntax (see [`Family::relations`]).
     pub relations: Vec<String>,
 }
+
+impl MetaPackage {
+    /// A meta-package of kiln's own making, which only a build step installs: version 1,
+    /// release 1, no license.
+    pub fn internal(name: &str, summary: &str, relations: Vec<String>) -> MetaPackage {
+        MetaPackage {
+            name: name.to_string(),
+            version: "1".to_string(),
+            release: "1".to_string(),
+            license: "none".to_string(),
+            summary: summary.to_string(),
+            relations,
+        }
+    }
+}

@@ -550,25 +550,20 @@ impl Family for Rpm {
         ctx: &Context,
         packages: State,
     ) -> Result<State, SpecErrors> {
-        let (glob, shown) = self.package_glob(text(&spec.name));
         let config = distro.config;
         let epoch = ctx.source_date_epoch;
         let root = "/run/kiln/rootfs";
         let base_mount = "/run/kiln/base";
-        let base = MetaPackage {
-            name: format!("kiln-base-{}", distro.key),
-            version: "1".to_string(),
-            release: "1".to_string(),
-            license: "none".to_string(),
-            summary: format!("The base packages of a {} image", distro.title),
-            relations: distro.base_packages.iter().map(|p| p.to_string()).collect(),
-        };
+        let base = MetaPackage::internal(
+            &format!("kiln-base-{}", distro.key),
+            &format!("The base packages of a {} image", distro.title),
+            distro.base_packages.iter().map(|p| p.to_string()).collect(),
+        );
         let base_package = self.meta_package(&base, distro, ctx).unwrap_or_default();
         let mut script = format!(
-            "set -e\n{}\nset -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\n\
-             {} --installroot={root} --releasever={} --setopt=reposdir=/etc/yum.repos.d \"$@\" {base_mount}/RPMS/*/*.rpm\n",
+            "set -e\n{}\n{}{} --installroot={root} --releasever={} --setopt=reposdir=/etc/yum.repos.d \"$@\" {base_mount}/RPMS/*/*.rpm\n",
             config.refresh,
-            quote(&format!("kiln: no {shown} among the packages to install")),
+            build::packages_found(self.package_glob(text(&spec.name))),
             config.install,
             quote(distro.release_version),
         );
