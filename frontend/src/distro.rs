@@ -1,6 +1,6 @@
 //! The distros kiln builds for. A distro is a row of data; families hold the code.
 
-use crate::family::{Family, FamilyConfig, deb, rpm};
+use crate::family::{Family, FamilyConfig, deb, rpm, windows};
 
 /// One target distro.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +64,22 @@ const BULLSEYE_LISTS: &[(&str, &str)] = &[(
     "backports.list",
     "deb http://archive.debian.org/debian bullseye-backports main\n",
 )];
+
+/// Dalec's windowscross worker packages: mingw-w64 for x86-64, zip, and the build tools
+/// Dalec specs' steps use.
+const WINDOWSCROSS_BUILDER: &[&str] = &[
+    "aptitude",
+    "binutils-mingw-w64",
+    "build-essential",
+    "debhelper",
+    "dpkg-dev",
+    "g++-mingw-w64-x86-64",
+    "gcc",
+    "git",
+    "make",
+    "pkg-config",
+    "zip",
+];
 
 /// What Debian and Ubuntu rows share beyond their own fields.
 const DEB_ROW: Distro = Distro {
@@ -386,6 +402,18 @@ pub const DISTROS: &[Distro] = &[
         release_version: "45",
         base_packages: &["fedora-release-container", "tzdata"],
         ..RPM_ROW
+    },
+    Distro {
+        key: "windowscross",
+        title: "Windows (cross-compiled on Ubuntu 22.04)",
+        family: &windows::Windows,
+        image: "docker.io/library/ubuntu:jammy",
+        version_id: "ubuntu22.04",
+        codename: "jammy",
+        builder_packages: WINDOWSCROSS_BUILDER,
+        // It builds no Debian packages.
+        debhelper_compat: 0,
+        ..DEB_ROW
     },
 ];
 

@@ -167,7 +167,7 @@ fn offline_opts(
         opts.opts.insert("target".into(), t.to_string());
     }
     if let Some(p) = platform {
-        let platforms = opts_with_platform(p)?;
+        let platforms = opts_with_platform(p, target)?;
         if platforms.len() != 1 {
             return Err(format!(
                 "--platform {p:?}: name one platform (BuildKit builds each of a list separately)"
@@ -185,11 +185,18 @@ fn offline_opts(
     Ok(opts)
 }
 
-/// The platforms a `--platform` value names.
-fn opts_with_platform(value: &str) -> Result<Vec<kiln_buildkit::options::WorkerPlatform>, String> {
+/// The platforms a `--platform` value names, checked for `target` (a Linux target if none).
+fn opts_with_platform(
+    value: &str,
+    target: Option<&str>,
+) -> Result<Vec<kiln_buildkit::options::WorkerPlatform>, String> {
     let mut opts = BuildOpts::default();
     opts.opts.insert("platform".into(), value.to_string());
-    plan::check_platforms(&opts)
+    let distro = match target {
+        Some(t) => kiln_frontend::targets::select(t)?.distro,
+        None => &kiln_frontend::distro::DISTROS[0],
+    };
+    plan::check_platforms(&opts, distro)
 }
 
 /// Reads the spec at `path` and runs `f` on its name and text: exit 0 when `f` succeeds, 1

@@ -3,6 +3,7 @@
 
 use crate::build::sources::SourceInputs;
 use crate::build::{self, Context};
+use crate::distro::Distro;
 use crate::family::Outputs;
 
 use crate::request::signing::Choice;
@@ -38,6 +39,8 @@ pub struct Plan {
     /// The image whose config the result image starts from (container and worker routes);
     /// empty for an image made on an empty root.
     pub base_image: String,
+    /// The platform `base_image`'s config is resolved for.
+    pub config_platform: pb::Platform,
     /// The build's time (see [`build::build_epoch`]): the image's `created`.
     pub epoch: i64,
     /// What each layer the result image adds to its base does, for the image's history.
@@ -64,18 +67,49 @@ pub fn platform(opts: &BuildOpts) -> pb::Platform {
         .to_llb()
 }
 
+/// Whether the request names its platforms (`--platform`).
+fn platform_given(opts: &BuildOpts) -> bool {
+    opts.get("platform").is_some_and(|p| !p.trim().is_empty())
+}
+
+/// The platform a target of `distro` builds for: [`platform`], whose OS is the family's when
+/// the request names none (Windows packages are built on a Linux worker of the same
+/// architecture).
+pub fn target_platform(opts: &BuildOpts, distro: &Distro) -> pb::Platform {
+    let mut p = platform(opts);
+    if !platform_given(opts) {
+        p.os = distro.family.target_os().to_string();
+    }
+    p
+}
+
+/// The platform the images of a build for `distro` are pulled for (the worker, image sources):
+/// the target platform when the family builds for Linux, else the worker's own.
+pub fn image_platform(opts: &BuildOpts, distro: &Distro) -> pb::Platform {
+    if distro.family.target_os() == "linux" {
+        target_platform(opts, distro)
+    } else {
+        build_platform(opts)
+    }
+}
+
 /// The platform of the worker itself (`BUILDPLATFORM`).
 pub fn build_platform(opts: &BuildOpts) -> pb::Platform {
     opts.default_platform().to_llb()
 }
 
-/// Checks `--platform`: well formed, and Linux (kiln builds Linux packages).
-pub fn check_platforms(opts: &BuildOpts) -> Result<Vec<WorkerPlatform>, String> {
-    let platforms = opts.target_platforms()?;
-    if let Some(p) = platforms.iter().find(|p| p.os != "linux") {
-        return Err(format!(
-            "platform {p} is not supported: kiln builds Linux packages (use linux/<arch>)"
-        ));
+/// Checks `--platform` for a target of `distro`: well formed, and one its family builds for
+/// (Linux, or Windows for the Windows family). Returns the platforms to build, each with the
+/// family's OS when the request names none.
+pub fn check_platforms(opts: &BuildOpts, distro: &Distro) -> Result<Vec<WorkerPlatform>, String> {
+    let mut platforms = opts.target_platforms()?;
+    if !platform_given(opts) {
+        for p in &mut platforms {
+            p.os = distro.family.target_os().to_string();
+        }
+    }
+    for p in &platforms {
+        distro.family.check_platform(p, distro)?;
     }
     Ok(platforms)
 }
@@ -140,7 +174,11 @@ pub fn resolve_spec(
     let o = SubstituteOptions {
         build_args: opts.build_args(),
         target_key: target_key.unwrap_or_default().to_string(),
-        target_platform: triple(platform(opts)),
+        target_platform: triple(
+            target_key
+                .and_then(crate::distro::find)
+                .map_or_else(|| platform(opts), |d| target_platform(opts, d)),
+        ),
         build_platform: triple(build_platform(opts)),
         allow_any_arg: false,
     };
@@ -299,8 +337,8 @@ pub fn plan_signed(
         return Err(PlanError::Spec(e.into()));
     }
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
-    check_platforms(opts).map_err(PlanError::Target)?;
     let distro = selected.distro;
+    check_platforms(opts, distro).map_err(PlanError::Target)?;
     let debug = selected.route.is_debug();
     // Debug routes show the root spec; distro routes see their target's overrides.
     let key = if debug { None } else { Some(distro.key) };
@@ -318,7 +356,7 @@ pub fn plan_signed(
             opts,
             file,
             text,
-            platform: platform(opts),
+            platform: image_platform(opts, distro),
             built,
             global_excludes: prepared.source_excludes,
             tool_image: distro.image,
@@ -329,10 +367,11 @@ pub fn plan_signed(
             source_date_epoch(&build_args).map_err(PlanError::Target)?,
         ),
         frontend_image: frontend_image(opts),
+        target_platform: target_platform(opts, distro),
         worker: crate::build::contexts::worker(
             opts,
             distro,
-            &platform(opts),
+            &image_platform(opts, distro),
             opts.image_resolve_mode(),
         )
         .map_err(PlanError::Target)?,
@@ -358,7 +397,7 @@ pub fn plan_signed(
                 crate::build::contexts::prebuilt_packages(
                     opts,
                     distro,
-                    &platform(opts),
+                    &target_platform(opts, distro),
                     opts.image_resolve_mode(),
                 )
                 .map_err(PlanError::Target)?
@@ -390,6 +429,38 @@ pub fn plan_signed(
                     }
                 }
             };
+            if !distro.family.runs_spec_tests() {
+                if !spec.tests.is_empty() {
+                    warnings.push(format!(
+                        "{} spec test(s) not run: kiln cannot run the tests of {} programs yet",
+                        spec.tests.len(),
+                        distro.key
+                    ));
+                }
+                let state = match selected.route {
+                    Route::Package => packages,
+                    _ => distro
+                        .family
+                        .minimal_image(&spec, distro, &ctx, packages)
+                        .map_err(PlanError::Spec)?,
+                };
+                let image = (selected.route != Route::Package)
+                    .then(|| spec.image.clone().unwrap_or_default());
+                return Ok(Plan {
+                    selected,
+                    config_platform: target_platform(opts, distro),
+                    spec,
+                    state,
+                    image,
+                    base_image: base_image_ref,
+                    epoch: ctx.source_date_epoch,
+                    layers,
+                    signing,
+                    tests,
+                    checks,
+                    warnings,
+                });
+            }
             let (base, base_ref) =
                 build::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
             base_image_ref = base_ref;
@@ -498,8 +569,13 @@ pub fn plan_signed(
             None,
         ),
     };
+    let config_platform = match selected.route {
+        Route::Worker => image_platform(opts, distro),
+        _ => target_platform(opts, distro),
+    };
     Ok(Plan {
         selected,
+        config_platform,
         spec,
         state,
         image,
@@ -543,7 +619,7 @@ pub fn build_sources(loaded: &Loaded, opts: &BuildOpts) -> Result<Vec<BuildSourc
         opts,
         file,
         text,
-        platform: platform(opts),
+        platform: image_platform(opts, selected.distro),
         built: &none,
         global_excludes: &[],
         tool_image: selected.distro.image,

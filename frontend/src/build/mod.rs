@@ -56,12 +56,16 @@ pub struct Context<'a> {
     pub source_date_epoch: i64,
     /// The frontend's own image, mounted into test containers that need its `match` command.
     pub frontend_image: State,
+    /// The platform the packages are for (Windows for the Windows family; the images it
+    /// pulls are the worker's, [`Context::platform`]).
+    pub target_platform: pb::Platform,
     /// A worker (or the image to make it from) given as a named build context.
     pub worker: Option<Worker>,
 }
 
 impl Context<'_> {
-    /// The platform the build is for.
+    /// The platform the build's images are pulled for: the packages' platform, or for a
+    /// cross build the worker's own.
     pub fn platform(&self) -> &pb::Platform {
         &self.sources.platform
     }

@@ -8,12 +8,14 @@
 pub mod deb;
 pub mod rpm;
 pub mod scripts;
+pub mod windows;
 
 use crate::build::Context;
 use crate::distro::Distro;
 use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors};
 use crate::targets::Route;
 use kiln_buildkit::llb::State;
+use kiln_buildkit::options::WorkerPlatform;
 
 /// A family's package manager as data: its commands, caches, environment and repository
 /// layout. Scripts in `build/` are made of these pieces.
@@ -153,6 +155,29 @@ pub trait Family: Sync + std::fmt::Debug {
         ctx: &Context,
         packages: State,
     ) -> Result<State, SpecErrors>;
+
+    /// The OS the family's packages are for: `linux`, or `windows` for packages built on a
+    /// Linux worker for Windows.
+    fn target_os(&self) -> &'static str {
+        "linux"
+    }
+
+    /// Whether the family builds for `platform` (`--platform`): an error that says why not.
+    fn check_platform(&self, platform: &WorkerPlatform, _distro: &Distro) -> Result<(), String> {
+        if platform.os == "linux" {
+            Ok(())
+        } else {
+            Err(format!(
+                "platform {platform} is not supported: kiln builds Linux packages (use linux/<arch>)"
+            ))
+        }
+    }
+
+    /// Whether the spec's tests run against this family's packages (in an image with them
+    /// installed). A family that cannot run them says so: its tests are reported as not run.
+    fn runs_spec_tests(&self) -> bool {
+        true
+    }
 
     /// The packages named `name` among the built ones, for installing into an image: a shell
     /// glob relative to the packages' directory (the name in it quoted) and the pattern as a

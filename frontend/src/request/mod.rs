@@ -413,8 +413,8 @@ pub async fn handle(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, Fr
     if let Some(f) = plan::forward(&loaded, opts.target()) {
         return forward(gw, opts, &file, f).await;
     }
-    targets::select(opts.target()).map_err(request_error)?;
-    let platforms = plan::check_platforms(opts).map_err(request_error)?;
+    let selected = targets::select(opts.target()).map_err(request_error)?;
+    let platforms = plan::check_platforms(opts, selected.distro).map_err(request_error)?;
     // `--no-cache` (option `no-cache`): run every step again. Filters name Dockerfile stages,
     // which kiln does not have, so any filter applies to the whole build.
     if opts.get("no-cache").is_some_and(|f| !f.is_empty()) {
@@ -823,7 +823,7 @@ async fn build_for_platform(
     tracing::debug!("evaluated {} test(s)", plan.tests.len());
     let image_config = match &plan.image {
         Some(image) => {
-            let platform = plan::platform(opts);
+            let platform = plan.config_platform.clone();
             // An image made on an empty root has no base config to start from.
             let base = if plan.base_image.is_empty() {
                 Vec::new()
