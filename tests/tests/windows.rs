@@ -1,0 +1,138 @@
+//! Windows cross builds (`windowscross`): a C program (mingw-w64) and a Go program (Ubuntu's
+//! golang, `GOOS=windows`) cross-built on the Linux worker, zipped reproducibly; the programs
+//! run under wine (Debian's) and print what they should. Platforms other than windows/amd64
+//! are refused with the reason.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
+use kiln_e2e::*;
+use std::path::Path;
+
+/// Debian's wine, to run the cross-built programs, and unzip.
+const WINE_IMAGE: &str = "FROM debian:trixie\n\
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip && rm -rf /var/lib/apt/lists/*\n";
+const WINE: &str = "kiln-e2e/wine:trixie";
+
+const SPEC: &str = r##"# syntax=kiln/frontend:dev
+name: kiln-win-demo
+version: "1.0"
+revision: 2
+license: MIT
+description: A C and a Go program cross-built for Windows
+sources:
+  src:
+    inline:
+      dir:
+        files:
+          hello.c: {contents: "#include <stdio.h>\nint main(void) {\n  puts(\"hello from C on Windows\");\n  return 0;\n}\n"}
+          main.go: {contents: "package main\n\nimport (\n\t\"fmt\"\n\t\"runtime\"\n)\n\nfunc main() {\n\tfmt.Println(\"hello from Go on\", runtime.GOOS)\n}\n"}
+          go.mod: {contents: "module example.invalid/hello\n\ngo 1.18\n"}
+dependencies:
+  build:
+    golang-go:
+build:
+  steps:
+    - command: $CC -O2 -o hello-c.exe src/hello.c
+    - command: cd src && go build -o ../hello-go.exe .
+artifacts:
+  binaries:
+    hello-c.exe:
+    hello-go.exe:
+tests:
+  - name: prints its greeting
+    steps:
+      - command: hello-c.exe
+"##;
+
+const ZIP: &str = "kiln-win-demo_1.0-2_amd64.zip";
+
+/// Runs `script` under the wine image with the zip's directory at /out.
+fn in_wine(out: &Path, script: &str) -> String {
+    let o = run_in_container(
+        WINE,
+        &[(out, "/out")],
+        &format!(
+            "set -e\nexport WINEDEBUG=-all\nmkdir /tmp/z && cd /tmp/z && unzip -q /out/{ZIP}\n{script}"
+        ),
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_c_and_a_go_program_cross_built_for_windows_run_under_wine() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let (dir, spec) = spec_in_tempdir(SPEC);
+    let (out, o) = build_into(&spec, "windowscross/zip", dir.path(), &[]);
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    assert!(
+        shown.contains(
+            "1 spec test(s) not run: kiln cannot run the tests of windowscross programs yet"
+        ),
+        "a test not run is said so:\n{shown}"
+    );
+    let names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [ZIP], "windows/amd64 by default");
+
+    let ran = in_wine(out.path(), "wine ./hello-c.exe\nwine ./hello-go.exe");
+    // The C runtime writes text-mode line ends.
+    assert_eq!(
+        ran.replace("\r\n", "\n"),
+        "hello from C on Windows\nhello from Go on windows\n"
+    );
+
+    // Sorted entries, the build's time (no changelog: kiln's default), no extra fields.
+    let listing = in_wine(
+        out.path(),
+        "unzip -Zl /out/*.zip | sed -n '3,4p' | awk '{ print $1, $8, $9, $10 }'\nunzip -Zv /out/*.zip | grep -c 'length of extra field: *0 bytes'",
+    );
+    assert_eq!(
+        listing,
+        "-rwxr-xr-x 22-Dec-18 00:00 hello-c.exe\n-rwxr-xr-x 22-Dec-18 00:00 hello-go.exe\n2\n",
+        "{listing}"
+    );
+
+    // A clean build gives the same bytes.
+    let (again, o) = build_into(&spec, "windowscross/zip", dir.path(), &["--no-cache"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        sha256_hex(&out.path().join(ZIP)),
+        sha256_hex(&again.path().join(ZIP))
+    );
+}
+
+#[test]
+fn platforms_without_a_toolchain_are_refused_with_the_reason() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    let (dir, spec) = spec_in_tempdir(SPEC);
+    for (platform, want) in [
+        (
+            "windows/arm64",
+            "platform windows/arm64 is not supported by windowscross: its worker's mingw-w64 toolchain builds for windows/amd64 only",
+        ),
+        (
+            "linux/amd64",
+            "platform linux/amd64 is not supported by windowscross: it builds Windows programs (use windows/amd64)",
+        ),
+    ] {
+        let (_out, o) = build_into(
+            &spec,
+            "windowscross/zip",
+            dir.path(),
+            &["--platform", platform],
+        );
+        let shown = text(&o);
+        assert!(!o.status.success(), "{platform}: {shown}");
+        assert!(shown.contains(want), "{platform}: {want:?} not in\n{shown}");
+    }
+}
