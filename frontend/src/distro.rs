@@ -65,8 +65,8 @@ const BULLSEYE_LISTS: &[(&str, &str)] = &[(
     "deb http://archive.debian.org/debian bullseye-backports main\n",
 )];
 
-/// Dalec's windowscross worker packages: mingw-w64 for x86-64, zip, and the build tools
-/// Dalec specs' steps use.
+/// Dalec's windowscross worker packages (mingw-w64 for x86-64, zip, and the build tools
+/// Dalec specs' steps use), plus unzip, which unpacks the zip for the container.
 const WINDOWSCROSS_BUILDER: &[&str] = &[
     "aptitude",
     "binutils-mingw-w64",
@@ -78,6 +78,7 @@ const WINDOWSCROSS_BUILDER: &[&str] = &[
     "git",
     "make",
     "pkg-config",
+    "unzip",
     "zip",
 ];
 

@@ -439,10 +439,17 @@ pub fn plan_signed(
                 }
                 let state = match selected.route {
                     Route::Package => packages,
-                    _ => distro
-                        .family
-                        .minimal_image(&spec, distro, &ctx, packages)
-                        .map_err(PlanError::Spec)?,
+                    _ => {
+                        base_image_ref = distro.family.image_base_ref(&spec);
+                        layers.push(format!(
+                            "kiln: {} binaries",
+                            crate::family::text(&spec.name)
+                        ));
+                        distro
+                            .family
+                            .minimal_image(&spec, distro, &ctx, packages)
+                            .map_err(PlanError::Spec)?
+                    }
                 };
                 let image = (selected.route != Route::Package)
                     .then(|| spec.image.clone().unwrap_or_default());

@@ -300,11 +300,11 @@ mod tests {
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
         assert!(text.contains("almalinux9/rpm/debug/spec"));
-        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 7, windowscross with 2,
+        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 7, windowscross with 3,
         // the debug routes.
         assert_eq!(
             list_json()["targets"].as_array().unwrap().len(),
-            9 * 5 + 7 * 7 + 2 + 6
+            9 * 5 + 7 * 7 + 3 + 6
         );
     }
 }

@@ -1,7 +1,9 @@
 //! Windows cross builds (`windowscross`): a C program (mingw-w64) and a Go program (Ubuntu's
 //! golang, `GOOS=windows`) cross-built on the Linux worker, zipped reproducibly; the programs
-//! run under wine (Debian's) and print what they should. Platforms other than windows/amd64
-//! are refused with the reason.
+//! run under wine (Debian's) and print what they should. The container route puts them into
+//! `/Windows/System32` of the base (a stand-in Windows base pushed to the engine's registry:
+//! real ones cannot be fetched here), `image.post.symlinks` as copies. Platforms other than
+//! windows/amd64 are refused with the reason.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
@@ -135,4 +137,73 @@ fn platforms_without_a_toolchain_are_refused_with_the_reason() {
         assert!(!o.status.success(), "{platform}: {shown}");
         assert!(shown.contains(want), "{platform}: {want:?} not in\n{shown}");
     }
+}
+
+/// The engine's registry (scripts/engine.sh).
+fn registry() -> String {
+    std::env::var("KILN_REGISTRY_ADDR").unwrap_or_else(|_| "127.0.0.1:5055".to_string())
+}
+
+#[test]
+fn the_container_route_puts_the_binaries_into_system32_of_the_base() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let base = format!("{}/kiln-e2e/windows-standin:1809", registry());
+    let o = run(std::process::Command::new("sh").args([
+        repo_root()
+            .join("tests/fixtures/windows/standin-base.sh")
+            .to_str()
+            .unwrap(),
+        &registry(),
+        "kiln-e2e/windows-standin:1809",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let spec_text = SPEC.replace(
+        "\ntests:\n",
+        &format!(
+            "\nimage:\n  base: {base}\n  entrypoint: hello-c.exe\n  post:\n    symlinks:\n      /Windows/System32/hello-go.exe:\n        paths: [/Program Files/kiln/hello.exe]\ntests:\n"
+        ),
+    );
+    let (dir, spec) = spec_in_tempdir(&spec_text);
+    // Docker's own BuildKit exports no Windows image; the file system shows the layout.
+    let out = tempfile::tempdir().unwrap();
+    let tar = out.path().join("fs.tar");
+    let o = build(
+        &spec,
+        "windowscross/container",
+        dir.path(),
+        &[
+            "--platform",
+            "windows/amd64",
+            "--output",
+            &format!("type=tar,dest={}", tar.display()),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let listing = in_wine_dir(out.path(), "tar -tf /out/fs.tar | sort");
+    assert_eq!(
+        listing,
+        "Program Files/\nProgram Files/kiln/\nProgram Files/kiln/hello.exe\nWindows/\nWindows/System32/\n\
+         Windows/System32/hello-c.exe\nWindows/System32/hello-go.exe\nWindows/System32/standin.txt\n",
+        "the base's files, the binaries and the copy"
+    );
+    let ran = in_wine_dir(
+        out.path(),
+        "mkdir /tmp/root && tar -xf /out/fs.tar -C /tmp/root\nwine '/tmp/root/Program Files/kiln/hello.exe'",
+    );
+    assert_eq!(ran, "hello from Go on windows\n");
+}
+
+/// Runs `script` under the wine image with `dir` at /out.
+fn in_wine_dir(dir: &Path, script: &str) -> String {
+    let o = run_in_container(
+        WINE,
+        &[(dir, "/out")],
+        &format!("set -e\nexport WINEDEBUG=-all\n{script}"),
+    );
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -179,6 +179,11 @@ pub trait Family: Sync + std::fmt::Debug {
         true
     }
 
+    /// The image whose config [`Family::minimal_image`] starts from: empty for an empty root.
+    fn image_base_ref(&self, _spec: &Spec) -> String {
+        String::new()
+    }
+
     /// The packages named `name` among the built ones, for installing into an image: a shell
     /// glob relative to the packages' directory (the name in it quoted) and the pattern as a
     /// person reads it.

@@ -9,7 +9,7 @@
 //! and zipped reproducibly: sorted entries, times from `SOURCE_DATE_EPOCH`, fixed modes, no
 //! extra fields.
 
-use crate::build::{self, BUILD_ROOT, Context};
+use crate::build::{self, BUILD_ROOT, Context, PKG_MOUNT};
 use crate::distro::Distro;
 use crate::family::{Family, MetaPackage, Outputs, Sources, deb, scripts, text};
 use crate::install::{self, InstallFile, InstallPlan};
@@ -21,6 +21,11 @@ use kiln_buildkit::options::WorkerPlatform;
 
 /// Routes of the Windows family: (path, route, description). The first is the default.
 const WINDOWS_ROUTES: &[(&str, Route, &str)] = &[
+    (
+        "container",
+        Route::MinimalContainer,
+        "Build a Windows container image: the binaries in /Windows/System32 of the base (image.base, else nanoserver:1809), with file operations only",
+    ),
     (
         "zip",
         Route::Package,
@@ -264,16 +269,91 @@ impl Family for Windows {
 
     fn minimal_image(
         &self,
-        _spec: &Spec,
+        spec: &Spec,
         distro: &Distro,
         ctx: &Context,
-        _packages: State,
+        packages: State,
     ) -> Result<State, SpecErrors> {
-        Err(crate::spec::SpecError::whole_file(
-            ctx.sources.file,
-            format!("{}: Windows container images are not built yet", distro.key),
-        )
-        .into())
+        if let Some(runtime) = spec
+            .dependencies
+            .as_ref()
+            .and_then(|d| d.runtime.as_ref())
+            .filter(|r| !r.0.is_empty())
+        {
+            let names: Vec<&str> = runtime.0.keys().map(|k| &**k).collect();
+            return Err(crate::spec::SpecError::at_key(
+                ctx.sources.file,
+                ctx.sources.text,
+                "runtime",
+                Pos::default(),
+                format!(
+                    "a Windows image cannot have runtime dependencies (dependencies.runtime: {}): it has no package manager to install them",
+                    names.join(", ")
+                ),
+            )
+            .into());
+        }
+        let (reference, pos) = base_image(spec, ctx)?;
+        let base = State::image(&reference, ctx.target_platform.clone(), ctx.resolve_mode)
+            .with_location(pos.line, pos.line);
+        // The zip's files, unpacked on the worker: the image itself is made with file
+        // operations only (nothing runs on Windows).
+        let (glob, shown) = self.package_glob(text(&spec.name));
+        let unzip = Exec::shell(format!(
+            "set -e\nset -- {PKG_MOUNT}/{glob}\n[ -e \"$1\" ] || {{ echo {} >&2; exit 1; }}\ncd {ZIP_OUT}\nfor z in \"$@\"; do unzip -q -o \"$z\"; done\n",
+            quote(&format!("kiln: no {shown} among the packages to install"))
+        ))
+        .mount(Mount::bind(PKG_MOUNT, packages).readonly())
+        .mount(Mount::bind(ZIP_OUT, State::scratch()))
+        .network(NetMode::None)
+        .name(format!("[kiln {}] unpack the zip", distro.key));
+        let bins = build::worker(distro, ctx)
+            .run(unzip)
+            .output(ZIP_OUT)
+            .unwrap_or_default();
+        let contents = CopyOptions {
+            dir_copy_contents: true,
+            create_dest_path: true,
+            ..Default::default()
+        };
+        let image = base.file(
+            FileActions::new().copy(&bins, "/", SYSTEM32, contents),
+            &format!("[kiln {}] copy the binaries into {SYSTEM32}", distro.key),
+        );
+        // Windows has no symbolic links in images: Dalec copies the files, and so does kiln.
+        let mut links = FileActions::new();
+        for (target, paths) in spec
+            .image
+            .as_ref()
+            .and_then(|i| i.post.as_ref())
+            .map(|p| &p.symlinks)
+            .into_iter()
+            .flatten()
+        {
+            for path in paths.value.path.iter().chain(&paths.value.paths) {
+                links = links.copy(
+                    &image,
+                    target,
+                    &path.value,
+                    CopyOptions {
+                        create_dest_path: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+        Ok(if links.is_empty() {
+            image
+        } else {
+            image.file(
+                links,
+                &format!("[kiln {}] image.post.symlinks (as copies)", distro.key),
+            )
+        })
+    }
+
+    fn image_base_ref(&self, spec: &Spec) -> String {
+        base_reference(spec).map_or_else(|| DEFAULT_BASE.to_string(), |(r, _)| r)
     }
 
     fn package_glob(&self, name: &str) -> (String, String) {
@@ -283,6 +363,39 @@ impl Family for Windows {
     fn meta_package(&self, _meta: &MetaPackage, _distro: &Distro, _ctx: &Context) -> Option<State> {
         None
     }
+}
+
+/// The base of a Windows image when the spec names none (Dalec's).
+pub const DEFAULT_BASE: &str = "mcr.microsoft.com/windows/nanoserver:1809";
+/// Where the binaries go in the image.
+const SYSTEM32: &str = "/Windows/System32/";
+
+/// The base the spec names (`image.base`, or the first of `image.bases`) and where.
+fn base_reference(spec: &Spec) -> Option<(String, Pos)> {
+    let image = spec.image.as_ref()?;
+    if let Some(b) = &image.base {
+        return Some((b.value.clone(), b.pos));
+    }
+    let first = image.bases.as_ref()?.first()?;
+    let reference = first.rootfs.value.image.as_ref()?.reference.value.clone();
+    Some((reference, first.rootfs.pos))
+}
+
+/// The image's base: [`base_reference`], else [`DEFAULT_BASE`]; several bases (Dalec's
+/// multi-platform Windows images) are refused at the second, for now.
+fn base_image(spec: &Spec, ctx: &Context) -> Result<(String, Pos), SpecErrors> {
+    let bases = spec.image.as_ref().and_then(|i| i.bases.as_ref());
+    if let Some([_, second, ..]) = bases.map(|b| &b[..]) {
+        return Err(crate::spec::SpecError::at_key(
+            ctx.sources.file,
+            ctx.sources.text,
+            "rootfs",
+            second.rootfs.pos,
+            "image.bases lists several images: kiln builds a Windows image on one base so far (a multi-platform image of several bases is not done yet)",
+        )
+        .into());
+    }
+    Ok(base_reference(spec).unwrap_or_else(|| (DEFAULT_BASE.to_string(), Pos::default())))
 }
 
 /// The spec's `artifacts.binaries`, if any.

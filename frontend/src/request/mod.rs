@@ -271,7 +271,7 @@ pub fn image_config(
         cfg["config"] = json!({});
     }
     let c = &mut cfg["config"];
-    if c["Env"].as_array().is_none_or(|e| e.is_empty()) {
+    if platform.os == "linux" && c["Env"].as_array().is_none_or(|e| e.is_empty()) {
         c["Env"] = json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
     }
     let words = |s: &str| kiln_spec::words::split(s).unwrap_or_default();
@@ -859,6 +859,29 @@ async fn build_for_platform(
 mod tests {
     use super::*;
     use crate::spec::Located;
+
+    #[test]
+    fn a_windows_image_keeps_its_bases_os_version_and_gets_no_linux_path() {
+        let base = br#"{"architecture":"amd64","os":"windows","os.version":"10.0.17763.1","config":{"WorkingDir":"C:\\"}}"#;
+        let image = ImageConfig {
+            entrypoint: Some(Located::new("hello.exe".to_string(), Default::default())),
+            ..Default::default()
+        };
+        let platform = pb::Platform {
+            architecture: "amd64".into(),
+            os: "windows".into(),
+            ..Default::default()
+        };
+        let out: Value = serde_json::from_slice(
+            &image_config(base, &image, &platform, "nanoserver", 1_700_000_000, &[]).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(out["os"], "windows");
+        assert_eq!(out["os.version"], "10.0.17763.1");
+        assert_eq!(out["config"]["Entrypoint"], json!(["hello.exe"]));
+        assert_eq!(out["config"]["Env"], json!([]), "no Linux PATH");
+        assert_eq!(out["config"]["WorkingDir"], "C:\\");
+    }
 
     #[test]
     fn image_config_applies_the_spec() {
