@@ -429,50 +429,17 @@ pub fn plan_signed(
                     }
                 }
             };
-            if !distro.family.runs_spec_tests() {
-                if !spec.tests.is_empty() {
-                    warnings.push(format!(
-                        "{} spec test(s) not run: kiln cannot run the tests of {} programs yet",
-                        spec.tests.len(),
-                        distro.key
-                    ));
+            // The image the tests run in: the family's own, else the package installed.
+            let installed = match distro.family.test_image(&spec, distro, &ctx, &packages) {
+                Some(image) => image.map_err(PlanError::Spec)?,
+                None => {
+                    let (base, base_ref) =
+                        build::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
+                    base_image_ref = base_ref;
+                    build::container(&spec, distro, &ctx, packages.clone(), base)
+                        .map_err(PlanError::Spec)?
                 }
-                let state = match selected.route {
-                    Route::Package => packages,
-                    _ => {
-                        base_image_ref = distro.family.image_base_ref(&spec);
-                        layers.push(format!(
-                            "kiln: {} binaries",
-                            crate::family::text(&spec.name)
-                        ));
-                        distro
-                            .family
-                            .minimal_image(&spec, distro, &ctx, packages)
-                            .map_err(PlanError::Spec)?
-                    }
-                };
-                let image = (selected.route != Route::Package)
-                    .then(|| spec.image.clone().unwrap_or_default());
-                return Ok(Plan {
-                    selected,
-                    config_platform: target_platform(opts, distro),
-                    spec,
-                    state,
-                    image,
-                    base_image: base_image_ref,
-                    epoch: ctx.source_date_epoch,
-                    layers,
-                    signing,
-                    tests,
-                    checks,
-                    warnings,
-                });
-            }
-            let (base, base_ref) =
-                build::output_base(&spec, distro, &ctx).map_err(PlanError::Spec)?;
-            base_image_ref = base_ref;
-            let installed = build::container(&spec, distro, &ctx, packages.clone(), base)
-                .map_err(PlanError::Spec)?;
+            };
             if skip_tests && !spec.tests.is_empty() {
                 warnings.push(format!(
                     "{} spec test(s) skipped by build arg",
@@ -497,10 +464,14 @@ pub fn plan_signed(
             }
             match selected.route {
                 Route::Package => (packages, None),
-                Route::MinimalContainer if !has_base => {
-                    base_image_ref = String::new();
+                // Windows images are never a package manager's work.
+                Route::MinimalContainer if !has_base || distro.family.target_os() != "linux" => {
+                    base_image_ref = distro.family.image_base_ref(&spec);
                     let name = spec.name.as_ref().map_or("", |n| n.value.trim());
-                    layers.push(format!("kiln: {name} and what it needs on an empty root"));
+                    layers.push(match base_image_ref.as_str() {
+                        "" => format!("kiln: {name} and what it needs on an empty root"),
+                        _ => format!("kiln: {name}'s binaries"),
+                    });
                     let image = distro
                         .family
                         .minimal_image(&spec, distro, &ctx, packages)

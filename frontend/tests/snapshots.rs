@@ -160,7 +160,12 @@ fn generated_files_of_every_spec_for_every_debian_distro() {
                 let _ = write!(out, "=== {} ({:o})\n{}\n", f.path, f.mode, f.contents);
             }
             for t in &spec.tests {
-                let _ = write!(out, "=== test {}\n{}\n", t.name.value, spectests::script(t));
+                let _ = write!(
+                    out,
+                    "=== test {}\n{}\n",
+                    t.name.value,
+                    spectests::script(t, &[])
+                );
             }
             settings.bind(|| insta::assert_snapshot!(snapshot_name(&name, d.key), out));
         }

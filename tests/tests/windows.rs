@@ -44,9 +44,19 @@ tests:
   - name: prints its greeting
     steps:
       - command: hello-c.exe
+        stdout: {equals: "GREETING\n"}
+      - command: hello-go.exe
+        stdout: {contains: ["on windows"]}
+    files:
+      /Windows/System32/hello-go.exe: {}
 "##;
 
 const ZIP: &str = "kiln-win-demo_1.0-2_amd64.zip";
+
+/// The spec, its test expecting `greeting` from the C program.
+fn spec_expecting(greeting: &str) -> String {
+    SPEC.replace("GREETING", greeting)
+}
 
 /// Runs `script` under the wine image with the zip's directory at /out.
 fn in_wine(out: &Path, script: &str) -> String {
@@ -68,15 +78,13 @@ fn a_c_and_a_go_program_cross_built_for_windows_run_under_wine() {
         return;
     }
     image_from_dockerfile(WINE, WINE_IMAGE);
-    let (dir, spec) = spec_in_tempdir(SPEC);
+    let (dir, spec) = spec_in_tempdir(&spec_expecting("hello from C on Windows"));
     let (out, o) = build_into(&spec, "windowscross/zip", dir.path(), &[]);
     let shown = text(&o);
     assert!(o.status.success(), "{shown}");
     assert!(
-        shown.contains(
-            "1 spec test(s) not run: kiln cannot run the tests of windowscross programs yet"
-        ),
-        "a test not run is said so:\n{shown}"
+        shown.contains("kiln test prints its greeting: passed"),
+        "the spec's test ran under wine:\n{shown}"
     );
     let names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
@@ -116,7 +124,7 @@ fn platforms_without_a_toolchain_are_refused_with_the_reason() {
     if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
         return;
     }
-    let (dir, spec) = spec_in_tempdir(SPEC);
+    let (dir, spec) = spec_in_tempdir(&spec_expecting("hello from C on Windows"));
     for (platform, want) in [
         (
             "windows/arm64",
@@ -160,7 +168,7 @@ fn the_container_route_puts_the_binaries_into_system32_of_the_base() {
         "kiln-e2e/windows-standin:1809",
     ]));
     assert!(o.status.success(), "{}", text(&o));
-    let spec_text = SPEC.replace(
+    let spec_text = spec_expecting("hello from C on Windows").replace(
         "\ntests:\n",
         &format!(
             "\nimage:\n  base: {base}\n  entrypoint: hello-c.exe\n  post:\n    symlinks:\n      /Windows/System32/hello-go.exe:\n        paths: [/Program Files/kiln/hello.exe]\ntests:\n"
@@ -206,4 +214,21 @@ fn in_wine_dir(dir: &Path, script: &str) -> String {
     let shown = text(&o);
     assert!(o.status.success(), "{shown}");
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_failing_test_under_wine_fails_the_build_at_its_step() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    let (dir, spec) = spec_in_tempdir(&spec_expecting("hello from Linux"));
+    let (_out, o) = build_into(&spec, "windowscross/zip", dir.path(), &[]);
+    let shown = text(&o);
+    assert!(!o.status.success(), "{shown}");
+    assert!(
+        shown.contains(
+            "kiln test prints its greeting: step 1 stdout is not \"hello from Linux\\n\""
+        ),
+        "{shown}"
+    );
 }

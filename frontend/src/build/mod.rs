@@ -812,7 +812,11 @@ pub fn tests(
     for t in &spec.tests {
         // The script is a file, so a failure names `/run/kiln/test/run.sh`, not its text.
         let script = State::scratch().file(
-            FileActions::new().mkfile("/run.sh", 0o755, spectests::script(t).into_bytes()),
+            FileActions::new().mkfile(
+                "/run.sh",
+                0o755,
+                spectests::script(t, distro.family.test_command_prefix()).into_bytes(),
+            ),
             &format!("[kiln] write test {}", t.name.value),
         );
         let mut exec = Exec::new(["/bin/sh", "/run/kiln/test/run.sh"])

@@ -119,8 +119,8 @@ fn as_output(c: &FileCheck) -> CheckOutput {
     }
 }
 
-/// The script of one test.
-pub fn script(t: &TestSpec) -> String {
+/// The script of one test; each step's command runs under `prefix` (shell words, as they are).
+pub fn script(t: &TestSpec, prefix: &[&str]) -> String {
     let mut out = PRELUDE.to_string();
     let _ = writeln!(out, "KILN_TEST={}\nmkdir -p {OUT}", quote(&t.name.value));
     if let Some(dir) = &t.dir {
@@ -137,7 +137,11 @@ pub fn script(t: &TestSpec) -> String {
     for (i, step) in t.steps.iter().enumerate() {
         let n = i + 1;
         let words = kiln_spec::words::split(&step.command.value).unwrap_or_default();
-        let argv: Vec<String> = words.iter().map(|w| quote(w)).collect();
+        let argv: Vec<String> = prefix
+            .iter()
+            .map(|w| w.to_string())
+            .chain(words.iter().map(|w| quote(w)))
+            .collect();
         let env: Vec<String> = step
             .env
             .iter()
@@ -269,7 +273,7 @@ mod tests {
             "tests:\n  - name: t1\n    env: {A: b}\n    steps:\n      - command: echo 'hi there'\n        stdin: x\n        stdout: {equals: \"hi there\\n\", contains: [hi], starts_with: h, ends_with: \"e\\n\"}\n        stderr: {empty: true}\n    files:\n      /etc/x:\n      /usr/bin/y: {permissions: 0755}\n      /nope: {not_exist: true}\n",
         )
         .unwrap();
-        let s = script(&spec.tests[0]);
+        let s = script(&spec.tests[0], &[]);
         assert!(s.contains("KILN_TEST=t1\n"), "{s}");
         assert!(s.contains("export A=b\n"), "{s}");
         assert!(
@@ -302,7 +306,7 @@ mod tests {
         .unwrap();
         let o = std::process::Command::new("sh")
             .arg("-c")
-            .arg(script(&spec.tests[0]))
+            .arg(script(&spec.tests[0], &[]))
             .current_dir(dir)
             .output()
             .unwrap();
@@ -416,7 +420,7 @@ mod tests {
             "tests:\n  - name: t\n    steps:\n      - command: hello --version\n        stdout: {matches: ['^hello \\d']}\n  - name: plain\n    steps:\n      - command: hello\n        stdout: {equals: ''}\n",
         )
         .unwrap();
-        let s = script(&spec.tests[0]);
+        let s = script(&spec.tests[0], &[]);
         assert!(
             s.contains("/run/kiln/frontend/kiln-frontend match -- '^hello \\d' /tmp/kiln-test/1.out || fail"),
             "{s}"
@@ -424,7 +428,7 @@ mod tests {
         assert!(uses_matches(&spec.tests[0]));
         assert!(!uses_matches(&spec.tests[1]));
         // An empty `equals` checks nothing, as in Dalec.
-        assert!(!script(&spec.tests[1]).contains("[ \"$v\" ="));
+        assert!(!script(&spec.tests[1], &[]).contains("[ \"$v\" ="));
     }
 
     #[test]

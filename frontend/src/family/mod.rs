@@ -173,10 +173,23 @@ pub trait Family: Sync + std::fmt::Debug {
         }
     }
 
-    /// Whether the spec's tests run against this family's packages (in an image with them
-    /// installed). A family that cannot run them says so: its tests are reported as not run.
-    fn runs_spec_tests(&self) -> bool {
-        true
+    /// The image the spec's tests run in, when the family has its own (Windows programs run
+    /// under wine on Linux); `None`: the image of the container route, the packages
+    /// installed.
+    fn test_image(
+        &self,
+        _spec: &Spec,
+        _distro: &Distro,
+        _ctx: &Context,
+        _packages: &State,
+    ) -> Option<Result<State, SpecErrors>> {
+        None
+    }
+
+    /// What each test step's command runs under (`wine` for Windows programs): words put
+    /// before it.
+    fn test_command_prefix(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// The image whose config [`Family::minimal_image`] starts from: empty for an empty root.
