@@ -391,9 +391,14 @@ pub fn plan_signed(
         .as_ref()
         .is_some_and(|i| i.base.is_some() || i.bases.as_ref().is_some_and(|b| !b.is_empty()));
     let (state, image) = match selected.route {
-        Route::Package | Route::Container | Route::MinimalContainer => {
+        Route::Package | Route::Installer | Route::Container | Route::MinimalContainer => {
+            let is_package = matches!(selected.route, Route::Package | Route::Installer);
+            let outputs = match selected.route {
+                Route::Installer => Outputs::Installer,
+                _ => Outputs::Binary,
+            };
             // The container routes may install packages built earlier instead of building them.
-            let prebuilt = if selected.route != Route::Package {
+            let prebuilt = if !is_package {
                 crate::build::contexts::prebuilt_packages(
                     opts,
                     distro,
@@ -407,8 +412,8 @@ pub fn plan_signed(
             let mut packages = match prebuilt {
                 Some(packages) => packages,
                 None => {
-                    let packages = build::package(&spec, distro, &ctx, Outputs::Binary)
-                        .map_err(PlanError::Spec)?;
+                    let packages =
+                        build::package(&spec, distro, &ctx, outputs).map_err(PlanError::Spec)?;
                     checks = build::secret_checks(&spec, distro, &ctx);
                     let signer = crate::request::signing::choose(
                         &spec,
@@ -445,7 +450,7 @@ pub fn plan_signed(
                     "{} spec test(s) skipped by build arg",
                     spec.tests.len()
                 ));
-            } else if selected.route == Route::Package {
+            } else if is_package {
                 // The packages come out of their tests: building the result runs them.
                 let passed = build::tests(&spec, distro, &ctx, installed.clone(), Some(&packages))
                     .map_err(PlanError::Spec)?;
@@ -463,7 +468,7 @@ pub fn plan_signed(
                     .map_err(PlanError::Spec)?;
             }
             match selected.route {
-                Route::Package => (packages, None),
+                Route::Package | Route::Installer => (packages, None),
                 // Windows images are never a package manager's work.
                 Route::MinimalContainer if !has_base || distro.family.target_os() != "linux" => {
                     base_image_ref = distro.family.image_base_ref(&spec);

@@ -11,6 +11,8 @@ pub enum Route {
     Package,
     /// The source package only.
     Source,
+    /// An installer of the programs (Windows' MSI), built and tested as [`Route::Package`].
+    Installer,
     /// The distro image with the package installed.
     Container,
     /// A minimal image: the package and what it needs on an empty root (or, with
@@ -300,11 +302,11 @@ mod tests {
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
         assert!(text.contains("almalinux9/rpm/debug/spec"));
-        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 7, windowscross with 3,
+        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 7, windowscross with 4,
         // the debug routes.
         assert_eq!(
             list_json()["targets"].as_array().unwrap().len(),
-            9 * 5 + 7 * 7 + 3 + 6
+            9 * 5 + 7 * 7 + 4 + 6
         );
     }
 }

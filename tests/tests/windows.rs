@@ -10,9 +10,9 @@
 use kiln_e2e::*;
 use std::path::Path;
 
-/// Debian's wine, to run the cross-built programs, and unzip.
+/// Debian's wine, to run the cross-built programs, unzip and msitools.
 const WINE_IMAGE: &str = "FROM debian:trixie\n\
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip && rm -rf /var/lib/apt/lists/*\n";
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip msitools && rm -rf /var/lib/apt/lists/*\n";
 const WINE: &str = "kiln-e2e/wine:trixie";
 
 const SPEC: &str = r##"# syntax=kiln/frontend:dev
@@ -20,6 +20,8 @@ name: kiln-win-demo
 version: "1.0"
 revision: 2
 license: MIT
+vendor: Kiln Example
+website: https://example.invalid/kiln
 description: A C and a Go program cross-built for Windows
 sources:
   src:
@@ -28,6 +30,7 @@ sources:
         files:
           hello.c: {contents: "#include <stdio.h>\nint main(void) {\n  puts(\"hello from C on Windows\");\n  return 0;\n}\n"}
           main.go: {contents: "package main\n\nimport (\n\t\"fmt\"\n\t\"runtime\"\n)\n\nfunc main() {\n\tfmt.Println(\"hello from Go on\", runtime.GOOS)\n}\n"}
+          LICENSE: {contents: "MIT License\n"}
           go.mod: {contents: "module example.invalid/hello\n\ngo 1.18\n"}
 dependencies:
   build:
@@ -40,6 +43,8 @@ artifacts:
   binaries:
     hello-c.exe:
     hello-go.exe:
+  licenses:
+    src/LICENSE:
 tests:
   - name: prints its greeting
     steps:
@@ -230,5 +235,82 @@ fn a_failing_test_under_wine_fails_the_build_at_its_step() {
             "kiln test prints its greeting: step 1 stdout is not \"hello from Linux\\n\""
         ),
         "{shown}"
+    );
+}
+
+/// `msiinfo export MSI Property` as (property, value) lines.
+fn msi_properties(dir: &Path, msi: &str) -> String {
+    in_wine_dir(
+        dir,
+        &format!("msiinfo export /out/{msi} Property | tail -n +4 | LC_ALL=C sort"),
+    )
+}
+
+#[test]
+fn the_msi_installs_the_files_with_the_specs_metadata_and_a_stable_upgrade_code() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let msi = "kiln-win-demo_1.0-2_amd64.msi";
+    let (dir, spec) = spec_in_tempdir(&spec_expecting("hello from C on Windows"));
+    let (out, o) = build_into(&spec, "windowscross/msi", dir.path(), &[]);
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    assert!(
+        shown.contains("kiln test prints its greeting: passed"),
+        "{shown}"
+    );
+    let props = msi_properties(out.path(), msi);
+    for want in [
+        "ARPURLINFOABOUT\thttps://example.invalid/kiln",
+        "Manufacturer\tKiln Example",
+        "ProductName\tkiln-win-demo",
+        "ProductVersion\t1.0.0",
+    ] {
+        assert!(props.lines().any(|l| l == want), "{want:?} not in\n{props}");
+    }
+    let info = in_wine_dir(out.path(), &format!("msiinfo suminfo /out/{msi}"));
+    for want in [
+        "Subject: A C and a Go program cross-built for Windows",
+        "Author: Kiln Example",
+        "Comments: MIT",
+        "Created: Sun Dec 18 00:00:00 2022",
+    ] {
+        assert!(info.contains(want), "{want:?} not in\n{info}");
+    }
+    // The files under Program Files\<vendor>\<name>, and the program runs.
+    let files = in_wine_dir(
+        out.path(),
+        &format!(
+            "cd /tmp && msiextract /out/{msi} | LC_ALL=C sort && wine 'Kiln Example/kiln-win-demo/hello-go.exe'"
+        ),
+    );
+    assert_eq!(
+        files,
+        "Kiln Example/kiln-win-demo/LICENSE\nKiln Example/kiln-win-demo/hello-c.exe\n\
+         Kiln Example/kiln-win-demo/hello-go.exe\nhello from Go on windows\n"
+    );
+    // A newer version keeps the upgrade code, with a new product code.
+    let newer =
+        spec_expecting("hello from C on Windows").replace("version: \"1.0\"", "version: \"1.1\"");
+    let (dir2, spec2) = spec_in_tempdir(&newer);
+    let (out2, o) = build_into(&spec2, "windowscross/msi", dir2.path(), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let props2 = msi_properties(out2.path(), "kiln-win-demo_1.1-2_amd64.msi");
+    let code = |p: &str, key: &str| {
+        p.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}\t")).map(str::to_string))
+            .unwrap_or_default()
+    };
+    assert_eq!(code(&props, "UpgradeCode"), code(&props2, "UpgradeCode"));
+    assert!(!code(&props, "UpgradeCode").is_empty());
+    assert_ne!(code(&props, "ProductCode"), code(&props2, "ProductCode"));
+    // A clean build gives the same bytes.
+    let (again, o) = build_into(&spec, "windowscross/msi", dir.path(), &["--no-cache"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        sha256_hex(&out.path().join(msi)),
+        sha256_hex(&again.path().join(msi))
     );
 }

@@ -104,6 +104,8 @@ pub enum Outputs {
     Source,
     /// The binary packages and the source package they were built from.
     Binary,
+    /// An installer of the built programs (Windows' MSI).
+    Installer,
     /// What the family's package build reads, for debugging: its recipe alone (RPM's
     /// `.spec`).
     Recipe,

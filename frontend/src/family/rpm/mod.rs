@@ -499,7 +499,7 @@ impl Family for Rpm {
                     &format!("[kiln {}] the .spec file", distro.key),
                 ));
             }
-            Outputs::Source | Outputs::Binary => {}
+            Outputs::Source | Outputs::Binary | Outputs::Installer => {}
         }
         let script = format!(
             "set -e\nmkdir -p {SRC_OUT}/SRPMS\ncp -a /run/kiln/top {TOPDIR}\n{} --define {} -bs {TOPDIR}/{}\n",

@@ -1,6 +1,6 @@
 //! The Windows family (Dalec's `windowscross`): programs cross-compiled for Windows on a Linux
 //! worker (mingw-w64 for C and C++, Go with `GOOS=windows`), packed as a zip of the spec's
-//! binaries.
+//! binaries, an MSI ([`msi`]) or a Windows image; their tests run under wine.
 //!
 //! The build runs the spec's steps (`build.sh`, as for every family) in the patched sources
 //! with the cross environment Dalec sets (`GOOS=windows`) plus what a cross build needs
@@ -9,10 +9,12 @@
 //! and zipped reproducibly: sorted entries, times from `SOURCE_DATE_EPOCH`, fixed modes, no
 //! extra fields.
 
+pub mod msi;
+
 use crate::build::{self, BUILD_ROOT, Context, PKG_MOUNT};
 use crate::distro::Distro;
 use crate::family::{Family, MetaPackage, Outputs, Sources, deb, scripts, text};
-use crate::install::{self, InstallFile, InstallPlan};
+use crate::install::{self, FileKind, InstallFile, InstallPlan};
 use crate::shell::quote;
 use crate::spec::{DependencyList, Pos, Spec, SpecErrors};
 use crate::targets::Route;
@@ -32,6 +34,11 @@ const WINDOWS_ROUTES: &[(&str, Route, &str)] = &[
         "Build the binaries cross-compiled for Windows, in <name>_<version>-<revision>_<arch>.zip",
     ),
     (
+        "msi",
+        Route::Installer,
+        "Build an MSI installer of the binaries, docs and licenses (ProgramFiles64Folder\\<vendor>\\<name>), made with msitools' wixl",
+    ),
+    (
         "worker",
         Route::Worker,
         "The build worker image (the Linux image with the cross toolchains)",
@@ -45,46 +52,51 @@ pub const TOOLCHAINS: &[(&str, &str)] = &[("amd64", "x86_64-w64-mingw32")];
 #[derive(Debug)]
 pub struct Windows;
 
-/// Where the build step collects the binaries, under the build root.
-const COLLECTED: &str = ".kiln-windows-binaries";
+/// Where the build step collects the binaries (`bin/`) and documents (`doc/`), under the
+/// build root.
+const COLLECTED: &str = ".kiln-windows";
 /// Where the build step finds kiln's scripts.
 const SCRIPTS: &str = "/run/kiln/scripts";
 /// Where the zip step finds the binaries and writes the zip.
 const ZIP_IN: &str = "/run/kiln/binaries";
 const ZIP_OUT: &str = "/run/kiln/out";
 
-/// The zip's file name: `<name>_<version>-<revision>_<arch>.zip` (Dalec's; revision 1 when
-/// the spec has none).
-pub fn zip_name(spec: &Spec, arch: &str) -> String {
+/// The name of the zip or MSI: `<name>_<version>-<revision>_<arch>.<extension>` (Dalec's
+/// zip name; revision 1 when the spec has none).
+pub fn artifact_name(spec: &Spec, arch: &str, extension: &str) -> String {
     let revision = match text(&spec.revision) {
         "" => "1",
         r => r,
     };
     format!(
-        "{}_{}-{revision}_{arch}.zip",
+        "{}_{}-{revision}_{arch}.{extension}",
         text(&spec.name),
         text(&spec.version)
     )
 }
 
-/// The spec's binaries as the build collects them: the install plan's binaries, at the top
-/// of the collection (a `subpath` kept below it), with no owner (a zip has none).
-fn binaries(spec: &Spec, distro: &Distro) -> InstallPlan {
+/// What the build collects: the install plan's binaries under `bin/` (a `subpath` kept
+/// below it) and its documents and licenses under `doc/`, with no owner (a zip has none).
+fn collection(spec: &Spec, distro: &Distro) -> InstallPlan {
     let files = install::plan(spec, distro)
         .files
         .into_iter()
-        .filter(|f| f.base == "usr/bin")
-        .map(|f| InstallFile {
-            dir: f
-                .dir
-                .strip_prefix("usr/bin")
-                .unwrap_or(&f.dir)
-                .trim_start_matches('/')
-                .to_string(),
-            base: String::new(),
-            owner: None,
-            caps: None,
-            ..f
+        .filter_map(|f| {
+            let dir = if f.base == "usr/bin" {
+                let sub = f.dir.strip_prefix("usr/bin").unwrap_or(&f.dir);
+                format!("bin{sub}")
+            } else if matches!(f.kind, FileKind::Doc | FileKind::License) {
+                "doc".to_string()
+            } else {
+                return None;
+            };
+            Some(InstallFile {
+                dir,
+                base: String::new(),
+                owner: None,
+                caps: None,
+                ..f
+            })
         })
         .collect();
     InstallPlan {
@@ -223,7 +235,7 @@ impl Family for Windows {
         ctx: &Context,
         sources: Sources,
         builder: State,
-        _outputs: Outputs,
+        outputs: Outputs,
     ) -> Result<State, SpecErrors> {
         let dir = self.source_dir(spec, distro, ctx);
         let arch = ctx.target_platform.architecture.clone();
@@ -234,13 +246,13 @@ impl Family for Windows {
                 .mkfile(
                     "/collect.sh",
                     0o755,
-                    scripts::install_script_at(&quote(&collected), &binaries(spec, distro))
+                    scripts::install_script_at(&quote(&collected), &collection(spec, distro))
                         .into_bytes(),
                 ),
             &format!("[kiln {}] write the build scripts", distro.key),
         );
         let script = format!(
-            "set -e\nbash {SCRIPTS}/build.sh\nrm -rf {collected}\nbash {SCRIPTS}/collect.sh\n"
+            "set -e\nbash {SCRIPTS}/build.sh\nrm -rf {collected}\nmkdir -p {collected}/bin {collected}/doc\nbash {SCRIPTS}/collect.sh\n"
         );
         let exec = cross_env(&arch)
             .iter()
@@ -256,19 +268,43 @@ impl Family for Windows {
                 text(&spec.version)
             ));
         let built = build::run_build(&builder, exec, spec, distro, ctx)?;
-        let bins = State::scratch().file(
-            FileActions::new().copy(
-                &built,
-                &format!("/{COLLECTED}"),
-                "/",
-                CopyOptions {
-                    dir_copy_contents: true,
-                    ..Default::default()
-                },
-            ),
-            &format!("[kiln {}] collect the binaries", distro.key),
-        );
-        let zip = zip_name(spec, &arch);
+        let part = |dir: &str, what: &str| {
+            State::scratch().file(
+                FileActions::new().copy(
+                    &built,
+                    &format!("/{COLLECTED}/{dir}"),
+                    "/",
+                    CopyOptions {
+                        dir_copy_contents: true,
+                        ..Default::default()
+                    },
+                ),
+                &format!("[kiln {}] collect the {what}", distro.key),
+            )
+        };
+        let bins = part("bin", "binaries");
+        if outputs == Outputs::Installer {
+            let version = msi::msi_version(text(&spec.version)).map_err(|e| {
+                SpecErrors::from(crate::spec::SpecError::at(
+                    ctx.sources.file,
+                    ctx.sources.text,
+                    spec.version.as_ref().map(|v| v.pos).unwrap_or_default(),
+                    e,
+                ))
+            })?;
+            let msi = artifact_name(spec, &arch, "msi");
+            let exec = Exec::shell(msi_script(spec, &version, &msi, ctx.source_date_epoch))
+                .mount(Mount::bind(MSI_BIN, bins).readonly())
+                .mount(Mount::bind(MSI_DOC, part("doc", "documents")).readonly())
+                .mount(Mount::bind(ZIP_OUT, State::scratch()))
+                .network(NetMode::None)
+                .name(format!("[kiln {}] wixl {msi}", distro.key));
+            return Ok(tools_image(distro, ctx)
+                .run(exec)
+                .output(ZIP_OUT)
+                .unwrap_or_default());
+        }
+        let zip = artifact_name(spec, &arch, "zip");
         let exec = Exec::shell(zip_script(&zip, ctx.source_date_epoch))
             .mount(Mount::bind(ZIP_IN, bins))
             .mount(Mount::bind(ZIP_OUT, State::scratch()))
@@ -407,6 +443,87 @@ fn base_image(spec: &Spec, ctx: &Context) -> Result<(String, Pos), SpecErrors> {
     Ok(base_reference(spec).unwrap_or_else(|| (DEFAULT_BASE.to_string(), Pos::default())))
 }
 
+/// Where the MSI step finds the binaries and the documents.
+const MSI_BIN: &str = "/run/kiln/bin";
+const MSI_DOC: &str = "/run/kiln/doc";
+
+/// The MSI step's script: the `.wxs` (kiln's head, a component per file of the binaries and
+/// documents, sorted, the feature), then wixl, and msibuild to give the summary information
+/// the package code; both under faketime at the build's time, which wixl would otherwise take
+/// from the clock (and the package code from chance).
+fn msi_script(spec: &Spec, version: &str, file: &str, epoch: i64) -> String {
+    let name = text(&spec.name);
+    let head = msi::wxs_head(spec, version);
+    let package_code = msi::guid(&format!("package:{name}:{version}"));
+    let summary = text(&spec.description)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    format!(
+        r#"set -e
+cd /tmp
+guid() {{ printf 'kiln:%s:%s' {name_q} "$1" | sha256sum | sed -E 's/^(.{{8}})(.{{4}})(.{{4}})(.{{4}})(.{{12}}).*/\1-\2-\3-\4-\5/' | tr a-f A-F; }}
+xml() {{ printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }}
+printf '%s' {head_q} >product.wxs
+: >refs
+n=0
+# The files at the build's time: the cabinet keeps their times.
+mkdir -p files.d && cp -r {MSI_BIN} files.d/bin && cp -r {MSI_DOC} files.d/doc
+find files.d -exec touch -h -d @{epoch} {{}} +
+cd files.d
+for dir in bin doc; do
+  (cd "$dir" && find . -type f -printf '%P\n') | LC_ALL=C sort | while IFS= read -r f; do
+    base=${{f##*/}}
+    if [ -e "../seen/$base" ]; then echo "kiln: two files named $base for the MSI's install directory" >&2; exit 1; fi
+    mkdir -p ../seen && : >"../seen/$base"
+    echo "$dir/$f"
+  done
+done >../files
+cd ..
+while IFS= read -r path; do
+  n=$((n + 1))
+  printf '            <Component Id="c%d" Guid="%s" Win64="yes">\n              <File Id="f%d" Name="%s" Source="%s" KeyPath="yes"/>\n            </Component>\n' \
+    "$n" "$(guid "$path")" "$n" "$(xml "${{path##*/}}")" "$(xml "files.d/$path")" >>product.wxs
+  printf '      <ComponentRef Id="c%d"/>\n' "$n" >>refs
+done <files
+[ "$n" -gt 0 ] || {{ echo 'kiln: no files for the MSI' >&2; exit 1; }}
+printf '%s' {tail_q} >>product.wxs
+cat refs >>product.wxs
+printf '%s' {end_q} >>product.wxs
+export TZ=UTC
+faketime -f "$(date -u -d @{epoch} '+%Y-%m-%d %H:%M:%S')" wixl -a x64 -o {out}/{file_q} product.wxs
+faketime -f "$(date -u -d @{epoch} '+%Y-%m-%d %H:%M:%S')" msibuild {out}/{file_q} -s {summary_q} {maker_q} 'x64;1033' '{{{package_code}}}'
+"#,
+        name_q = quote(name),
+        head_q = quote(&head),
+        tail_q = quote(msi::WXS_TAIL),
+        end_q = quote(msi::WXS_END),
+        out = ZIP_OUT,
+        file_q = quote(file),
+        summary_q = quote(&summary),
+        maker_q = quote(&msi::manufacturer(spec)),
+    )
+}
+
+/// The image with Windows tools on Linux: Debian's wine (its prefix made once, and
+/// `kiln-wine`), msitools (wixl, msiinfo, msiextract), faketime and unzip.
+fn tools_image(distro: &Distro, ctx: &Context) -> State {
+    let prepare = Exec::shell(format!(
+        "set -e\napt-get update\n\
+         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip msitools wixl faketime\n\
+         rm -rf /var/lib/apt/lists/*\n\
+         XDG_RUNTIME_DIR=/tmp/kiln-wine-run WINEDEBUG=-all sh -c 'mkdir -p -m 0700 $XDG_RUNTIME_DIR && wineboot --init && wineserver -w'\n\
+         printf '%s' {} >{WINE_RUNNER}\nchmod 0755 {WINE_RUNNER}\n",
+        quote(WINE_RUNNER_SCRIPT)
+    ))
+    .name(format!("[kiln {}] prepare wine and msitools", distro.key));
+    State::image(WINE_IMAGE, ctx.platform().clone(), ctx.resolve_mode)
+        .run(prepare)
+        .root()
+}
+
 /// The image Windows programs' tests run in: Debian's wine, its prefix made once, with the
 /// zip's binaries where the container route puts them (`/Windows/System32`, which wine sees
 /// as `Z:\Windows\System32` and searches for programs).
@@ -424,21 +541,13 @@ wine "$@" | sed 's/\r$//'
 
 /// The test image of the spec's programs (see [`WINE_IMAGE`]).
 fn wine_image(spec: &Spec, distro: &Distro, ctx: &Context, packages: &State) -> State {
-    let prepare = Exec::shell(format!(
-        "set -e\napt-get update\n\
-         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip\n\
-         rm -rf /var/lib/apt/lists/*\n\
-         XDG_RUNTIME_DIR=/tmp/kiln-wine-run WINEDEBUG=-all sh -c 'mkdir -p -m 0700 $XDG_RUNTIME_DIR && wineboot --init && wineserver -w'\n\
-         printf '%s' {} >{WINE_RUNNER}\nchmod 0755 {WINE_RUNNER}\n",
-        quote(WINE_RUNNER_SCRIPT)
-    ))
-    .name(format!("[kiln {}] prepare wine for the tests", distro.key));
-    let wine = State::image(WINE_IMAGE, ctx.platform().clone(), ctx.resolve_mode)
-        .run(prepare)
-        .root();
+    let wine = tools_image(distro, ctx);
     let unpack = Exec::shell(format!(
-        "set -e\n{}mkdir -p {SYSTEM32}\nfor z in \"$@\"; do unzip -q -o \"$z\" -d {SYSTEM32}; done\n",
-        build::packages_found(Windows.package_glob(text(&spec.name)))
+        "set -e\n{}mkdir -p {SYSTEM32}\nfor p in \"$@\"; do\n  case $p in\n    *.msi) rm -rf /tmp/kiln-msi && msiextract -C /tmp/kiln-msi \"$p\" >/dev/null && find /tmp/kiln-msi -type f -exec cp {{}} {SYSTEM32} \\; ;;\n    *) unzip -q -o \"$p\" -d {SYSTEM32} ;;\n  esac\ndone\n",
+        build::packages_found((
+            format!("{}_*.*", quote(text(&spec.name))),
+            format!("{}_*.zip or .msi", text(&spec.name)),
+        ))
     ))
     .mount(Mount::bind(PKG_MOUNT, packages.clone()).readonly())
     .network(NetMode::None)
