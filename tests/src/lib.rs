@@ -466,6 +466,14 @@ pub fn run_in_container(image: &str, mounts: &[(&Path, &str)], script: &str) -> 
     run(cmd.args([image, "sh", "-c", script]))
 }
 
+/// [`run_in_container`], which must succeed (else the test fails with its output): its
+/// standard output.
+pub fn stdout_in_container(image: &str, mounts: &[(&Path, &str)], script: &str) -> String {
+    let o = run_in_container(image, mounts, script);
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// Installs the package `deb` found in `out` with dpkg in a clean container of `distro`
 /// ([`distro_image`]) and runs the shell line `command` there.
 pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Output {

@@ -110,10 +110,7 @@ fn build_rpms(spec: &Path, dir: &Path, extra: &[&str]) -> tempfile::TempDir {
 
 /// Runs `script` in the stand-in with the packages at /out.
 fn in_standin(out: &Path, script: &str) -> String {
-    let o = run_in_container(STANDIN, &[(out, "/out")], script);
-    let shown = text(&o);
-    assert!(o.status.success(), "{shown}");
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    stdout_in_container(STANDIN, &[(out, "/out")], script)
 }
 
 const RPM: &str = "/out/RPMS/x86_64/kiln-rpm-demo-1.2-3.el9.x86_64.rpm";
@@ -396,15 +393,12 @@ fn in_standin_on_image(tag: &str, script: &str) -> String {
         ),
     ]));
     assert!(o.status.success(), "{}", text(&o));
-    let o = run_in_container(
+    stdout_in_container(
         STANDIN,
         &[(root.path(), "/root-of-image")],
         // A copy: the mount is read-only, and sqlite writes beside the database it opens.
         &format!("cp -a /root-of-image /tmp/image && {script}"),
-    );
-    let shown = text(&o);
-    assert!(o.status.success(), "{shown}");
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    )
 }
 
 #[test]
