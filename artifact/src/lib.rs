@@ -131,6 +131,16 @@ pub mod handoff {
     pub const TARGET: &str = "dalec.target";
     /// The prefix of a build arg option (the signer's `args`).
     pub const BUILD_ARG: &str = "build-arg:";
+    /// The option that says what the artifacts are (kiln's, beyond Dalec's contract): one of
+    /// [`STAGE_PROGRAMS`] and [`STAGE_PACKAGES`]. A signer that does not know it signs what it
+    /// gets, as it would for Dalec.
+    pub const STAGE: &str = "kiln.signing.stage";
+    /// [`STAGE`]: the programs before they are packed (Dalec's Windows contract: the spec's
+    /// binaries, each at the root), which the zip, MSI or image is then made of; a second
+    /// round signs the packages made of them.
+    pub const STAGE_PROGRAMS: &str = "programs";
+    /// [`STAGE`]: the packages as the build returns them.
+    pub const STAGE_PACKAGES: &str = "packages";
 
     /// The option key of the build arg `name`.
     pub fn build_arg(name: &str) -> String {

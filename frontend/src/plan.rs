@@ -6,7 +6,7 @@ use crate::build::{self, Context};
 use crate::distro::Distro;
 use crate::family::Outputs;
 
-use crate::request::signing::Choice;
+use crate::request::signing::{Choice, Round, Stage};
 use crate::spec::{self, FrontendRef, ImageConfig, Spec, SpecErrors, SubstituteOptions};
 use crate::support;
 use crate::targets::{self, Route, Selected};
@@ -52,9 +52,10 @@ pub struct Plan {
     pub checks: Vec<State>,
     /// Things the user should know (shown as build warnings).
     pub warnings: Vec<String>,
-    /// The signer the packages go to, and the packages as built, before signing: the frontend
-    /// signs them and plans again with the signed ones (see [`plan_signed`]).
-    pub signing: Option<(Choice, State)>,
+    /// The next round of signing, when the build has a signer and not every round is done:
+    /// the frontend hands the artifacts to the signer and plans again with what it returned
+    /// (see [`plan_signed`]).
+    pub signing: Option<Round>,
 }
 
 /// The platform the request builds for, as an LLB platform: the first `--platform` (the
@@ -249,7 +250,7 @@ pub fn plan(
         built,
         source_excludes: &[],
     };
-    plan_signed(loaded, opts, &prepared, None)
+    plan_signed(loaded, opts, &prepared, &[])
 }
 
 /// The `DALEC_*` and `KILN_*` build args kiln acts on (or whose wish it meets by itself).
@@ -314,13 +315,55 @@ pub fn plan_text(
     )
 }
 
-/// [`plan`], with the packages as the signer returned them (copied over the built ones; the
-/// container and the tests use them too).
+/// The signing rounds of one plan: what the signer returned in the rounds done so far, and
+/// the first round not done yet.
+struct Rounds<'a> {
+    /// Where the signer comes from; `None`: nothing is signed.
+    choice: Option<Choice>,
+    /// The signer's results of the rounds done, in order.
+    signed: &'a [State],
+    /// How many rounds the plan has met so far.
+    met: usize,
+    /// The first round not done.
+    pending: Option<Round>,
+}
+
+impl Rounds<'_> {
+    /// `unsigned` (`what`, of `stage`) as the signer returned it, copied over it; `unsigned`
+    /// itself when nothing is signed or this round is not done yet (then it is the plan's
+    /// [`Plan::signing`], unless an earlier one is).
+    fn sign(&mut self, unsigned: State, stage: Stage, what: &str, key: &str) -> State {
+        let Some(choice) = &self.choice else {
+            return unsigned;
+        };
+        let round = self.met;
+        self.met += 1;
+        match self.signed.get(round) {
+            Some(signed) => unsigned.file(
+                copy_contents(FileActions::new(), signed),
+                &format!("[kiln {key}] signed {what}"),
+            ),
+            None => {
+                if self.pending.is_none() {
+                    self.pending = Some(Round {
+                        choice: choice.clone(),
+                        unsigned: unsigned.clone(),
+                        stage,
+                    });
+                }
+                unsigned
+            }
+        }
+    }
+}
+
+/// [`plan`], with what the signer returned in each signing round done so far (copied over
+/// what was built; what comes after, the container and the tests included, uses it).
 pub fn plan_signed(
     loaded: &Loaded,
     opts: &BuildOpts,
     prepared: &Prepared,
-    signed: Option<&State>,
+    signed: &[State],
 ) -> Result<Plan, PlanError> {
     let built = prepared.built;
     let (file, text) = (loaded.file, loaded.text);
@@ -383,7 +426,12 @@ pub fn plan_signed(
             .is_some_and(|v| matches!(v.as_str(), "1" | "true"))
     });
     let mut tests = Vec::new();
-    let mut signing = None;
+    let mut rounds = Rounds {
+        choice: None,
+        signed,
+        met: 0,
+        pending: None,
+    };
     let mut base_image_ref = distro.image.to_string();
     let mut layers = Vec::new();
     let has_base = spec
@@ -412,25 +460,31 @@ pub fn plan_signed(
             let mut packages = match prebuilt {
                 Some(packages) => packages,
                 None => {
-                    let packages =
+                    let built =
                         build::package(&spec, distro, &ctx, outputs).map_err(PlanError::Spec)?;
                     checks = build::secret_checks(&spec, distro, &ctx);
-                    let signer = crate::request::signing::choose(
+                    rounds.choice = crate::request::signing::choose(
                         &spec,
                         distro.key,
                         &build_args,
                         &mut warnings,
                     );
-                    match (signer, signed) {
-                        (Some(_), Some(signed)) => packages.file(
-                            copy_contents(FileActions::new(), signed),
-                            &format!("[kiln {}] signed packages", distro.key),
-                        ),
-                        (Some(signer), None) => {
-                            signing = Some((signer, packages.clone()));
-                            packages
+                    match distro.family.programs(&built, distro) {
+                        // Programs signed before they are packed, then the packages.
+                        Some(programs) => {
+                            let programs =
+                                rounds.sign(programs, Stage::Programs, "binaries", distro.key);
+                            let packed = distro
+                                .family
+                                .pack(&spec, distro, &ctx, &built, programs, outputs)
+                                .map_err(PlanError::Spec)?;
+                            if is_package {
+                                rounds.sign(packed, Stage::Packages, "packages", distro.key)
+                            } else {
+                                packed
+                            }
                         }
-                        (None, _) => packages,
+                        None => rounds.sign(built, Stage::Packages, "packages", distro.key),
                     }
                 }
             };
@@ -565,7 +619,7 @@ pub fn plan_signed(
         base_image: base_image_ref,
         epoch: ctx.source_date_epoch,
         layers,
-        signing,
+        signing: rounds.pending,
         tests,
         checks,
         warnings,

@@ -143,6 +143,22 @@ pub struct Plan {
     pub url: Option<String>,
     /// The secrets, by their role.
     pub secrets: Vec<Secret>,
+    /// Whether the artifacts are programs before they are packed (the `programs` stage):
+    /// they get Authenticode only, and nothing to sign is no error (the packages made of
+    /// them are signed next).
+    pub programs: bool,
+}
+
+impl Plan {
+    /// The plan for programs before they are packed ([`Plan::programs`]): Authenticode
+    /// only, if the plan has it; no detached signatures, checksums or bundles, which would
+    /// be packed with them.
+    pub fn for_programs(mut self) -> Plan {
+        self.kinds.retain(|k| *k == Kind::Authenticode);
+        self.sigstore = Some(false);
+        self.programs = true;
+        self
+    }
 }
 
 /// The roles of the secrets: default id, signer arg that renames it, the step's variable.
@@ -290,6 +306,7 @@ pub fn plan(
         description: c.authenticode.description.clone(),
         url: c.authenticode.url.clone(),
         secrets,
+        programs: false,
     })
 }
 
@@ -358,6 +375,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.secrets[0].id, "other");
+    }
+
+    #[test]
+    fn programs_get_authenticode_only() {
+        let p = plan_of("kinds: [authenticode, files, checksums]\nsigstore: true\n")
+            .unwrap()
+            .for_programs();
+        assert_eq!(p.kinds, [Kind::Authenticode].into_iter().collect());
+        assert_eq!(p.sigstore, Some(false));
+        assert!(p.programs && p.kinds_listed);
+        let p = plan_of("kinds: [deb]\n").unwrap().for_programs();
+        assert!(p.kinds.is_empty());
     }
 
     #[test]

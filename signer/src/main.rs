@@ -114,7 +114,10 @@ async fn plan(
 async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, SignError> {
     let inputs = gw.inputs().await.map_err(|e| e.to_string())?;
     let artifacts = artifacts(opts, &inputs)?;
-    let plan = plan(gw, opts, &inputs).await?;
+    let mut plan = plan(gw, opts, &inputs).await?;
+    if opts.get(handoff::STAGE) == Some(handoff::STAGE_PROGRAMS) {
+        plan = plan.for_programs();
+    }
     let signed = worker::sign(&artifacts, opts, &plan);
     // Evaluated here, so that a failing step (a missing secret, a weak key) fails the request
     // at once with its own message.

@@ -1,6 +1,7 @@
 # kiln-signer's signing step, run in the signing worker with the artifacts at $OUT, the keys as
 # BuildKit secrets and a tmpfs GNUPGHOME. What it signs comes from $KINDS (and $DEBSIGS,
-# $SIGSTORE, $IDENTITY, $DIGEST, $TSA), which the signer planned from kiln-signer.yml. Every
+# $SIGSTORE, $IDENTITY, $DIGEST, $TSA), which the signer planned from kiln-signer.yml;
+# $PROGRAMS=1 says the artifacts are programs before they are packed (Authenticode only). Every
 # failure says what is wrong and exits non-zero: nothing is exported half-signed. Every
 # signature made is checked with the verifier the distro's users run before the step ends.
 set -eu
@@ -55,6 +56,9 @@ if on authenticode && [ -n "$pes" ]; then
     elif [ "$KINDS_LISTED" = 1 ]; then
         fail "kiln-signer.yml lists authenticode, but secret $AC_KEY_ID was not given: pass --secret id=$AC_KEY_ID,src=FILE (a PKCS#12 bundle of the code-signing certificate and key)"
     else
+    elif [ "$PROGRAMS" = 1 ]; then
+        note "no Authenticode key (secret $AC_KEY_ID): $(echo $pes) stay without Authenticode (what they are packed into is signed next)"
+    else
         note "no Authenticode key (secret $AC_KEY_ID): $(echo $pes) get a detached OpenPGP signature only"
     fi
 fi
@@ -80,7 +84,13 @@ if [ -z "$debs$rpms$dscs$changes$others$checksums" ]; then
 else
     openpgp=1
 fi
-[ -n "$openpgp$authenticode$sigstore" ] || fail "nothing among the artifacts is of a kind to sign ($KINDS): $(echo $all)"
+if [ -z "$openpgp$authenticode$sigstore" ]; then
+    if [ "$PROGRAMS" = 1 ]; then
+        note "nothing among the programs to sign before they are packed ($(echo $all))"
+        exit 0
+    fi
+    fail "nothing among the artifacts is of a kind to sign ($KINDS): $(echo $all)"
+fi
 
 # --- The OpenPGP key: imported into the tmpfs home, checked against the policy. ---
 if [ -n "$openpgp" ]; then

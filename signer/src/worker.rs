@@ -58,6 +58,7 @@ pub fn sign(artifacts: &State, opts: &BuildOpts, plan: &Plan) -> State {
         .env("GNUPGHOME", GNUPGHOME)
         .env("KINDS", &kinds.join(" "))
         .env("KINDS_LISTED", flag(plan.kinds_listed))
+        .env("PROGRAMS", flag(plan.programs))
         .env("DEBSIGS", flag(plan.debsigs))
         .env(
             "SIGSTORE",

@@ -137,7 +137,7 @@ pub trait Family: Sync + std::fmt::Debug {
     /// sources (with generated dependencies), both under [`Family::source_dir`]; `builder` is
     /// the worker with the build dependencies. Returns the package files at the root of a
     /// state: the source package, and with [`Outputs::Binary`] the binary packages built from
-    /// it.
+    /// it; or, for a family with [`Family::programs`], what [`Family::pack`] makes them of.
     fn package(
         &self,
         spec: &Spec,
@@ -147,6 +147,28 @@ pub trait Family: Sync + std::fmt::Debug {
         builder: State,
         outputs: Outputs,
     ) -> Result<State, SpecErrors>;
+
+    /// The programs in `built` (what [`Family::package`] returned), when the family's signer
+    /// gets them before they are packed (Windows, as Dalec's contract has it: the spec's
+    /// binaries, each at the root); `None`: `built` holds the packages, signed as they are.
+    fn programs(&self, _built: &State, _distro: &Distro) -> Option<State> {
+        None
+    }
+
+    /// The packages of `outputs` made of `programs` (the [`Family::programs`] of `built`, as
+    /// the signer returned them) and the rest of `built`; a family without
+    /// [`Family::programs`] returns `built`.
+    fn pack(
+        &self,
+        _spec: &Spec,
+        _distro: &Distro,
+        _ctx: &Context,
+        built: &State,
+        _programs: State,
+        _outputs: Outputs,
+    ) -> Result<State, SpecErrors> {
+        Ok(built.clone())
+    }
 
     /// The minimal image of the spec's packages (`packages`: the built ones at the root of a
     /// state): a root made of nothing but what they need, in one layer.

@@ -5,7 +5,7 @@ pub mod signing;
 
 use crate::build::contexts::Given;
 use crate::plan::{self, PlanError};
-use crate::request::signing::{Choice, Signer};
+use crate::request::signing::{Choice, Signer, Stage};
 use crate::spec::{ImageConfig, SpecError, SpecErrors};
 use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
@@ -689,14 +689,42 @@ async fn source_filter(gw: &Gateway, opts: &BuildOpts) -> Result<Vec<String>, Fr
     Ok(config.global_excludes)
 }
 
-/// Hands the built packages to the signer frontend and returns what it gave back.
+/// The signer `choice` names: the spec's, or the one a signing config file names (with a
+/// warning, when `warn`, that it replaces the spec's).
+async fn choose_signer(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    choice: Choice,
+    warn: bool,
+) -> Result<Signer, FrontendError> {
+    match choice {
+        Choice::Spec(signer) => Ok(signer),
+        Choice::File {
+            context,
+            path,
+            key,
+            replaces_spec,
+        } => {
+            if replaces_spec && warn {
+                gw.warn(&format!(
+                    "Spec signing config overwritten by config at path {path} in build context {context}"
+                ))
+                .await?;
+            }
+            signing_config(gw, opts, &context, &path, &key).await
+        }
+    }
+}
+
+/// Hands the artifacts (of `stage`) to the signer frontend and returns what it gave back.
 async fn sign(
     gw: &Gateway,
     opts: &BuildOpts,
     signer: &Signer,
     packages: &State,
+    stage: Stage,
 ) -> Result<State, FrontendError> {
-    let (frontend_opts, inputs) = crate::request::signing::request(opts, signer, packages);
+    let (frontend_opts, inputs) = crate::request::signing::request(opts, signer, packages, stage);
     tracing::debug!("signing with {}", signer.image);
     let result = gw
         .solve_frontend("gateway.v0", frontend_opts, inputs)
@@ -761,27 +789,19 @@ async fn build_for_platform(
         built: &built,
         source_excludes: &source_excludes,
     };
-    let mut plan = plan::plan_signed(loaded, opts, &prepared, None).map_err(plan_error)?;
-    if let Some((choice, unsigned)) = plan.signing.take() {
-        let signer = match choice {
-            Choice::Spec(signer) => signer,
-            Choice::File {
-                context,
-                path,
-                key,
-                replaces_spec,
-            } => {
-                if replaces_spec && warn {
-                    gw.warn(&format!(
-                        "Spec signing config overwritten by config at path {path} in build context {context}"
-                    ))
-                    .await?;
-                }
-                signing_config(gw, opts, &context, &path, &key).await?
-            }
+    // Each signing round hands the signer what the plan asks for and plans again with what it
+    // returned, until no round is left (Windows has two: the programs, then the packages).
+    let mut signed = Vec::new();
+    let mut signer = None;
+    let mut plan = plan::plan_signed(loaded, opts, &prepared, &signed).map_err(plan_error)?;
+    while let Some(round) = plan.signing.take() {
+        let chosen = match signer.take() {
+            Some(chosen) => chosen,
+            None => choose_signer(gw, opts, round.choice, warn).await?,
         };
-        let signed = sign(gw, opts, &signer, &unsigned).await?;
-        plan = plan::plan_signed(loaded, opts, &prepared, Some(&signed)).map_err(plan_error)?;
+        signed.push(sign(gw, opts, &chosen, &round.unsigned, round.stage).await?);
+        signer = Some(chosen);
+        plan = plan::plan_signed(loaded, opts, &prepared, &signed).map_err(plan_error)?;
     }
     if warn {
         for w in &plan.warnings {

@@ -45,6 +45,36 @@ pub enum Choice {
     },
 }
 
+/// What a signing round hands the signer (sent as [`handoff::STAGE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The programs before they are packed (Dalec's Windows contract).
+    Programs,
+    /// The packages as the build returns them.
+    Packages,
+}
+
+impl Stage {
+    /// Its [`handoff::STAGE`] value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Programs => handoff::STAGE_PROGRAMS,
+            Stage::Packages => handoff::STAGE_PACKAGES,
+        }
+    }
+}
+
+/// One round of signing a build asks for: the signer, what it gets, and as what.
+#[derive(Debug, Clone)]
+pub struct Round {
+    /// Where the signer comes from.
+    pub choice: Choice,
+    /// The artifacts, unsigned.
+    pub unsigned: State,
+    /// What they are.
+    pub stage: Stage,
+}
+
 /// Go's `strconv.ParseBool` truths, which Dalec uses for its switches.
 fn truthy(value: &str) -> bool {
     matches!(value, "1" | "t" | "T" | "true" | "True" | "TRUE")
@@ -121,11 +151,13 @@ pub fn from_config(file: &str, text: &str, key: &str) -> Result<Signer, SpecErro
         })
 }
 
-/// The options and inputs of the `gateway.v0` request that hands `packages` to `signer`.
+/// The options and inputs of the `gateway.v0` request that hands `packages` (of `stage`) to
+/// `signer`.
 pub fn request(
     opts: &BuildOpts,
     signer: &Signer,
     packages: &State,
+    stage: Stage,
 ) -> (BTreeMap<String, String>, BTreeMap<String, pb::Definition>) {
     let args = signer
         .args
@@ -141,6 +173,7 @@ pub fn request(
         &signer.key,
     );
     frontend_opts.insert(handoff::CONTEXT_KEY.into(), handoff::CONTEXT.into());
+    frontend_opts.insert(handoff::STAGE.into(), stage.name().into());
     (
         frontend_opts,
         crate::request::handoff::inputs(opts, handoff::CONTEXT, packages),
@@ -240,12 +273,13 @@ mod tests {
         opts.opts
             .insert("source".into(), "kiln/frontend:dev".into());
         opts.opts.insert("build-arg:MODE".into(), "careful".into());
-        let (o, inputs) = request(&opts, &signer, &State::scratch());
+        let (o, inputs) = request(&opts, &signer, &State::scratch(), Stage::Packages);
         assert_eq!(o["source"], "example.org/signer:1");
         assert_eq!(o["cmdline"], "/signer");
         assert_eq!(o["contextkey"], "context");
         assert_eq!(o["dalec.target"], "bookworm");
         assert_eq!(o["target"], "bookworm/deb");
+        assert_eq!(o["kiln.signing.stage"], "packages");
         assert_eq!(o["build-arg:KEY"], "one");
         // The user's own option wins over the signer's arg of the same name.
         assert_eq!(o["build-arg:MODE"], "careful");

@@ -235,7 +235,7 @@ impl Family for Windows {
         ctx: &Context,
         sources: Sources,
         builder: State,
-        outputs: Outputs,
+        _outputs: Outputs,
     ) -> Result<State, SpecErrors> {
         let dir = self.source_dir(spec, distro, ctx);
         let arch = ctx.target_platform.architecture.clone();
@@ -267,22 +267,23 @@ impl Family for Windows {
                 text(&spec.name),
                 text(&spec.version)
             ));
-        let built = build::run_build(&builder, exec, spec, distro, ctx)?;
-        let part = |dir: &str, what: &str| {
-            State::scratch().file(
-                FileActions::new().copy(
-                    &built,
-                    &format!("/{COLLECTED}/{dir}"),
-                    "/",
-                    CopyOptions {
-                        dir_copy_contents: true,
-                        ..Default::default()
-                    },
-                ),
-                &format!("[kiln {}] collect the {what}", distro.key),
-            )
-        };
-        let bins = part("bin", "binaries");
+        build::run_build(&builder, exec, spec, distro, ctx)
+    }
+
+    fn programs(&self, built: &State, distro: &Distro) -> Option<State> {
+        Some(collected_part(built, distro, "bin", "binaries"))
+    }
+
+    fn pack(
+        &self,
+        spec: &Spec,
+        distro: &Distro,
+        ctx: &Context,
+        built: &State,
+        programs: State,
+        outputs: Outputs,
+    ) -> Result<State, SpecErrors> {
+        let arch = &ctx.target_platform.architecture;
         if outputs == Outputs::Installer {
             let version = msi::msi_version(text(&spec.version)).map_err(|e| {
                 SpecErrors::from(crate::spec::SpecError::at(
@@ -292,10 +293,13 @@ impl Family for Windows {
                     e,
                 ))
             })?;
-            let msi = artifact_name(spec, &arch, "msi");
+            let msi = artifact_name(spec, arch, "msi");
             let exec = Exec::shell(msi_script(spec, &version, &msi, ctx.source_date_epoch))
-                .mount(Mount::bind(MSI_BIN, bins).readonly())
-                .mount(Mount::bind(MSI_DOC, part("doc", "documents")).readonly())
+                .mount(Mount::bind(MSI_BIN, programs).readonly())
+                .mount(
+                    Mount::bind(MSI_DOC, collected_part(built, distro, "doc", "documents"))
+                        .readonly(),
+                )
                 .mount(Mount::bind(ZIP_OUT, State::scratch()))
                 .network(NetMode::None)
                 .name(format!("[kiln {}] wixl {msi}", distro.key));
@@ -304,13 +308,16 @@ impl Family for Windows {
                 .output(ZIP_OUT)
                 .unwrap_or_default());
         }
-        let zip = artifact_name(spec, &arch, "zip");
+        let zip = artifact_name(spec, arch, "zip");
         let exec = Exec::shell(zip_script(&zip, ctx.source_date_epoch))
-            .mount(Mount::bind(ZIP_IN, bins))
+            .mount(Mount::bind(ZIP_IN, programs))
             .mount(Mount::bind(ZIP_OUT, State::scratch()))
             .network(NetMode::None)
             .name(format!("[kiln {}] zip {zip}", distro.key));
-        Ok(builder.run(exec).output(ZIP_OUT).unwrap_or_default())
+        Ok(build::worker(distro, ctx)
+            .run(exec)
+            .output(ZIP_OUT)
+            .unwrap_or_default())
     }
 
     fn minimal_image(
@@ -408,6 +415,22 @@ impl Family for Windows {
     fn meta_package(&self, _meta: &MetaPackage, _distro: &Distro, _ctx: &Context) -> Option<State> {
         None
     }
+}
+
+/// One part of what the build step collected (`bin`, `doc`), at the root of a state.
+fn collected_part(built: &State, distro: &Distro, dir: &str, what: &str) -> State {
+    State::scratch().file(
+        FileActions::new().copy(
+            built,
+            &format!("/{COLLECTED}/{dir}"),
+            "/",
+            CopyOptions {
+                dir_copy_contents: true,
+                ..Default::default()
+            },
+        ),
+        &format!("[kiln {}] collect the {what}", distro.key),
+    )
 }
 
 /// The base of a Windows image when the spec names none (Dalec's).
@@ -543,7 +566,7 @@ wine "$@" | sed 's/\r$//'
 fn wine_image(spec: &Spec, distro: &Distro, ctx: &Context, packages: &State) -> State {
     let wine = tools_image(distro, ctx);
     let unpack = Exec::shell(format!(
-        "set -e\n{}mkdir -p {SYSTEM32}\nfor p in \"$@\"; do\n  case $p in\n    *.msi) rm -rf /tmp/kiln-msi && msiextract -C /tmp/kiln-msi \"$p\" >/dev/null && find /tmp/kiln-msi -type f -exec cp {{}} {SYSTEM32} \\; ;;\n    *) unzip -q -o \"$p\" -d {SYSTEM32} ;;\n  esac\ndone\n",
+        "set -e\n{}mkdir -p {SYSTEM32}\nfor p in \"$@\"; do\n  case $p in\n    *.msi) rm -rf /tmp/kiln-msi && msiextract -C /tmp/kiln-msi \"$p\" >/dev/null && find /tmp/kiln-msi -type f -exec cp {{}} {SYSTEM32} \\; ;;\n    *.zip) unzip -q -o \"$p\" -d {SYSTEM32} ;;\n  esac\ndone\n",
         build::packages_found((
             format!("{}_*.*", quote(text(&spec.name))),
             format!("{}_*.zip or .msi", text(&spec.name)),
