@@ -55,7 +55,6 @@ if on authenticode && [ -n "$pes" ]; then
         authenticode=$pes
     elif [ "$KINDS_LISTED" = 1 ]; then
         fail "kiln-signer.yml lists authenticode, but secret $AC_KEY_ID was not given: pass --secret id=$AC_KEY_ID,src=FILE (a PKCS#12 bundle of the code-signing certificate and key)"
-    else
     elif [ "$PROGRAMS" = 1 ]; then
         note "no Authenticode key (secret $AC_KEY_ID): $(echo $pes) stay without Authenticode (what they are packed into is signed next)"
     else

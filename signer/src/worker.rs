@@ -94,3 +94,26 @@ pub fn sign(artifacts: &State, opts: &BuildOpts, plan: &Plan) -> State {
         .unwrap_or_default()
         .never_cached()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SCRIPT;
+
+    #[test]
+    fn the_signing_step_is_valid_posix_shell() {
+        use std::io::Write;
+        let mut sh = std::process::Command::new("sh")
+            .arg("-n")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        sh.stdin
+            .take()
+            .unwrap()
+            .write_all(SCRIPT.as_bytes())
+            .unwrap();
+        let o = sh.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -544,3 +544,25 @@ pub fn openpgp_key(dir: &Path, algo: &str, passphrase: &str, extra: &[&str]) -> 
     write(&key.public_asc, gpg(&["--armor", "--export"]));
     key
 }
+
+/// Makes a throwaway Authenticode CA (`ca.key`, `ca.crt`) and a code-signing certificate
+/// from it in `dir`, with openssl in `image`: `cs.p12` (certificate, key and CA) with the
+/// password in `cs.pass` (`p12 pass`), everything readable.
+pub fn authenticode_keys(image: &str, dir: &Path) {
+    let o = run(Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "-v"])
+        .arg(format!("{}:/keys", dir.display()))
+        .args([image, "sh", "-c"])
+        .arg(
+        "set -e\ncd /tmp\n\
+openssl req -x509 -newkey rsa:3072 -sha256 -nodes -days 30 -subj '/CN=kiln Test Root CA' \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout /keys/ca.key -out /keys/ca.crt 2>/dev/null\n\
+printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=codeSigning\\n' > ext\n\
+openssl req -newkey rsa:3072 -nodes -subj '/CN=kiln Test Code Signing' -keyout cs.key -out cs.csr 2>/dev/null\n\
+openssl x509 -req -in cs.csr -CA /keys/ca.crt -CAkey /keys/ca.key -CAcreateserial -days 30 -sha256 -extfile ext -out cs.crt 2>/dev/null\n\
+openssl pkcs12 -export -inkey cs.key -in cs.crt -certfile /keys/ca.crt -passout 'pass:p12 pass' -out /keys/cs.p12\n\
+printf 'p12 pass\\n' > /keys/cs.pass\n\
+chmod -R a+r /keys\n",
+    ));
+    assert!(o.status.success(), "authenticode keys: {}", text(&o));
+}

@@ -71,20 +71,14 @@ fn keys() -> Keys {
     let dir = tempfile::tempdir().unwrap();
     let fpr = openpgp_key(dir.path(), "ed25519", "", &[]).fpr;
     let keys = format!("{}:/keys", dir.path().display());
+    authenticode_keys(TOOLS, dir.path());
     in_container(
         TOOLS,
         std::slice::from_ref(&keys),
         "set -e\ncd /tmp\n\
-openssl req -x509 -newkey rsa:3072 -sha256 -nodes -days 30 -subj '/CN=kiln Test Root CA' \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout ca.key -out /keys/ca.crt 2>/dev/null\n\
-printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=codeSigning\\n' > ext\n\
-openssl req -newkey rsa:3072 -nodes -subj '/CN=kiln Test Code Signing' -keyout cs.key -out cs.csr 2>/dev/null\n\
-openssl x509 -req -in cs.csr -CA /keys/ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile ext -out cs.crt 2>/dev/null\n\
-openssl pkcs12 -export -inkey cs.key -in cs.crt -certfile /keys/ca.crt -passout 'pass:p12 pass' -out /keys/cs.p12\n\
 printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=critical,timeStamping\\n' > tsaext\n\
 openssl req -newkey rsa:3072 -nodes -subj '/CN=kiln Test TSA' -keyout /keys/tsa.key -out tsa.csr 2>/dev/null\n\
-openssl x509 -req -in tsa.csr -CA /keys/ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile tsaext -out /keys/tsa.crt 2>/dev/null\n\
-printf 'p12 pass\\n' > /keys/cs.pass\n\
+openssl x509 -req -in tsa.csr -CA /keys/ca.crt -CAkey /keys/ca.key -CAcreateserial -days 30 -sha256 -extfile tsaext -out /keys/tsa.crt 2>/dev/null\n\
 openssl req -x509 -newkey rsa:1024 -sha256 -nodes -days 30 -subj '/CN=kiln Weak Code Signing' \
   -addext extendedKeyUsage=codeSigning -keyout weak.key -out weak.crt 2>/dev/null\n\
 openssl pkcs12 -export -inkey weak.key -in weak.crt -passout pass: -out /keys/weak.p12\n\

@@ -10,9 +10,10 @@
 use kiln_e2e::*;
 use std::path::Path;
 
-/// Debian's wine, to run the cross-built programs, unzip and msitools.
+/// Debian's wine, to run the cross-built programs, unzip and msitools; osslsigncode, openssl
+/// and gpgv for the signatures.
 const WINE_IMAGE: &str = "FROM debian:trixie\n\
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip msitools && rm -rf /var/lib/apt/lists/*\n";
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64 unzip msitools osslsigncode openssl gpgv && rm -rf /var/lib/apt/lists/*\n";
 const WINE: &str = "kiln-e2e/wine:trixie";
 
 const SPEC: &str = r##"# syntax=kiln/frontend:dev
@@ -303,5 +304,163 @@ fn the_msi_installs_the_files_with_the_specs_metadata_and_a_stable_upgrade_code(
     assert_eq!(
         sha256_hex(&out.path().join(msi)),
         sha256_hex(&again.path().join(msi))
+    );
+}
+
+/// The signer's image, built by `make image`.
+const SIGNER: &str = "kiln/signer:dev";
+
+#[test]
+fn signed_by_kiln_signer_every_exe_and_the_msi_carry_authenticode_and_the_zip_its_signature() {
+    if !engine_ready()
+        || !image_ready("kiln/frontend:dev", "image")
+        || !image_ready(SIGNER, "image")
+    {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let keys = tempfile::tempdir().unwrap();
+    let pgp = openpgp_key(keys.path(), "ed25519", "", &[]);
+    authenticode_keys(WINE, keys.path());
+    let spec_text = spec_expecting("hello from C on Windows").replace(
+        "\ntests:\n",
+        &format!(
+            "\npackage_config:\n  signer:\n    image: {SIGNER}\n    cmdline: /kiln-signer\nimage:\n  base: {}/kiln-e2e/windows-standin:1809\ntests:\n",
+            registry()
+        ),
+    );
+    let (dir, spec) = spec_in_tempdir(&spec_text);
+    let secrets: Vec<String> = [
+        ("kiln-signing-key", pgp.secret.clone()),
+        ("kiln-authenticode", keys.path().join("cs.p12")),
+        ("kiln-authenticode-password", keys.path().join("cs.pass")),
+    ]
+    .iter()
+    .flat_map(|(id, src)| {
+        [
+            "--secret".to_string(),
+            format!("id={id},src={}", src.display()),
+        ]
+    })
+    .collect();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let verify = |file: &str| {
+        format!("osslsigncode verify -CAfile /keys/ca.crt -in {file} >/dev/null && echo {file}: ok")
+    };
+    let in_wine_with_keys = |out: &Path, script: &str| {
+        stdout_in_container(
+            WINE,
+            &[(out, "/out"), (keys.path(), "/keys")],
+            &format!("set -e\nexport WINEDEBUG=-all\ncd /tmp\n{script}"),
+        )
+    };
+
+    // The zip: its programs signed before they were packed (and run by the spec's test), the
+    // zip signed after, with its checksum list.
+    let (out, o) = build_into(&spec, "windowscross/zip", dir.path(), &secrets);
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    assert_eq!(
+        file_names(out.path()),
+        [
+            "SHA256SUMS".to_string(),
+            "SHA256SUMS.asc".into(),
+            ZIP.into(),
+            format!("{ZIP}.asc"),
+        ]
+    );
+    let checked = in_wine_with_keys(
+        out.path(),
+        &format!(
+            "unzip -q /out/{ZIP}\nls\n{}\n{}\ngpgv --quiet --keyring /keys/public.gpg /out/{ZIP}.asc /out/{ZIP} 2>/dev/null && echo zip: ok\nwine ./hello-c.exe | tr -d '\\r'",
+            verify("hello-c.exe"),
+            verify("hello-go.exe")
+        ),
+    );
+    assert_eq!(
+        checked,
+        "hello-c.exe\nhello-go.exe\nhello-c.exe: ok\nhello-go.exe: ok\nzip: ok\nhello from C on Windows\n",
+        "only the programs in the zip, each with Authenticode"
+    );
+
+    // The MSI: signed itself, and made of the signed programs.
+    let msi = "kiln-win-demo_1.0-2_amd64.msi";
+    let (out, o) = build_into(&spec, "windowscross/msi", dir.path(), &secrets);
+    assert!(o.status.success(), "{}", text(&o));
+    let checked = in_wine_with_keys(
+        out.path(),
+        &format!(
+            "{}\nmsiextract /out/{msi} >/dev/null\ncd 'Kiln Example/kiln-win-demo'\n{}",
+            verify(&format!("/out/{msi}")),
+            verify("hello-go.exe")
+        ),
+    );
+    assert_eq!(checked, format!("/out/{msi}: ok\nhello-go.exe: ok\n"));
+
+    // The image: the signed programs in System32.
+    let o = run(std::process::Command::new("sh").args([
+        repo_root()
+            .join("tests/fixtures/windows/standin-base.sh")
+            .to_str()
+            .unwrap(),
+        &registry(),
+        "kiln-e2e/windows-standin:1809",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let image = tempfile::tempdir().unwrap();
+    let o = build(
+        &spec,
+        "windowscross/container",
+        dir.path(),
+        &[
+            &[
+                "--output",
+                &format!("type=tar,dest={}", image.path().join("fs.tar").display()),
+            ][..],
+            &secrets,
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let checked = in_wine_with_keys(
+        image.path(),
+        &format!(
+            "tar -xf /out/fs.tar\ncd Windows/System32\n{}\n{}",
+            verify("hello-c.exe"),
+            verify("hello-go.exe")
+        ),
+    );
+    assert_eq!(checked, "hello-c.exe: ok\nhello-go.exe: ok\n");
+}
+
+#[test]
+fn a_signer_gets_the_binaries_as_dalecs_contract_has_it_then_the_zip() {
+    if !engine_ready()
+        || !image_ready("kiln/frontend:dev", "image")
+        || !image_ready("kiln/test-signer:dev", "test-signer")
+    {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let spec_text = spec_expecting("hello from C on Windows").replace(
+        "\ntests:\n",
+        "\npackage_config:\n  signer:\n    image: kiln/test-signer:dev\ntests:\n",
+    );
+    let (dir, spec) = spec_in_tempdir(&spec_text);
+    let (out, o) = build_into(&spec, "windowscross/zip", dir.path(), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The second round: the zip, with the record beside it.
+    let record = std::fs::read_to_string(out.path().join("signed-by-test-signer")).unwrap();
+    assert_eq!(
+        record,
+        format!("target=windowscross\nstage=packages\nfile={ZIP}\n")
+    );
+    // The first: the binaries, each at the root; what the signer returned is what is
+    // zipped (the record too, as in Dalec).
+    let inside = in_wine(out.path(), "ls\ncat signed-by-test-signer");
+    assert_eq!(
+        inside,
+        "hello-c.exe\nhello-go.exe\nsigned-by-test-signer\n\
+         target=windowscross\nstage=programs\nfile=hello-c.exe\nfile=hello-go.exe\n"
     );
 }

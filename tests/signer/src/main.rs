@@ -1,7 +1,8 @@
 //! A phony signer frontend for kiln's e2e tests (the contract of Dalec's test signer): it
 //! receives the artifacts to sign as its `context` input and returns them unchanged, plus
-//! `/signed-by-test-signer` recording the request: the target key (`dalec.target`), the
-//! artifacts' file names and every `build-arg:` option, one `key=value` line each.
+//! `/signed-by-test-signer` recording the request: the target key (`dalec.target`), kiln's
+//! signing stage (`kiln.signing.stage`), the artifacts' file names and every `build-arg:`
+//! option, one `key=value` line each.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -25,7 +26,11 @@ async fn sign(gw: &Gateway, opts: &BuildOpts) -> Result<FrontendResult, String> 
         .await
         .map_err(|e| e.to_string())?;
     let names = gw.read_dir(&solved, "/").await.map_err(|e| e.to_string())?;
-    let mut record = format!("target={}\n", opts.get(handoff::TARGET).unwrap_or(""));
+    let mut record = format!(
+        "target={}\nstage={}\n",
+        opts.get(handoff::TARGET).unwrap_or(""),
+        opts.get(handoff::STAGE).unwrap_or("")
+    );
     for stat in names {
         record.push_str(&format!("file={}\n", stat.path));
     }
