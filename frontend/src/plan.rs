@@ -499,15 +499,19 @@ pub fn plan_signed(
                         .map_err(PlanError::Spec)?
                 }
             };
-            if skip_tests && !spec.tests.is_empty() {
-                warnings.push(format!(
-                    "{} spec test(s) skipped by build arg",
-                    spec.tests.len()
-                ));
+            if skip_tests {
+                if !spec.tests.is_empty() {
+                    warnings.push(format!(
+                        "{} spec test(s) skipped by build arg",
+                        spec.tests.len()
+                    ));
+                }
             } else if is_package {
+                let tested = runnable_tests(&spec, distro, file, &mut warnings);
                 // The packages come out of their tests: building the result runs them.
-                let passed = build::tests(&spec, distro, &ctx, installed.clone(), Some(&packages))
-                    .map_err(PlanError::Spec)?;
+                let passed =
+                    build::tests(&tested, distro, &ctx, installed.clone(), Some(&packages))
+                        .map_err(PlanError::Spec)?;
                 packages = match passed.as_slice() {
                     [] => packages,
                     [one] => one.clone(),
@@ -518,7 +522,8 @@ pub fn plan_signed(
                     ),
                 };
             } else {
-                tests = build::tests(&spec, distro, &ctx, installed.clone(), None)
+                let tested = runnable_tests(&spec, distro, file, &mut warnings);
+                tests = build::tests(&tested, distro, &ctx, installed.clone(), None)
                     .map_err(PlanError::Spec)?;
             }
             match selected.route {
@@ -624,6 +629,25 @@ pub fn plan_signed(
         checks,
         warnings,
     })
+}
+
+/// `spec` with the tests the family's test image can run, and a warning for each it cannot
+/// (a Linux path in a Windows program's test), naming the test, where it is and why.
+fn runnable_tests(spec: &Spec, distro: &Distro, file: &str, warnings: &mut Vec<String>) -> Spec {
+    let mut runnable = spec.clone();
+    runnable
+        .tests
+        .retain(|t| match distro.family.unrunnable_test(t) {
+            None => true,
+            Some((why, pos)) => {
+                warnings.push(format!(
+                    "{file}:{}: test {:?} skipped on {}: {why}",
+                    pos.line, t.name.value, distro.key
+                ));
+                false
+            }
+        });
+    runnable
 }
 
 /// `files`, then a copy of everything in `from` over the root.

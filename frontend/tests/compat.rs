@@ -283,3 +283,44 @@ fn refused_for_want_of_content(target: &str, error: &str) -> bool {
             && (error.contains("artifacts.binaries, and it has none")
                 || error.contains("a Windows image cannot have runtime dependencies")))
 }
+
+#[test]
+fn a_windows_build_skips_tests_of_linux_paths_with_a_located_warning() {
+    let name = "hello.inline.yml";
+    let text = std::fs::read_to_string(compat_dir().join(name)).unwrap();
+    let mut opts = BuildOpts::default();
+    opts.opts.insert("target".into(), "windowscross/zip".into());
+    let p = plan::plan_text(name, &text, &opts, &BTreeMap::new()).unwrap();
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    let skipped: Vec<&String> = p
+        .warnings
+        .iter()
+        .filter(|w| w.contains("skipped"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            &format!(
+                "hello.inline.yml:{}: test \"binary exists and is executable\" skipped on windowscross: it checks /usr/bin/hello-inline, a path outside the Windows tree (/Windows) its programs are unpacked into for wine",
+                line_of("      /usr/bin/hello-inline:") + 1
+            ),
+            &format!(
+                "hello.inline.yml:{}: test \"running binary prints version/platform\" skipped on windowscross: it runs /usr/bin/hello-inline, a program outside the Windows tree (/Windows): its steps run under wine",
+                line_of("- command: /usr/bin/hello-inline")
+            ),
+        ]
+    );
+    // The same tests run on Linux targets.
+    opts.opts.insert("target".into(), "bookworm/deb".into());
+    let p = plan::plan_text(name, &text, &opts, &BTreeMap::new()).unwrap();
+    assert!(
+        !p.warnings.iter().any(|w| w.contains("skipped")),
+        "{:?}",
+        p.warnings
+    );
+}

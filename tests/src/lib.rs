@@ -566,3 +566,15 @@ chmod -R a+r /keys\n",
     ));
     assert!(o.status.success(), "authenticode keys: {}", text(&o));
 }
+
+/// Dalec's example `tests/compat/dalec/<file>`, unchanged but for kiln's syntax line, in a new
+/// directory: the directory and the spec's path.
+pub fn dalec_example_in_tempdir(file: &str) -> (tempfile::TempDir, PathBuf) {
+    let spec_text = std::fs::read_to_string(repo_root().join("tests/compat/dalec").join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let (first, rest) = spec_text
+        .split_once('\n')
+        .unwrap_or_else(|| panic!("{file}: one line"));
+    assert!(first.starts_with("# syntax="), "{file}: {first}");
+    spec_in_tempdir(&format!("# syntax=kiln/frontend:dev\n{rest}"))
+}

@@ -501,11 +501,7 @@ fn spec_tests_run_in_an_rpm_image_with_their_dependencies() {
 /// Builds Dalec's example `tests/compat/dalec/<file>` for almalinux9/rpm with kiln's syntax
 /// line, through the stand-in; returns the packages.
 fn dalec_example_rpms(file: &str) -> tempfile::TempDir {
-    let spec_text =
-        std::fs::read_to_string(repo_root().join("tests/compat/dalec").join(file)).unwrap();
-    let (first, rest) = spec_text.split_once('\n').unwrap();
-    assert!(first.starts_with("# syntax="), "{file}: {first}");
-    let (dir, spec) = spec_in_tempdir(&format!("# syntax=kiln/frontend:dev\n{rest}"));
+    let (dir, spec) = dalec_example_in_tempdir(file);
     let worker = format!("dalec-almalinux9-worker=docker-image://{STANDIN}");
     // Their tests run in an AlmaLinux image, which cannot be fetched here.
     let (out, o) = build_into(

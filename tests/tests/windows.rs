@@ -464,3 +464,23 @@ fn a_signer_gets_the_binaries_as_dalecs_contract_has_it_then_the_zip() {
          target=windowscross\nstage=programs\nfile=hello-c.exe\nfile=hello-go.exe\n"
     );
 }
+
+#[test]
+fn dalecs_example_builds_its_tests_of_linux_paths_skipped_with_the_reason() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    // Dalec runs no tests for windowscross; kiln runs them under wine, and these two check
+    // a Linux path, so they are skipped, and the build says so.
+    let (dir, spec) = dalec_example_in_tempdir("hello.inline.yml");
+    let (out, o) = build_into(&spec, "windowscross/zip", dir.path(), &[]);
+    let shown = text(&o);
+    assert!(o.status.success(), "{shown}");
+    for test in [
+        "test \"binary exists and is executable\" skipped on windowscross: it checks /usr/bin/hello-inline",
+        "test \"running binary prints version/platform\" skipped on windowscross: it runs /usr/bin/hello-inline",
+    ] {
+        assert!(shown.contains(test), "{test:?} not in\n{shown}");
+    }
+    assert_eq!(file_names(out.path()), ["hello-inline_0.1.0-1_amd64.zip"]);
+}

@@ -12,7 +12,7 @@ pub mod windows;
 
 use crate::build::Context;
 use crate::distro::Distro;
-use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors};
+use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors, TestSpec};
 use crate::targets::Route;
 use kiln_buildkit::llb::State;
 use kiln_buildkit::options::WorkerPlatform;
@@ -207,6 +207,13 @@ pub trait Family: Sync + std::fmt::Debug {
         _ctx: &Context,
         _packages: &State,
     ) -> Option<Result<State, SpecErrors>> {
+        None
+    }
+
+    /// Why the family's test image cannot run the test `t`, and where, if it cannot (a
+    /// Windows program's test that checks a Linux path): the test is then skipped with a
+    /// warning that says so, never passed.
+    fn unrunnable_test(&self, _t: &Located<TestSpec>) -> Option<(String, Pos)> {
         None
     }
 

@@ -16,7 +16,7 @@ use crate::distro::Distro;
 use crate::family::{Family, MetaPackage, Outputs, Sources, deb, scripts, text};
 use crate::install::{self, FileKind, InstallFile, InstallPlan};
 use crate::shell::quote;
-use crate::spec::{DependencyList, Pos, Spec, SpecErrors};
+use crate::spec::{DependencyList, Located, Pos, Spec, SpecErrors, TestSpec};
 use crate::targets::Route;
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
 use kiln_buildkit::options::WorkerPlatform;
@@ -152,6 +152,30 @@ impl Family for Windows {
         packages: &State,
     ) -> Option<Result<State, SpecErrors>> {
         Some(Ok(wine_image(spec, distro, ctx, packages)))
+    }
+
+    fn unrunnable_test(&self, t: &Located<TestSpec>) -> Option<(String, Pos)> {
+        let linux = |path: &str| path.starts_with('/') && !path.starts_with(WINDOWS_TREE);
+        let tree = WINDOWS_TREE.trim_end_matches('/');
+        if let Some((path, check)) = t.files.iter().find(|(path, _)| linux(path)) {
+            return Some((
+                format!(
+                    "it checks {path}, a path outside the Windows tree ({tree}) its programs are unpacked into for wine"
+                ),
+                check.pos,
+            ));
+        }
+        t.steps.iter().find_map(|step| {
+            let program = step.command.value.split_whitespace().next()?;
+            linux(program).then(|| {
+                (
+                    format!(
+                        "it runs {program}, a program outside the Windows tree ({tree}): its steps run under wine"
+                    ),
+                    step.command.pos,
+                )
+            })
+        })
     }
 
     fn test_command_prefix(&self) -> &'static [&'static str] {
@@ -437,6 +461,8 @@ fn collected_part(built: &State, distro: &Distro, dir: &str, what: &str) -> Stat
 pub const DEFAULT_BASE: &str = "mcr.microsoft.com/windows/nanoserver:1809";
 /// Where the binaries go in the image.
 const SYSTEM32: &str = "/Windows/System32/";
+/// The Windows tree of the image and of the tests' image: paths a test can check.
+const WINDOWS_TREE: &str = "/Windows/";
 
 /// The base the spec names (`image.base`, or the first of `image.bases`) and where.
 fn base_reference(spec: &Spec) -> Option<(String, Pos)> {
