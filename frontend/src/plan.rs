@@ -253,6 +253,11 @@ pub fn plan(
     plan_signed(loaded, opts, &prepared, &[])
 }
 
+/// Go's `strconv.ParseBool` truths, which Dalec uses for its switches (and kiln for its own).
+pub fn truthy(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "true" | "True" | "TRUE")
+}
+
 /// The `DALEC_*` and `KILN_*` build args kiln acts on (or whose wish it meets by itself).
 const KNOWN_ARGS: &[&str] = &[
     "DALEC_TARGET",
@@ -266,6 +271,7 @@ const KNOWN_ARGS: &[&str] = &[
     "DALEC_SOURCE_FILTER_CONFIG_PATH",
     "DALEC_SOURCE_FILTER_CONFIG_CONTEXT_NAME",
     "DALEC_GOMOD_PROXY",
+    "KILN_MSI_PATH",
     // They turn off what kiln never does (merge and diff ops, passthrough ops, writing a
     // proxy's CA into the package managers' config, BuildKit's symlink action): met as asked.
     "DALEC_DISABLE_SYMLINK",

@@ -484,3 +484,42 @@ fn dalecs_example_builds_its_tests_of_linux_paths_skipped_with_the_reason() {
     }
     assert_eq!(file_names(out.path()), ["hello-inline_0.1.0-1_amd64.zip"]);
 }
+
+#[test]
+fn the_msi_installs_with_windows_installer_under_wine_and_puts_its_directory_on_path_when_asked() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let msi = "kiln-win-demo_1.0-2_amd64.msi";
+    let (dir, spec) = spec_in_tempdir(&spec_expecting("hello from C on Windows"));
+    let args = ["--build-arg", "KILN_MSI_PATH=1"];
+    let (out, o) = build_into(&spec, "windowscross/msi", dir.path(), &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let path = "reg query 'HKLM\\System\\CurrentControlSet\\Control\\Session Manager\\Environment' /v PATH | tr -d '\\r' | grep -c 'Kiln Example.kiln-win-demo' || :";
+    let installed = in_wine_dir(
+        out.path(),
+        &format!(
+            "wineboot --init >/dev/null 2>&1\nwine msiexec /i /out/{msi} /qn\n\
+             dir=\"$HOME/.wine/drive_c/Program Files/Kiln Example/kiln-win-demo\"\n\
+             ls \"$dir\"\nwine \"$dir/hello-c.exe\" | tr -d '\\r'\nwine {path}\n\
+             wine msiexec /x /out/{msi} /qn\nls \"$dir\" 2>/dev/null || echo removed\nwine {path}"
+        ),
+    );
+    assert_eq!(
+        installed, "LICENSE\nhello-c.exe\nhello-go.exe\nhello from C on Windows\n1\nremoved\n0\n",
+        "installed, on PATH, then uninstalled and off PATH"
+    );
+    // The PATH entry keeps the MSI reproducible.
+    let (again, o) = build_into(
+        &spec,
+        "windowscross/msi",
+        dir.path(),
+        &[&args[..], &["--no-cache"]].concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        sha256_hex(&out.path().join(msi)),
+        sha256_hex(&again.path().join(msi))
+    );
+}

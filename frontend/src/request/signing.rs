@@ -75,11 +75,6 @@ pub struct Round {
     pub stage: Stage,
 }
 
-/// Go's `strconv.ParseBool` truths, which Dalec uses for its switches.
-fn truthy(value: &str) -> bool {
-    matches!(value, "1" | "t" | "T" | "true" | "True" | "TRUE")
-}
-
 /// Where the signer for the target `key` of `spec` comes from (the spec is already merged for
 /// the target, so a target's `package_config` has replaced the root's), in Dalec's order: a
 /// build arg that turns signing off (a warning says so), a config file named by
@@ -92,7 +87,7 @@ pub fn choose(
 ) -> Option<Choice> {
     if let Some(arg) = ["DALEC_SKIP_SIGNING", "KILN_SKIP_SIGNING"]
         .into_iter()
-        .find(|k| build_args.get(*k).is_some_and(|v| truthy(v)))
+        .find(|k| build_args.get(*k).is_some_and(|v| crate::plan::truthy(v)))
     {
         warnings.push(format!("Signing disabled by build-arg {arg:?}"));
         return None;

@@ -318,15 +318,26 @@ impl Family for Windows {
                 ))
             })?;
             let msi = artifact_name(spec, arch, "msi");
-            let exec = Exec::shell(msi_script(spec, &version, &msi, ctx.source_date_epoch))
-                .mount(Mount::bind(MSI_BIN, programs).readonly())
-                .mount(
-                    Mount::bind(MSI_DOC, collected_part(built, distro, "doc", "documents"))
-                        .readonly(),
-                )
-                .mount(Mount::bind(ZIP_OUT, State::scratch()))
-                .network(NetMode::None)
-                .name(format!("[kiln {}] wixl {msi}", distro.key));
+            let add_to_path = ctx
+                .sources
+                .opts
+                .build_args()
+                .get("KILN_MSI_PATH")
+                .is_some_and(|v| crate::plan::truthy(v));
+            let exec = Exec::shell(msi_script(
+                spec,
+                &version,
+                &msi,
+                ctx.source_date_epoch,
+                add_to_path,
+            ))
+            .mount(Mount::bind(MSI_BIN, programs).readonly())
+            .mount(
+                Mount::bind(MSI_DOC, collected_part(built, distro, "doc", "documents")).readonly(),
+            )
+            .mount(Mount::bind(ZIP_OUT, State::scratch()))
+            .network(NetMode::None)
+            .name(format!("[kiln {}] wixl {msi}", distro.key));
             return Ok(tools_image(distro, ctx)
                 .run(exec)
                 .output(ZIP_OUT)
@@ -500,9 +511,25 @@ const MSI_DOC: &str = "/run/kiln/doc";
 /// documents, sorted, the feature), then wixl, and msibuild to give the summary information
 /// the package code; both under faketime at the build's time, which wixl would otherwise take
 /// from the clock (and the package code from chance).
-fn msi_script(spec: &Spec, version: &str, file: &str, epoch: i64) -> String {
+fn msi_script(spec: &Spec, version: &str, file: &str, epoch: i64, add_to_path: bool) -> String {
     let name = text(&spec.name);
-    let head = msi::wxs_head(spec, version);
+    let mut head = msi::wxs_head(spec, version);
+    // The PATH entry: its component, its reference, and its tables after wixl.
+    let (first_ref, path_tables) = if add_to_path {
+        head.push_str(&msi::path_component(spec));
+        (
+            "      <ComponentRef Id=\"kilnpath\"/>\n",
+            format!(
+                "msiinfo export {out}/{file_q} InstallExecuteSequence >InstallExecuteSequence.idt\nprintf '%s' {actions} >>InstallExecuteSequence.idt\nprintf '%s' {env} >Environment.idt\nat msibuild {out}/{file_q} -i Environment.idt -i InstallExecuteSequence.idt\n",
+                out = ZIP_OUT,
+                file_q = quote(file),
+                actions = quote(msi::PATH_ACTIONS_IDT),
+                env = quote(msi::PATH_ENVIRONMENT_IDT),
+            ),
+        )
+    } else {
+        ("", String::new())
+    };
     let package_code = msi::guid(&format!("package:{name}:{version}"));
     let summary = text(&spec.description)
         .lines()
@@ -516,7 +543,7 @@ cd /tmp
 guid() {{ printf 'kiln:%s:%s' {name_q} "$1" | sha256sum | sed -E 's/^(.{{8}})(.{{4}})(.{{4}})(.{{4}})(.{{12}}).*/\1-\2-\3-\4-\5/' | tr a-f A-F; }}
 xml() {{ printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }}
 printf '%s' {head_q} >product.wxs
-: >refs
+printf '%s' {first_ref_q} >refs
 n=0
 # The files at the build's time: the cabinet keeps their times.
 mkdir -p files.d && cp -r {MSI_BIN} files.d/bin && cp -r {MSI_DOC} files.d/doc
@@ -542,9 +569,11 @@ printf '%s' {tail_q} >>product.wxs
 cat refs >>product.wxs
 printf '%s' {end_q} >>product.wxs
 export TZ=UTC
-faketime -f "$(date -u -d @{epoch} '+%Y-%m-%d %H:%M:%S')" wixl -a x64 -o {out}/{file_q} product.wxs
-faketime -f "$(date -u -d @{epoch} '+%Y-%m-%d %H:%M:%S')" msibuild {out}/{file_q} -s {summary_q} {maker_q} 'x64;1033' '{{{package_code}}}'
+at() {{ faketime -f "$(date -u -d @{epoch} '+%Y-%m-%d %H:%M:%S')" "$@"; }}
+at wixl -a x64 -o {out}/{file_q} product.wxs
+{path_tables}at msibuild {out}/{file_q} -s {summary_q} {maker_q} 'x64;1033' '{{{package_code}}}'
 "#,
+        first_ref_q = quote(first_ref),
         name_q = quote(name),
         head_q = quote(&head),
         tail_q = quote(msi::WXS_TAIL),

@@ -129,6 +129,29 @@ pub fn wxs_head(spec: &Spec, version: &str) -> String {
     )
 }
 
+/// The component that adds the install directory to the system `PATH` (`KILN_MSI_PATH`):
+/// a registry value of the install directory as its key path, and the `PATH` entry itself,
+/// which [`PATH_ENVIRONMENT_IDT`] adds after wixl (its `Environment` element gets a random
+/// row key).
+pub fn path_component(spec: &Spec) -> String {
+    let name = text(&spec.name);
+    format!(
+        "            <Component Id=\"kilnpath\" Guid=\"{}\" Win64=\"yes\">\n              <RegistryValue Root=\"HKLM\" Key=\"Software\\{}\\{}\" Name=\"InstallDir\" Type=\"string\" Value=\"[INSTALLDIR]\" KeyPath=\"yes\"/>\n            </Component>\n",
+        guid(&format!("path:{name}")),
+        xml(&manufacturer(spec)),
+        xml(name),
+    )
+}
+
+/// The `PATH` entry of [`path_component`], as a table for `msibuild -i`: appended to the
+/// system `PATH` on install, removed on uninstall.
+pub const PATH_ENVIRONMENT_IDT: &str = "Environment\tName\tValue\tComponent_\r\ns72\tl255\tL255\ts72\r\nEnvironment\tEnvironment\r\nPATH\t=-*PATH\t[~];[INSTALLDIR]\tkilnpath\r\n";
+
+/// The actions that write and remove the `PATH` entry, appended to the exported
+/// `InstallExecuteSequence` (wixl adds them only for its own `Environment` elements).
+pub const PATH_ACTIONS_IDT: &str =
+    "RemoveEnvironmentStrings\t\t3300\r\nWriteEnvironmentStrings\t\t5200\r\n";
+
 /// What closes the install directory; the step adds the feature with a `ComponentRef` for
 /// each component, then [`WXS_END`].
 pub const WXS_TAIL: &str = "          </Directory>\n        </Directory>\n      </Directory>\n    </Directory>\n    <Feature Id=\"Complete\" Level=\"1\">\n";
@@ -166,6 +189,18 @@ mod tests {
         assert_ne!(upgrade_code("hello"), upgrade_code("hello2"));
         assert_eq!(upgrade_code("hello").len(), 36);
         assert_ne!(guid("product:hello:1.0.0"), guid("product:hello:1.1.0"));
+    }
+
+    #[test]
+    fn the_path_component_keys_on_a_registry_value_of_the_install_directory() {
+        let spec = crate::spec::load("spec.yml", "name: ab\nvendor: A & B\n").unwrap();
+        let c = path_component(&spec);
+        assert!(c.contains(&format!("Guid=\"{}\"", guid("path:ab"))), "{c}");
+        assert!(
+            c.contains("Key=\"Software\\A &amp; B\\ab\" Name=\"InstallDir\" Type=\"string\" Value=\"[INSTALLDIR]\" KeyPath=\"yes\""),
+            "{c}"
+        );
+        assert!(PATH_ENVIRONMENT_IDT.ends_with("PATH\t=-*PATH\t[~];[INSTALLDIR]\tkilnpath\r\n"));
     }
 
     #[test]
