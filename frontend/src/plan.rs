@@ -192,6 +192,21 @@ pub fn resolve_spec(
     Ok(merged)
 }
 
+/// How many images the request's target builds, one per base ([`Prepared::image_base`]):
+/// several for a Windows image on several `image.bases` (see [`Family::image_count`]), else
+/// one.
+///
+/// [`Family::image_count`]: crate::family::Family::image_count
+pub fn image_bases(loaded: &Loaded, opts: &BuildOpts) -> Result<usize, PlanError> {
+    let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
+    if selected.route != Route::MinimalContainer {
+        return Ok(1);
+    }
+    let distro = selected.distro;
+    let spec = resolve_spec(loaded, Some(distro.key), opts).map_err(PlanError::Spec)?;
+    Ok(distro.family.image_count(&spec))
+}
+
 /// The `SOURCE_DATE_EPOCH` build arg: unset or empty means none; anything but a whole number
 /// of seconds since 1970 is an error that names it (a wrong value is never dropped silently:
 /// the packages' dates would quietly change).
@@ -249,6 +264,7 @@ pub fn plan(
     let prepared = Prepared {
         built,
         source_excludes: &[],
+        image_base: 0,
     };
     plan_signed(loaded, opts, &prepared, &[])
 }
@@ -305,6 +321,9 @@ pub struct Prepared<'a> {
     pub built: &'a BTreeMap<String, State>,
     /// The global source filter's excludes (`DALEC_SOURCE_FILTER_CONFIG_PATH`).
     pub source_excludes: &'a [String],
+    /// Which entry of `image.bases` the image is built on: a Windows image is built once per
+    /// base (see [`image_bases`]).
+    pub image_base: usize,
 }
 
 /// [`plan`] of the spec in `text`, loaded for this one plan (offline commands and tests).
@@ -417,6 +436,7 @@ pub fn plan_signed(
         ),
         frontend_image: frontend_image(opts),
         target_platform: target_platform(opts, distro),
+        image_base: prepared.image_base,
         worker: crate::build::contexts::worker(
             opts,
             distro,
@@ -536,7 +556,7 @@ pub fn plan_signed(
                 Route::Package | Route::Installer => (packages, None),
                 // Windows images are never a package manager's work.
                 Route::MinimalContainer if !has_base || distro.family.target_os() != "linux" => {
-                    base_image_ref = distro.family.image_base_ref(&spec);
+                    base_image_ref = distro.family.image_base_ref(&spec, &ctx);
                     let name = spec.name.as_ref().map_or("", |n| n.value.trim());
                     layers.push(match base_image_ref.as_str() {
                         "" => format!("kiln: {name} and what it needs on an empty root"),

@@ -36,6 +36,7 @@ fn rounds(target: &str) -> (Vec<Stage>, String) {
     let prepared = Prepared {
         built: &none,
         source_excludes: &[],
+        image_base: 0,
     };
     let o = opts(target);
     let mut results = Vec::new();
@@ -87,6 +88,7 @@ fn a_build_arg_turns_every_round_off() {
     let prepared = Prepared {
         built: &none,
         source_excludes: &[],
+        image_base: 0,
     };
     let mut o = opts("windowscross/zip");
     o.opts

@@ -59,6 +59,9 @@ pub struct Context<'a> {
     /// The platform the packages are for (Windows for the Windows family; the images it
     /// pulls are the worker's, [`Context::platform`]).
     pub target_platform: pb::Platform,
+    /// Which entry of `image.bases` the image is built on (a Windows image is built once per
+    /// base).
+    pub image_base: usize,
     /// A worker (or the image to make it from) given as a named build context.
     pub worker: Option<Worker>,
 }

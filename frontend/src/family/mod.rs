@@ -223,8 +223,15 @@ pub trait Family: Sync + std::fmt::Debug {
         &[]
     }
 
+    /// How many images [`Family::minimal_image`] makes of the spec, one per base
+    /// ([`Context::image_base`]): one unless the family builds an image per `image.bases`
+    /// entry (Windows, as Dalec does).
+    fn image_count(&self, _spec: &Spec) -> usize {
+        1
+    }
+
     /// The image whose config [`Family::minimal_image`] starts from: empty for an empty root.
-    fn image_base_ref(&self, _spec: &Spec) -> String {
+    fn image_base_ref(&self, _spec: &Spec, _ctx: &Context) -> String {
         String::new()
     }
 

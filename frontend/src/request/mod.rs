@@ -432,12 +432,16 @@ async fn build(
     loaded: &plan::Loaded<'_>,
     platforms: &[WorkerPlatform],
 ) -> Result<FrontendResult, FrontendError> {
+    let bases = plan::image_bases(loaded, opts).map_err(|e| plan_error(e, file))?;
+    if bases > 1 {
+        return build_on_bases(gw, opts, file, loaded, platforms, bases).await;
+    }
     if let [platform] = platforms {
         let mut single = opts.clone();
         if opts.get("platform").is_some() {
             single.opts.insert("platform".into(), platform.to_string());
         }
-        let built = build_for_platform(gw, &single, file, loaded, true).await?;
+        let built = build_for_platform(gw, &single, file, loaded, true, 0).await?;
         let mut metadata = BTreeMap::new();
         if let Some(config) = built.image_config {
             metadata.insert("containerimage.config".to_string(), config);
@@ -460,22 +464,110 @@ async fn build(
     let builds = per_platform
         .iter()
         .enumerate()
-        .map(|(i, o)| build_for_platform(gw, o, file, loaded, i == 0));
+        .map(|(i, o)| build_for_platform(gw, o, file, loaded, i == 0, 0));
     let results = futures_util::future::try_join_all(builds).await?;
-    Ok(multi_platform_result(platforms, results))
+    let listed = platforms.iter().map(requested_platform).collect();
+    Ok(multi_platform_result(listed, results))
+}
+
+/// A requested platform as an OCI platform and its id (`linux/arm/v7`).
+fn requested_platform(p: &WorkerPlatform) -> (String, Value) {
+    let mut oci = json!({"os": p.os, "architecture": p.architecture});
+    if !p.variant.is_empty() {
+        oci["variant"] = json!(p.variant);
+    }
+    (p.to_string(), oci)
+}
+
+/// A plan's error as the frontend reports it: a target's as a request error, a spec's at its
+/// lines of `file`.
+fn plan_error(e: PlanError, file: &SpecFile) -> FrontendError {
+    match e {
+        PlanError::Target(message) => FrontendError::Request {
+            message,
+            details: vec![],
+        },
+        PlanError::Spec(errors) => FrontendError::Spec {
+            errors,
+            file: file.clone(),
+        },
+    }
+}
+
+/// An image per entry of `image.bases` (a Windows image, as Dalec builds it): each on its
+/// base, for the one platform requested, and a multi-platform result of them keyed by the
+/// platform each base's config names, `os.version` included (two bases of the same platform
+/// are an error, as in Dalec).
+async fn build_on_bases(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    file: &SpecFile,
+    loaded: &plan::Loaded<'_>,
+    platforms: &[WorkerPlatform],
+    bases: usize,
+) -> Result<FrontendResult, FrontendError> {
+    if platforms.len() > 1 {
+        return Err(FrontendError::Request {
+            message: format!(
+                "image.bases lists {bases} images, whose platforms come from the bases: build them for one --platform, not {}",
+                platforms.len()
+            ),
+            details: vec![],
+        });
+    }
+    let builds = (0..bases).map(|i| build_for_platform(gw, opts, file, loaded, i == 0, i));
+    let results = futures_util::future::try_join_all(builds).await?;
+    let mut listed: Vec<(String, Value)> = Vec::new();
+    for (i, built) in results.iter().enumerate() {
+        let config: Value = built
+            .image_config
+            .as_deref()
+            .and_then(|c| serde_json::from_slice(c).ok())
+            .unwrap_or_default();
+        let (id, oci) = config_platform(&config);
+        if let Some(first) = listed.iter().position(|(seen, _)| *seen == id) {
+            return Err(FrontendError::Request {
+                message: format!(
+                    "image.bases entries {} and {} have the same platform {id}: a multi-platform image needs a base per os.version",
+                    first + 1,
+                    i + 1
+                ),
+                details: vec![],
+            });
+        }
+        listed.push((id, oci));
+    }
+    Ok(multi_platform_result(listed, results))
+}
+
+/// The platform an image config names, as an OCI platform and its id (`os(os.version)/arch`,
+/// as containerd formats every field).
+fn config_platform(config: &Value) -> (String, Value) {
+    let field = |k: &str| config.get(k).and_then(Value::as_str).unwrap_or("");
+    let mut oci = json!({"os": field("os"), "architecture": field("architecture")});
+    let mut id = field("os").to_string();
+    if !field("os.version").is_empty() {
+        oci["os.version"] = json!(field("os.version"));
+        id = format!("{id}({})", field("os.version"));
+    }
+    id = format!("{id}/{}", field("architecture"));
+    if !field("variant").is_empty() {
+        oci["variant"] = json!(field("variant"));
+        id = format!("{id}/{}", field("variant"));
+    }
+    (id, oci)
 }
 
 /// The multi-platform result: a ref and image config per platform, and `refs.platforms`
-/// listing them in the requested order (the local exporter writes a directory per platform,
-/// image exporters an index).
+/// listing them (`(id, OCI platform)`) in order (the local exporter writes a directory per
+/// platform, image exporters an index).
 fn multi_platform_result(
-    platforms: &[WorkerPlatform],
+    platforms: Vec<(String, Value)>,
     results: Vec<PlatformBuild>,
 ) -> FrontendResult {
     let mut result = FrontendResult::default();
     let mut listed = Vec::new();
-    for (platform, built) in platforms.iter().zip(results) {
-        let id = platform.to_string();
+    for ((id, oci), built) in platforms.into_iter().zip(results) {
         if let Some(config) = built.image_config {
             result
                 .metadata
@@ -484,10 +576,6 @@ fn multi_platform_result(
                 format!("{EPOCH_KEY}/{id}"),
                 built.epoch.to_string().into_bytes(),
             );
-        }
-        let mut oci = json!({"os": platform.os, "architecture": platform.architecture});
-        if !platform.variant.is_empty() {
-            oci["variant"] = json!(platform.variant);
         }
         listed.push(json!({"ID": id, "Platform": oci}));
         result.refs.insert(id, built.reference);
@@ -755,25 +843,18 @@ struct PlatformBuild {
     epoch: i64,
 }
 
-/// Plans, solves and tests the build for the one platform `opts` names; `warn` sends the
-/// plan's warnings (once per request, not once per platform).
+/// Plans, solves and tests the build for the one platform `opts` names, an image on the
+/// `image_base` entry of `image.bases`; `warn` sends the plan's warnings (once per request,
+/// not once per platform).
 async fn build_for_platform(
     gw: &Gateway,
     opts: &BuildOpts,
     file: &SpecFile,
     loaded: &plan::Loaded<'_>,
     warn: bool,
+    image_base: usize,
 ) -> Result<PlatformBuild, FrontendError> {
-    let plan_error = |e| match e {
-        PlanError::Target(message) => FrontendError::Request {
-            message,
-            details: vec![],
-        },
-        PlanError::Spec(errors) => FrontendError::Spec {
-            errors,
-            file: file.clone(),
-        },
-    };
+    let plan_error = |e| plan_error(e, file);
     // The Dockerfile builds are independent of each other: solved side by side.
     let sources = plan::build_sources(loaded, opts).map_err(plan_error)?;
     let keys: Vec<String> = sources.iter().map(|b| b.key.clone()).collect();
@@ -788,6 +869,7 @@ async fn build_for_platform(
     let prepared = plan::Prepared {
         built: &built,
         source_excludes: &source_excludes,
+        image_base,
     };
     // Each signing round hands the signer what the plan asks for and plans again with what it
     // returned, until no round is left (Windows has two: the programs, then the packages).
@@ -978,6 +1060,21 @@ mod tests {
     }
 
     #[test]
+    fn a_bases_config_names_its_platform_with_its_os_version() {
+        let config =
+            json!({"os": "windows", "architecture": "amd64", "os.version": "10.0.17763.1234"});
+        assert_eq!(
+            config_platform(&config),
+            (
+                "windows(10.0.17763.1234)/amd64".to_string(),
+                json!({"os": "windows", "architecture": "amd64", "os.version": "10.0.17763.1234"})
+            )
+        );
+        let linux = json!({"os": "linux", "architecture": "arm", "variant": "v7"});
+        assert_eq!(config_platform(&linux).0, "linux/arm/v7");
+    }
+
+    #[test]
     fn several_platforms_make_a_multi_platform_result() {
         let platforms = ["linux/amd64", "linux/arm/v7"]
             .map(|p| WorkerPlatform::parse(p).unwrap())
@@ -991,7 +1088,7 @@ mod tests {
             epoch: 1_700_000_000,
         };
         let r = multi_platform_result(
-            &platforms,
+            platforms.iter().map(requested_platform).collect(),
             vec![built("r1", Some("{}")), built("r2", Some("{\"a\":1}"))],
         );
         assert!(r.reference.is_none());

@@ -381,7 +381,7 @@ impl Family for Windows {
             )
             .into());
         }
-        let (reference, pos) = base_image(spec, ctx)?;
+        let (reference, pos) = base_image(spec, ctx);
         let base = State::image(&reference, ctx.target_platform.clone(), ctx.resolve_mode)
             .with_location(pos.line, pos.line);
         // The zip's files, unpacked on the worker: the image itself is made with file
@@ -439,8 +439,18 @@ impl Family for Windows {
         })
     }
 
-    fn image_base_ref(&self, spec: &Spec) -> String {
-        base_reference(spec).map_or_else(|| DEFAULT_BASE.to_string(), |(r, _)| r)
+    fn image_count(&self, spec: &Spec) -> usize {
+        // One per entry of `image.bases`: Dalec's multi-platform Windows image, the images
+        // told apart by their bases' `os.version`.
+        let image = spec.image.as_ref();
+        match image.and_then(|i| i.bases.as_ref()) {
+            Some(bases) if image.is_some_and(|i| i.base.is_none()) => bases.len().max(1),
+            _ => 1,
+        }
+    }
+
+    fn image_base_ref(&self, spec: &Spec, ctx: &Context) -> String {
+        base_reference(spec, ctx.image_base).map_or_else(|| DEFAULT_BASE.to_string(), |(r, _)| r)
     }
 
     fn package_glob(&self, name: &str) -> (String, String) {
@@ -475,32 +485,22 @@ const SYSTEM32: &str = "/Windows/System32/";
 /// The Windows tree of the image and of the tests' image: paths a test can check.
 const WINDOWS_TREE: &str = "/Windows/";
 
-/// The base the spec names (`image.base`, or the first of `image.bases`) and where.
-fn base_reference(spec: &Spec) -> Option<(String, Pos)> {
+/// The base the spec names for the image `index` (`image.base`, or that entry of
+/// `image.bases`) and where.
+fn base_reference(spec: &Spec, index: usize) -> Option<(String, Pos)> {
     let image = spec.image.as_ref()?;
     if let Some(b) = &image.base {
         return Some((b.value.clone(), b.pos));
     }
-    let first = image.bases.as_ref()?.first()?;
-    let reference = first.rootfs.value.image.as_ref()?.reference.value.clone();
-    Some((reference, first.rootfs.pos))
+    let base = image.bases.as_ref()?.get(index)?;
+    let reference = base.rootfs.value.image.as_ref()?.reference.value.clone();
+    Some((reference, base.rootfs.pos))
 }
 
-/// The image's base: [`base_reference`], else [`DEFAULT_BASE`]; several bases (Dalec's
-/// multi-platform Windows images) are refused at the second, for now.
-fn base_image(spec: &Spec, ctx: &Context) -> Result<(String, Pos), SpecErrors> {
-    let bases = spec.image.as_ref().and_then(|i| i.bases.as_ref());
-    if let Some([_, second, ..]) = bases.map(|b| &b[..]) {
-        return Err(crate::spec::SpecError::at_key(
-            ctx.sources.file,
-            ctx.sources.text,
-            "rootfs",
-            second.rootfs.pos,
-            "image.bases lists several images: kiln builds a Windows image on one base so far (a multi-platform image of several bases is not done yet)",
-        )
-        .into());
-    }
-    Ok(base_reference(spec).unwrap_or_else(|| (DEFAULT_BASE.to_string(), Pos::default())))
+/// The image's base: [`base_reference`] of the context's base, else [`DEFAULT_BASE`].
+fn base_image(spec: &Spec, ctx: &Context) -> (String, Pos) {
+    base_reference(spec, ctx.image_base)
+        .unwrap_or_else(|| (DEFAULT_BASE.to_string(), Pos::default()))
 }
 
 /// Where the MSI step finds the binaries and the documents.
