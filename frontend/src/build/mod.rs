@@ -133,7 +133,9 @@ pub fn worker(distro: &Distro, ctx: &Context) -> State {
 }
 
 /// The worker with the spec's build dependencies installed (the family's `satisfy`, which
-/// takes its relation syntax with versions and architectures).
+/// takes its relation syntax with versions and architectures); the worker itself when
+/// neither the family nor the spec asks for any, as a package manager run for nothing
+/// costs a refresh of its lists (and `apt-get satisfy` fails on an empty relation).
 fn with_build_deps(
     worker: State,
     spec: &Spec,
@@ -146,6 +148,9 @@ fn with_build_deps(
             .family
             .relations(spec.dependencies.as_ref().and_then(|d| d.build.as_ref())),
     );
+    if deps.is_empty() {
+        return Ok(worker);
+    }
     let exec = satisfy_step(&deps, spec, Stage::Build, distro, ctx)?
         .name(format!("[kiln {}] install build dependencies", distro.key));
     Ok(worker.run(exec).root())
