@@ -192,19 +192,19 @@ pub fn resolve_spec(
     Ok(merged)
 }
 
-/// How many images the request's target builds, one per base ([`Prepared::image_base`]):
-/// several for a Windows image on several `image.bases` (see [`Family::image_count`]), else
-/// one.
+/// The bases the request's target builds an image on, one image per base
+/// ([`Prepared::image_base`]), each at its place in the spec: several for a Windows image on
+/// several `image.bases` (see [`Family::image_bases`]), else one.
 ///
-/// [`Family::image_count`]: crate::family::Family::image_count
-pub fn image_bases(loaded: &Loaded, opts: &BuildOpts) -> Result<usize, PlanError> {
+/// [`Family::image_bases`]: crate::family::Family::image_bases
+pub fn image_bases(loaded: &Loaded, opts: &BuildOpts) -> Result<Vec<spec::Pos>, PlanError> {
     let selected = targets::select(opts.target()).map_err(PlanError::Target)?;
     if selected.route != Route::MinimalContainer {
-        return Ok(1);
+        return Ok(vec![spec::Pos::default()]);
     }
     let distro = selected.distro;
     let spec = resolve_spec(loaded, Some(distro.key), opts).map_err(PlanError::Spec)?;
-    Ok(distro.family.image_count(&spec))
+    Ok(distro.family.image_bases(&spec))
 }
 
 /// The `SOURCE_DATE_EPOCH` build arg: unset or empty means none; anything but a whole number

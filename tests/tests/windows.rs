@@ -156,22 +156,30 @@ fn registry() -> String {
     std::env::var("KILN_REGISTRY_ADDR").unwrap_or_else(|_| "127.0.0.1:5055".to_string())
 }
 
-#[test]
-fn the_container_route_puts_the_binaries_into_system32_of_the_base() {
-    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
-        return;
-    }
-    image_from_dockerfile(WINE, WINE_IMAGE);
-    let base = format!("{}/kiln-e2e/windows-standin:1809", registry());
+/// Pushes a stand-in Windows base of `os_version` (tests/fixtures/windows/standin-base.sh) as
+/// `kiln-e2e/windows-standin:<tag>` to the engine's registry; returns its reference.
+fn push_standin_base(tag: &str, os_version: &str) -> String {
+    let repo = format!("kiln-e2e/windows-standin:{tag}");
     let o = run(std::process::Command::new("sh").args([
         repo_root()
             .join("tests/fixtures/windows/standin-base.sh")
             .to_str()
             .unwrap(),
         &registry(),
-        "kiln-e2e/windows-standin:1809",
+        &repo,
+        os_version,
     ]));
     assert!(o.status.success(), "{}", text(&o));
+    format!("{}/{repo}", registry())
+}
+
+#[test]
+fn the_container_route_puts_the_binaries_into_system32_of_the_base() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let base = push_standin_base("1809", "10.0.17763.1");
     let spec_text = spec_expecting("hello from C on Windows").replace(
         "\ntests:\n",
         &format!(
@@ -206,6 +214,70 @@ fn the_container_route_puts_the_binaries_into_system32_of_the_base() {
         "mkdir /tmp/root && tar -xf /out/fs.tar -C /tmp/root\nwine '/tmp/root/Program Files/kiln/hello.exe'",
     );
     assert_eq!(ran, "hello from Go on windows\n");
+}
+
+/// A C program without build dependencies (mingw is the worker's) on the bases `bases`.
+fn spec_on_bases(bases: &[String]) -> String {
+    let listed: String = bases
+        .iter()
+        .map(|b| format!("    - rootfs:\n        image:\n          ref: {b}\n"))
+        .collect();
+    format!(
+        "# syntax=kiln/frontend:dev\nname: kiln-win-bases\nversion: \"1.0\"\nrevision: 1\nlicense: MIT\n\
+         description: One program on two Windows bases\nsources:\n  src:\n    inline:\n      file:\n\
+         \x20       contents: \"int main(void) {{ return 0; }}\\n\"\nbuild:\n  steps:\n\
+         \x20   - command: $CC -x c -o mb.exe src\nartifacts:\n  binaries:\n    mb.exe:\nimage:\n  bases:\n{listed}"
+    )
+}
+
+#[test]
+fn several_image_bases_give_an_image_per_base_keyed_by_its_os_version() {
+    if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
+        return;
+    }
+    image_from_dockerfile(WINE, WINE_IMAGE);
+    let bases = [
+        push_standin_base("1809", "10.0.17763.1"),
+        push_standin_base("ltsc2022", "10.0.20348.1"),
+    ];
+    let (dir, spec) = spec_in_tempdir(&spec_on_bases(&bases));
+    let out = tempfile::tempdir().unwrap();
+    let o = build(
+        &spec,
+        "windowscross/container",
+        dir.path(),
+        &[
+            "--output",
+            &format!("type=tar,dest={}", out.path().join("fs.tar").display()),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let listing = in_wine_dir(
+        out.path(),
+        "tar -tf /out/fs.tar | grep -v '/$' | sort\nmkdir /tmp/r && tar -xf /out/fs.tar -C /tmp/r\ncat /tmp/r/*/Windows/System32/standin.txt",
+    );
+    assert_eq!(
+        listing,
+        "windows(10.0.17763.1)_amd64/Windows/System32/mb.exe\n\
+         windows(10.0.17763.1)_amd64/Windows/System32/standin.txt\n\
+         windows(10.0.20348.1)_amd64/Windows/System32/mb.exe\n\
+         windows(10.0.20348.1)_amd64/Windows/System32/standin.txt\n\
+         kiln stand-in\nkiln stand-in 10.0.20348.1\n",
+        "a file system per base, each with the program and its own base's files"
+    );
+
+    // Two bases of one os.version: an error at the second base's line.
+    let twin = push_standin_base("1809-twin", "10.0.17763.1");
+    let (dir, spec) = spec_in_tempdir(&spec_on_bases(&[bases[0].clone(), twin]));
+    let o = build(&spec, "windowscross/container", dir.path(), &[]);
+    let shown = text(&o);
+    assert!(!o.status.success(), "{shown}");
+    assert!(
+        shown.contains(
+            "spec.yml:24:9: this base has the platform windows(10.0.17763.1)/amd64, as the base at line 21 has"
+        ),
+        "{shown}"
+    );
 }
 
 /// Runs `script` under the wine image with `dir` at /out.
@@ -398,15 +470,7 @@ fn signed_by_kiln_signer_every_exe_and_the_msi_carry_authenticode_and_the_zip_it
     assert_eq!(checked, format!("/out/{msi}: ok\nhello-go.exe: ok\n"));
 
     // The image: the signed programs in System32.
-    let o = run(std::process::Command::new("sh").args([
-        repo_root()
-            .join("tests/fixtures/windows/standin-base.sh")
-            .to_str()
-            .unwrap(),
-        &registry(),
-        "kiln-e2e/windows-standin:1809",
-    ]));
-    assert!(o.status.success(), "{}", text(&o));
+    push_standin_base("1809", "10.0.17763.1");
     let image = tempfile::tempdir().unwrap();
     let o = build(
         &spec,

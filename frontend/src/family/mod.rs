@@ -223,11 +223,11 @@ pub trait Family: Sync + std::fmt::Debug {
         &[]
     }
 
-    /// How many images [`Family::minimal_image`] makes of the spec, one per base
-    /// ([`Context::image_base`]): one unless the family builds an image per `image.bases`
-    /// entry (Windows, as Dalec does).
-    fn image_count(&self, _spec: &Spec) -> usize {
-        1
+    /// The bases [`Family::minimal_image`] makes an image on, one image per base
+    /// ([`Context::image_base`]), each at its place in the spec: one (at no place) unless the
+    /// family builds an image per `image.bases` entry (Windows, as Dalec does).
+    fn image_bases(&self, _spec: &Spec) -> Vec<Pos> {
+        vec![Pos::default()]
     }
 
     /// The image whose config [`Family::minimal_image`] starts from: empty for an empty root.

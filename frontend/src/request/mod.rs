@@ -6,7 +6,7 @@ pub mod signing;
 use crate::build::contexts::Given;
 use crate::plan::{self, PlanError};
 use crate::request::signing::{Choice, Signer, Stage};
-use crate::spec::{ImageConfig, SpecError, SpecErrors};
+use crate::spec::{ImageConfig, Pos, SpecError, SpecErrors};
 use crate::targets::{self, TargetInfo};
 use kiln_buildkit::entrypoint::{self, SpecFile};
 use kiln_buildkit::errdefs;
@@ -433,8 +433,8 @@ async fn build(
     platforms: &[WorkerPlatform],
 ) -> Result<FrontendResult, FrontendError> {
     let bases = plan::image_bases(loaded, opts).map_err(|e| plan_error(e, file))?;
-    if bases > 1 {
-        return build_on_bases(gw, opts, file, loaded, platforms, bases).await;
+    if bases.len() > 1 {
+        return build_on_bases(gw, opts, file, loaded, platforms, &bases).await;
     }
     if let [platform] = platforms {
         let mut single = opts.clone();
@@ -504,18 +504,19 @@ async fn build_on_bases(
     file: &SpecFile,
     loaded: &plan::Loaded<'_>,
     platforms: &[WorkerPlatform],
-    bases: usize,
+    bases: &[Pos],
 ) -> Result<FrontendResult, FrontendError> {
     if platforms.len() > 1 {
         return Err(FrontendError::Request {
             message: format!(
-                "image.bases lists {bases} images, whose platforms come from the bases: build them for one --platform, not {}",
+                "image.bases lists {} images, whose platforms come from the bases: build them for one --platform, not {}",
+                bases.len(),
                 platforms.len()
             ),
             details: vec![],
         });
     }
-    let builds = (0..bases).map(|i| build_for_platform(gw, opts, file, loaded, i == 0, i));
+    let builds = (0..bases.len()).map(|i| build_for_platform(gw, opts, file, loaded, i == 0, i));
     let results = futures_util::future::try_join_all(builds).await?;
     let mut listed: Vec<(String, Value)> = Vec::new();
     for (i, built) in results.iter().enumerate() {
@@ -526,13 +527,18 @@ async fn build_on_bases(
             .unwrap_or_default();
         let (id, oci) = config_platform(&config);
         if let Some(first) = listed.iter().position(|(seen, _)| *seen == id) {
-            return Err(FrontendError::Request {
-                message: format!(
-                    "image.bases entries {} and {} have the same platform {id}: a multi-platform image needs a base per os.version",
-                    first + 1,
-                    i + 1
+            let error = SpecError::at(
+                loaded.file,
+                loaded.text,
+                bases[i],
+                format!(
+                    "this base has the platform {id}, as the base at line {} has: a multi-platform image needs a base per os.version",
+                    bases[first].line
                 ),
-                details: vec![],
+            );
+            return Err(FrontendError::Spec {
+                errors: error.into(),
+                file: file.clone(),
             });
         }
         listed.push((id, oci));

@@ -439,13 +439,15 @@ impl Family for Windows {
         })
     }
 
-    fn image_count(&self, spec: &Spec) -> usize {
+    fn image_bases(&self, spec: &Spec) -> Vec<Pos> {
         // One per entry of `image.bases`: Dalec's multi-platform Windows image, the images
         // told apart by their bases' `os.version`.
         let image = spec.image.as_ref();
         match image.and_then(|i| i.bases.as_ref()) {
-            Some(bases) if image.is_some_and(|i| i.base.is_none()) => bases.len().max(1),
-            _ => 1,
+            Some(bases) if !bases.is_empty() && image.is_some_and(|i| i.base.is_none()) => {
+                bases.iter().map(|b| b.rootfs.pos).collect()
+            }
+            _ => vec![Pos::default()],
         }
     }
 
