@@ -24,6 +24,9 @@ pub struct CopyOptions {
     pub exclude_patterns: Vec<String>,
     /// Permission bits for everything copied (`None` keeps the source modes).
     pub mode: Option<u32>,
+    /// The mtime, in seconds since 1970, of everything copied and of the destination's
+    /// parents it creates (`None`: the sources' mtimes, and the build's clock for parents).
+    pub timestamp: Option<i64>,
 }
 
 /// Numeric owner of a created file or directory.
@@ -46,6 +49,16 @@ impl Owner {
             user: id(self.uid),
             group: id(self.gid),
         }
+    }
+}
+
+/// A file op timestamp as BuildKit takes it, from `seconds`: nanoseconds, or -1 ("not set")
+/// for a negative value.
+fn nanoseconds(seconds: i64) -> i64 {
+    if seconds < 0 {
+        -1
+    } else {
+        seconds.saturating_mul(1_000_000_000)
     }
 }
 
@@ -260,7 +273,7 @@ impl State {
                         create_dest_path: opts.create_dest_path,
                         allow_wildcard: opts.allow_wildcard,
                         allow_empty_wildcard: opts.allow_empty_wildcard,
-                        timestamp: -1,
+                        timestamp: nanoseconds(opts.timestamp.unwrap_or(-1)),
                         include_patterns: opts.include_patterns,
                         exclude_patterns: opts.exclude_patterns,
                         ..Default::default()
@@ -282,12 +295,7 @@ impl State {
                         oldpath: target,
                         newpath: link,
                         owner: owner.map(Owner::to_pb),
-                        // BuildKit takes nanoseconds; -1 is "not set".
-                        timestamp: if timestamp < 0 {
-                            -1
-                        } else {
-                            timestamp.saturating_mul(1_000_000_000)
-                        },
+                        timestamp: nanoseconds(timestamp),
                     }),
                 };
                 pb::FileAction {

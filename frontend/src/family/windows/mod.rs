@@ -398,9 +398,12 @@ impl Family for Windows {
             .run(unzip)
             .output(ZIP_OUT)
             .unwrap_or_default();
+        // Everything copied, and every directory the copies make, is dated SOURCE_DATE_EPOCH:
+        // the layers do not depend on when they were built.
         let contents = CopyOptions {
             dir_copy_contents: true,
             create_dest_path: true,
+            timestamp: Some(ctx.source_date_epoch),
             ..Default::default()
         };
         let image = base.file(
@@ -424,6 +427,7 @@ impl Family for Windows {
                     &path.value,
                     CopyOptions {
                         create_dest_path: true,
+                        timestamp: Some(ctx.source_date_epoch),
                         ..Default::default()
                     },
                 );
