@@ -125,7 +125,9 @@ fn container_target_runs_the_program() {
         return;
     }
     for target in ["bookworm/container", "bookworm/testing/container"] {
-        let tag = format!("kiln-e2e/hello:{}", target.replace('/', "-"));
+        // Not container_runs's tag: bookworm_deb_installs_and_runs builds and removes that
+        // one in parallel with this test.
+        let tag = format!("kiln-e2e/hello-post:{}", target.replace('/', "-"));
         let o = build(&hello_spec(), target, &repo_root(), &["-t", &tag]);
         assert!(
             o.status.success(),
