@@ -578,3 +578,16 @@ pub fn dalec_example_in_tempdir(file: &str) -> (tempfile::TempDir, PathBuf) {
     assert!(first.starts_with("# syntax="), "{file}: {first}");
     spec_in_tempdir(&format!("# syntax=kiln/frontend:dev\n{rest}"))
 }
+
+/// `--secret id=ID,src=FILE` arguments for each (id, file), in order.
+pub fn secret_args(secrets: &[(&str, &Path)]) -> Vec<String> {
+    secrets
+        .iter()
+        .flat_map(|(id, src)| {
+            [
+                "--secret".to_string(),
+                format!("id={id},src={}", src.display()),
+            ]
+        })
+        .collect()
+}

@@ -65,15 +65,7 @@ fn build_signed_with(
     secrets: &[(&str, &Path)],
 ) -> (tempfile::TempDir, std::process::Output) {
     let (dir, spec) = signed_spec(args);
-    let args: Vec<String> = secrets
-        .iter()
-        .flat_map(|(id, src)| {
-            [
-                "--secret".to_string(),
-                format!("id={id},src={}", src.display()),
-            ]
-        })
-        .collect();
+    let args = secret_args(secrets);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (out, o) = build_into(&spec, "bookworm/deb", dir.path(), &args);
     drop(dir);

@@ -9,6 +9,7 @@
 
 use kiln_e2e::*;
 use std::path::Path;
+use std::process::Output;
 
 /// Debian's wine, to run the cross-built programs, unzip and msitools; osslsigncode, openssl
 /// and gpgv for the signatures.
@@ -187,20 +188,7 @@ fn the_container_route_puts_the_binaries_into_system32_of_the_base() {
         ),
     );
     let (dir, spec) = spec_in_tempdir(&spec_text);
-    // Docker's own BuildKit exports no Windows image; the file system shows the layout.
-    let out = tempfile::tempdir().unwrap();
-    let tar = out.path().join("fs.tar");
-    let o = build(
-        &spec,
-        "windowscross/container",
-        dir.path(),
-        &[
-            "--platform",
-            "windows/amd64",
-            "--output",
-            &format!("type=tar,dest={}", tar.display()),
-        ],
-    );
+    let (out, o) = build_container_tar(&spec, dir.path(), &["--platform", "windows/amd64"]);
     assert!(o.status.success(), "{}", text(&o));
     let listing = in_wine_dir(out.path(), "tar -tf /out/fs.tar | sort");
     assert_eq!(
@@ -241,16 +229,7 @@ fn several_image_bases_give_an_image_per_base_keyed_by_its_os_version() {
         push_standin_base("ltsc2022", "10.0.20348.1"),
     ];
     let (dir, spec) = spec_in_tempdir(&spec_on_bases(&bases));
-    let out = tempfile::tempdir().unwrap();
-    let o = build(
-        &spec,
-        "windowscross/container",
-        dir.path(),
-        &[
-            "--output",
-            &format!("type=tar,dest={}", out.path().join("fs.tar").display()),
-        ],
-    );
+    let (out, o) = build_container_tar(&spec, dir.path(), &[]);
     assert!(o.status.success(), "{}", text(&o));
     let listing = in_wine_dir(
         out.path(),
@@ -278,6 +257,20 @@ fn several_image_bases_give_an_image_per_base_keyed_by_its_os_version() {
         ),
         "{shown}"
     );
+}
+
+/// Builds `windowscross/container` of `spec` with `extra` arguments into `fs.tar` of a new
+/// directory (Docker's own BuildKit exports no Windows image; the file system shows it).
+fn build_container_tar(spec: &Path, context: &Path, extra: &[&str]) -> (tempfile::TempDir, Output) {
+    let out = tempfile::tempdir().unwrap();
+    let dest = format!("type=tar,dest={}", out.path().join("fs.tar").display());
+    let o = build(
+        spec,
+        "windowscross/container",
+        context,
+        &[&["--output", dest.as_str()][..], extra].concat(),
+    );
+    (out, o)
 }
 
 /// Runs `script` under the wine image with `dir` at /out.
@@ -402,19 +395,12 @@ fn signed_by_kiln_signer_every_exe_and_the_msi_carry_authenticode_and_the_zip_it
         ),
     );
     let (dir, spec) = spec_in_tempdir(&spec_text);
-    let secrets: Vec<String> = [
-        ("kiln-signing-key", pgp.secret.clone()),
-        ("kiln-authenticode", keys.path().join("cs.p12")),
-        ("kiln-authenticode-password", keys.path().join("cs.pass")),
-    ]
-    .iter()
-    .flat_map(|(id, src)| {
-        [
-            "--secret".to_string(),
-            format!("id={id},src={}", src.display()),
-        ]
-    })
-    .collect();
+    let (p12, pass) = (keys.path().join("cs.p12"), keys.path().join("cs.pass"));
+    let secrets = secret_args(&[
+        ("kiln-signing-key", pgp.secret.as_path()),
+        ("kiln-authenticode", &p12),
+        ("kiln-authenticode-password", &pass),
+    ]);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let verify = |file: &str| {
         format!("osslsigncode verify -CAfile /keys/ca.crt -in {file} >/dev/null && echo {file}: ok")
@@ -471,20 +457,7 @@ fn signed_by_kiln_signer_every_exe_and_the_msi_carry_authenticode_and_the_zip_it
 
     // The image: the signed programs in System32.
     push_standin_base("1809", "10.0.17763.1");
-    let image = tempfile::tempdir().unwrap();
-    let o = build(
-        &spec,
-        "windowscross/container",
-        dir.path(),
-        &[
-            &[
-                "--output",
-                &format!("type=tar,dest={}", image.path().join("fs.tar").display()),
-            ][..],
-            &secrets,
-        ]
-        .concat(),
-    );
+    let (image, o) = build_container_tar(&spec, dir.path(), &secrets);
     assert!(o.status.success(), "{}", text(&o));
     let checked = in_wine_with_keys(
         image.path(),
