@@ -66,16 +66,5 @@ pub fn gaps(spec: &Spec) -> Gaps {
     for (key, s) in &spec.sources {
         source(&format!("sources.{key}"), &s.value, s.pos, &mut errors);
     }
-    if let Some(b) = &spec.build
-        && b.caches
-            .iter()
-            .any(|c| c.rustsccache.is_some() || c.bazel.is_some())
-    {
-        errors.push((
-            "not supported yet: build.caches rustsccache and bazel".into(),
-            "caches",
-            b.pos,
-        ));
-    }
     Gaps { errors }
 }

@@ -43,6 +43,9 @@ enum MountKind {
         mode: u32,
         optional: bool,
     },
+    Ssh {
+        id: String,
+    },
 }
 
 /// A mount of an exec.
@@ -105,6 +108,17 @@ impl Mount {
         }
     }
 
+    /// The client's SSH agent (or forwarded socket) `id` as a socket at `dest`, mode 0600; a
+    /// build without that `--ssh` leaves the path absent.
+    pub fn ssh_optional(dest: &str, id: &str) -> Mount {
+        Mount {
+            dest: dest.into(),
+            kind: MountKind::Ssh { id: id.into() },
+            selector: String::new(),
+            readonly: true,
+        }
+    }
+
     /// The same secret mount, but a missing secret leaves the path absent instead of failing
     /// the step, so the step can say which secret is missing and why it is needed.
     pub fn optional(mut self) -> Mount {
@@ -126,10 +140,12 @@ impl Mount {
         self
     }
 
-    /// Mount order rule (Go's client): bind, cache and tmpfs by destination, then secrets.
+    /// Mount order rule (Go's client): bind, cache and tmpfs by destination, then secrets,
+    /// then SSH sockets.
     fn sort_key(&self) -> (u8, &str) {
         match self.kind {
             MountKind::Secret { .. } => (1, ""),
+            MountKind::Ssh { .. } => (2, ""),
             _ => (0, self.dest.as_str()),
         }
     }
@@ -291,6 +307,16 @@ impl State {
                         gid: 0,
                         mode: *mode,
                         optional: *optional,
+                    });
+                }
+                MountKind::Ssh { id } => {
+                    pm.mount_type = pb::MountType::Ssh as i32;
+                    pm.ssh_opt = Some(pb::SshOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: 0o600,
+                        optional: true,
                     });
                 }
             }

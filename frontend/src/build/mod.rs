@@ -6,6 +6,7 @@
 //! **Architecture Invariant:** this module does no I/O; the same spec and options give the
 //! same definitions (BuildKit's cache depends on it).
 
+pub mod caches;
 pub mod contexts;
 pub mod generators;
 pub mod repos;
@@ -29,8 +30,6 @@ pub const BUILD_ROOT: &str = "/build";
 pub const PKG_MOUNT: &str = "/run/kiln/pkgs";
 /// Where patch sources are mounted while patching.
 const PATCH_MOUNT: &str = "/run/kiln/patches";
-/// The Go build cache directory (`GOCACHE`).
-const GO_BUILD_CACHE: &str = "/var/cache/kiln/go-build";
 
 /// The time a build's packages, files and images carry, in seconds since 1970: the
 /// `SOURCE_DATE_EPOCH` build arg, else the spec's newest changelog entry, else
@@ -387,59 +386,20 @@ fn check(spec: &Spec, distro: &Distro, ctx: &Context) -> Result<(), SpecErrors> 
     ctx.errors(errors)
 }
 
-/// Adds the spec's build caches and network mode to the package build.
-fn build_settings(mut exec: Exec, spec: &Spec, distro: &Distro, ctx: &Context) -> Exec {
-    let Some(b) = &spec.build else {
-        return exec.network(NetMode::None);
-    };
-    let b = &b;
-    exec = exec.network(match b.network() {
-        Network::Sandbox => NetMode::Sandbox,
-        Network::None => NetMode::None,
+/// Adds the spec's network mode and build caches to the package build run on `builder`.
+fn build_settings(
+    exec: Exec,
+    builder: &State,
+    spec: &Spec,
+    distro: &Distro,
+    ctx: &Context,
+) -> Result<Exec, SpecErrors> {
+    let exec = exec.network(match spec.build.as_ref().map(|b| b.network()) {
+        Some(Network::Sandbox) => NetMode::Sandbox,
+        Some(Network::None) | None => NetMode::None,
     });
-    let namespace = format!(
-        "{}-{}-{}",
-        distro.key,
-        ctx.platform().os,
-        ctx.platform().architecture
-    );
-    for c in &b.caches {
-        if let Some(d) = &c.dir {
-            let d = &d;
-            let key = d
-                .key
-                .as_ref()
-                .map_or(d.dest.value.as_str(), |k| k.value.as_str());
-            let id = if d.no_auto_namespace {
-                key.to_string()
-            } else {
-                format!("{namespace}-{key}")
-            };
-            let sharing = match d.sharing() {
-                spec::Sharing::Private => Sharing::Private,
-                spec::Sharing::Locked => Sharing::Locked,
-                spec::Sharing::Shared => Sharing::Shared,
-            };
-            exec = exec.mount(Mount::cache(&d.dest.value, &id, sharing));
-        }
-        if let Some(g) = &c.gobuild
-            && !g.disabled
-        {
-            let scope = g
-                .scope
-                .as_deref()
-                .map(|s| format!("-{s}"))
-                .unwrap_or_default();
-            exec = exec
-                .mount(Mount::cache(
-                    GO_BUILD_CACHE,
-                    &format!("kiln-gobuild-{namespace}{scope}"),
-                    Sharing::Shared,
-                ))
-                .env("GOCACHE", GO_BUILD_CACHE);
-        }
-    }
-    exec
+    caches::add(exec, builder, spec, distro, ctx)
+        .map_err(|(message, pos)| ctx.sources.error(pos, message).into())
 }
 
 /// The spec lines of the build steps (first step to the end of the last), for errors.
@@ -552,9 +512,10 @@ pub fn run_build(
     distro: &Distro,
     ctx: &Context,
 ) -> Result<State, SpecErrors> {
-    let exec = step_mounts(spec, ctx)?
-        .into_iter()
-        .fold(build_settings(exec, spec, distro, ctx), Exec::mount);
+    let exec = step_mounts(spec, ctx)?.into_iter().fold(
+        build_settings(exec, builder, spec, distro, ctx)?,
+        Exec::mount,
+    );
     let built = builder.run(exec).output(BUILD_ROOT).unwrap_or_default();
     Ok(match steps_lines(spec) {
         Some((first, last)) => built.with_location(first, last),
