@@ -566,13 +566,16 @@ strict! {
         /// A cache directory.
         #[serde(default)]
         pub dir: Option<CacheDir>,
-        /// The Go build cache.
+        /// The Go build cache (`GOCACHE`); added for a Go build (a `golang`, `golang-*` or
+        /// `msft-golang` build dependency, or a gomod generator) unless declared.
         #[serde(default)]
         pub gobuild: Option<GoBuildCache>,
-        /// sccache for Rust builds.
+        /// sccache for Rust builds (`RUSTC_WRAPPER`, `SCCACHE_DIR`): the build dependencies'
+        /// `sccache`, else sccache v0.10.0 downloaded from its GitHub release.
         #[serde(default)]
         pub rustsccache: Option<ScopedCache>,
-        /// A Bazel disk cache.
+        /// A Bazel disk cache, set in `/etc/bazel.bazelrc`; `--ssh bazel-default=SOCKET`
+        /// adds a remote cache.
         #[serde(default)]
         pub bazel: Option<ScopedCache>,
     }
