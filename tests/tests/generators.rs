@@ -223,6 +223,21 @@ fn gomod_edits_replace_a_module_and_drop_a_requirement_before_the_build() {
     );
 }
 
+#[test]
+fn gomod_with_a_versioned_go_package_finds_its_go() {
+    if !engine_ready() {
+        return;
+    }
+    // golang-1.19-go has no /usr/bin/go (golang-go makes that link): Go is found in
+    // /usr/lib/go-1.19/bin, by the generator and by the build, as in Dalec.
+    let edit = |spec: String| {
+        assert!(spec.contains("    golang-go:\n"), "the fixture has changed");
+        spec.replace("    golang-go:\n", "    golang-1.19-go:\n")
+    };
+    let (o, out) = build_gomod_spec("-", &edit, &[]);
+    assert_gomod_demo_runs(&o, out.path());
+}
+
 /// Standard base64 of `text` (for an Authorization header).
 fn base64_of(text: &str) -> String {
     let o = run(Command::new("sh").args(["-c", &format!("printf %s '{text}' | base64 -w0")]));

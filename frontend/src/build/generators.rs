@@ -32,10 +32,45 @@ pub fn uses(spec: &Spec, kind: &str) -> bool {
     used(spec).any(|g| g.kind().is_some_and(|k| k.name() == kind))
 }
 
+/// For a spec with a gomod generator whose Go comes from a versioned package (a build
+/// dependency `golang-1.22-go` and no `golang`), that package's `bin` directories
+/// (`/usr/lib/go-1.22/bin`), in the dependencies' order: Dalec puts the first that exists on
+/// PATH for the gomod generators and the build; a directory that does not exist costs
+/// nothing there.
+pub fn versioned_go_paths(spec: &Spec) -> Vec<String> {
+    let Some(deps) = spec.dependencies.as_ref().and_then(|d| d.build.as_ref()) else {
+        return Vec::new();
+    };
+    if !uses(spec, "gomod") || deps.0.contains_key("golang") {
+        return Vec::new();
+    }
+    deps.0
+        .keys()
+        .filter_map(|name| {
+            let name: &str = name;
+            let version = name.strip_prefix("golang-")?;
+            let version = version.split('-').next().unwrap_or(version);
+            // `golang-1.22-go`, not `golang-go` or `golang-doc`.
+            version
+                .starts_with(|c: char| c.is_ascii_digit())
+                .then(|| format!("/usr/lib/go-{version}/bin"))
+        })
+        .collect()
+}
+
+/// An `export PATH=` line that puts [`versioned_go_paths`] first, or nothing.
+fn go_path_export(spec: &Spec) -> String {
+    let paths = versioned_go_paths(spec);
+    if paths.is_empty() {
+        return String::new();
+    }
+    format!("export PATH=\"{}:$PATH\"\n", paths.join(":"))
+}
+
 /// `export` lines for the build script: the tools find the fetched dependencies and do not
 /// reach for the network.
 pub fn build_env(spec: &Spec) -> String {
-    let mut out = String::new();
+    let mut out = go_path_export(spec);
     if used(spec).any(|g| g.gomod.is_some()) {
         out.push_str(&format!(
             "export GOMODCACHE=\"$PWD/{DEPS_DIR}/gomod\" GOPROXY=off GOFLAGS=-mod=mod\n"
@@ -282,9 +317,13 @@ pub fn generate(
                 .unwrap_or_default();
             // The build's environment applies (proxies, GOPRIVATE, registries, ...).
             let env = spec.build.iter().flat_map(|b| b.env.iter());
-            let exec = env.fold(Exec::shell(auth_script + &script), |e, (k, v)| {
-                e.env(k, &v.value)
-            });
+            let go_path = if g.gomod.is_some() {
+                go_path_export(spec)
+            } else {
+                String::new()
+            };
+            let script = go_path + &auth_script + &script;
+            let exec = env.fold(Exec::shell(script), |e, (k, v)| e.env(k, &v.value));
             let exec = secrets.into_iter().fold(exec, Exec::mount);
             let run = builder.run(
                 exec.network(NetMode::Sandbox)
@@ -356,6 +395,31 @@ mod tests {
         let tree = generate(State::scratch(), &State::scratch(), &spec, "", &inp).unwrap();
         let json = kiln_buildkit::llb::definition_to_json(&tree.marshal()).to_string();
         assert!(json.contains("\"excludePatterns\":[\"**/*.md\"]"), "{json}");
+    }
+
+    #[test]
+    fn a_versioned_go_package_puts_its_bin_directory_on_path_for_gomod() {
+        let with = |deps: &str, generate: &str| {
+            let yaml = format!(
+                "dependencies:\n  build:\n{deps}sources:\n  src:\n    inline: {{dir: {{}}}}\n    generate:\n      - {generate}: {{}}\n"
+            );
+            versioned_go_paths(&load("spec.yml", &yaml).unwrap())
+        };
+        assert_eq!(
+            with(
+                "    golang-1.22-go:\n    golang-1.19:\n    golang-doc:\n",
+                "gomod"
+            ),
+            ["/usr/lib/go-1.19/bin", "/usr/lib/go-1.22/bin"]
+        );
+        assert!(with("    golang-1.22-go:\n    golang:\n", "gomod").is_empty());
+        assert!(with("    golang-go:\n", "gomod").is_empty());
+        assert!(with("    golang-1.22-go:\n", "pip").is_empty());
+        let yaml = "dependencies:\n  build:\n    golang-1.22-go:\nsources:\n  src:\n    inline: {dir: {}}\n    generate:\n      - gomod: {}\n";
+        assert!(
+            build_env(&load("spec.yml", yaml).unwrap())
+                .starts_with("export PATH=\"/usr/lib/go-1.22/bin:$PATH\"\n")
+        );
     }
 
     #[test]
