@@ -591,3 +591,51 @@ pub fn secret_args(secrets: &[(&str, &Path)]) -> Vec<String> {
         })
         .collect()
 }
+
+/// An `ssh-agent` serving a socket in a new directory, stopped on drop.
+pub struct SshAgent {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl SshAgent {
+    /// Starts an agent with no keys.
+    pub fn start() -> SshAgent {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(dir.path().join("agent.sock"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent");
+        let agent = SshAgent { child, dir };
+        for _ in 0..50 {
+            if agent.socket().exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        agent
+    }
+
+    /// The agent's socket (what `--ssh ID=…` takes).
+    pub fn socket(&self) -> std::path::PathBuf {
+        self.dir.path().join("agent.sock")
+    }
+
+    /// Adds the private key `key` to the agent.
+    pub fn add(&self, key: &Path) {
+        let o = run(Command::new("ssh-add")
+            .env("SSH_AUTH_SOCK", self.socket())
+            .arg(key));
+        assert!(o.status.success(), "ssh-add: {}", text(&o));
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -7,7 +7,7 @@
 use kiln_e2e::*;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A cache scope no earlier run of this test used (the engine keeps cache mounts).
 fn fresh_scope() -> String {
@@ -72,44 +72,6 @@ artifacts:
     )
 }
 
-/// An `ssh-agent` serving a socket in a new directory, stopped on drop.
-struct Agent {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-}
-
-impl Agent {
-    fn start() -> Agent {
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new("ssh-agent")
-            .arg("-D")
-            .arg("-a")
-            .arg(dir.path().join("agent.sock"))
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let agent = Agent { child, dir };
-        for _ in 0..50 {
-            if agent.socket().exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        agent
-    }
-
-    fn socket(&self) -> std::path::PathBuf {
-        self.dir.path().join("agent.sock")
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_bazel_cache_outlives_a_build_and_the_remote_cache_is_named_only_when_forwarded() {
     if !engine_ready() || !image_ready("kiln/frontend:dev", "image") {
@@ -131,7 +93,7 @@ fn the_bazel_cache_outlives_a_build_and_the_remote_cache_is_named_only_when_forw
 
     // A second build sees the first one's file; with --ssh bazel-default, the socket and
     // the bazelrc lines that name it as the remote cache.
-    let agent = Agent::start();
+    let agent = SshAgent::start();
     let ssh = format!("bazel-default={}", agent.socket().display());
     let (out, _) = build_ok(&bazel_spec(&scope, "2"), "bookworm/deb", &["--ssh", &ssh]);
     assert_eq!(

@@ -8,8 +8,7 @@
 use crate::build::sources::SourceInputs;
 use crate::shell::quote;
 use crate::spec::{
-    GeneratorGomod, GeneratorKind, GomodEdits, Located, Pos, SourceGenerator, Spec, SpecError,
-    SpecErrors,
+    GeneratorGomod, GeneratorKind, GomodEdits, GomodSsh, Located, SourceGenerator, Spec,
 };
 use kiln_buildkit::llb::{CopyOptions, Exec, FileActions, Mount, NetMode, State};
 
@@ -115,10 +114,15 @@ fn gomod_auth(gomod: &GeneratorGomod, source: &str) -> (String, Vec<Mount>) {
     let mut mounts = Vec::new();
     let mut hosts = Vec::new();
     for (host, auth) in &gomod.auth {
-        let (kind, id) = match (&auth.token, &auth.header) {
-            (Some(id), _) => ("token", id),
-            (None, Some(id)) => ("header", id),
-            (None, None) => continue,
+        let (kind, id) = match (&auth.token, &auth.header, &auth.ssh) {
+            (Some(id), _, _) => ("token", id),
+            (None, Some(id), _) => ("header", id),
+            (None, None, Some(ssh)) => {
+                script.push_str(&gomod_ssh(host, ssh, source, &mut mounts));
+                hosts.push(host.split(':').next().unwrap_or(host).to_string());
+                continue;
+            }
+            (None, None, None) => continue,
         };
         let secret = format!("{GOMOD_SECRETS}/{host}/{kind}");
         mounts.push(Mount::secret(&secret, id).optional());
@@ -152,6 +156,43 @@ fn gomod_auth(gomod: &GeneratorGomod, source: &str) -> (String, Vec<Mount>) {
     ));
     (script, mounts)
 }
+
+/// SSH access to the Go module host `host` (`name` or `name:port`), as Dalec gives it: git
+/// fetches `https://name/…` over `ssh://<username or git>@host/…` with the `--ssh` agent
+/// `ssh.id` (default `default`), mounted for the download only and named in an ssh config
+/// for that host alone, so each host uses its own agent. Host keys are not checked (as in
+/// Dalec). A missing `--ssh` is named with what needs it. Returns the script lines.
+fn gomod_ssh(host: &str, ssh: &GomodSsh, source: &str, mounts: &mut Vec<Mount>) -> String {
+    let id = ssh
+        .id
+        .as_deref()
+        .filter(|i| !i.is_empty())
+        .unwrap_or("default");
+    let user = ssh
+        .username
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .unwrap_or("git");
+    let name = host.split(':').next().unwrap_or(host);
+    let socket = format!("{GOMOD_SECRETS}/{host}/ssh-agent.sock");
+    mounts.push(Mount::ssh_optional(&socket, id));
+    let config = format!(
+        "Host {name}\n  IdentityAgent {socket}\n  IdentitiesOnly no\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n"
+    );
+    format!(
+        "[ -S {sock} ] || {{ echo {missing} >&2; exit 1; }}\nprintf '%s' {config} >> {GOMOD_SSH_CONFIG}\nexport GIT_SSH_COMMAND=\"ssh -F {GOMOD_SSH_CONFIG}\"\nadd_git_config {key} {from}\n",
+        sock = quote(&socket),
+        missing = quote(&format!(
+            "kiln: SSH agent {id:?} (for Go module host {host}, gomod auth of source {source}) was not given: pass --ssh {id}=SOCKET (such as $SSH_AUTH_SOCK)"
+        )),
+        config = quote(&config),
+        key = quote(&format!("url.ssh://{user}@{host}/.insteadOf")),
+        from = quote(&format!("https://{name}/")),
+    )
+}
+
+/// The ssh config the gomod SSH hosts are written to (in the generator's container only).
+const GOMOD_SSH_CONFIG: &str = "/tmp/kiln-gomod-ssh-config";
 
 /// A replacement `path@vN…` for N ≥ 2 whose path has no `/vN` suffix gets `+incompatible`,
 /// as Dalec writes it (Go requires it of such versions).
@@ -275,32 +316,15 @@ pub fn generate(
     spec: &Spec,
     dir: &str,
     inp: &SourceInputs,
-) -> Result<State, SpecErrors> {
-    let (file, text) = (inp.file, inp.text);
+) -> State {
     let goproxy = inp
         .opts
         .build_args()
         .get("DALEC_GOMOD_PROXY")
         .filter(|p| !p.is_empty())
         .cloned();
-    let mut errors = Vec::new();
     for (key, src) in &spec.sources {
         for g in &src.value.generate {
-            if let Some((host, _)) = g
-                .gomod
-                .iter()
-                .flat_map(|m| &m.auth)
-                .find(|(_, a)| a.ssh.is_some())
-            {
-                errors.push(SpecError::at_key(
-                    file,
-                    text,
-                    host,
-                    Pos::default(),
-                    format!("not supported yet: gomod auth over SSH (host {host}); use a token or header secret"),
-                ));
-                continue;
-            }
             let sub = g.subpath.as_ref().map_or("", |s| s.value.trim_matches('/'));
             let src_dir = if sub.is_empty() {
                 format!("{ROOT}{dir}/{key}")
@@ -358,11 +382,7 @@ pub fn generate(
             );
         }
     }
-    if errors.is_empty() {
-        Ok(tree)
-    } else {
-        Err(SpecErrors(errors))
-    }
+    tree
 }
 
 #[cfg(test)]
@@ -392,9 +412,36 @@ mod tests {
             global_excludes: &excludes,
             tool_image: "docker.io/library/debian:bookworm",
         };
-        let tree = generate(State::scratch(), &State::scratch(), &spec, "", &inp).unwrap();
+        let tree = generate(State::scratch(), &State::scratch(), &spec, "", &inp);
         let json = kiln_buildkit::llb::definition_to_json(&tree.marshal()).to_string();
         assert!(json.contains("\"excludePatterns\":[\"**/*.md\"]"), "{json}");
+    }
+
+    #[test]
+    fn ssh_auth_rewrites_the_hosts_https_to_ssh_with_its_own_agent() {
+        let yaml = "sources:\n  src:\n    inline: {dir: {}}\n    generate:\n      - gomod:\n          auth:\n            git.example.com:2222:\n              ssh: {id: corp}\n            other.example.com:\n              ssh: {}\n";
+        let spec = load("spec.yml", yaml).unwrap();
+        let gomod = spec.sources["src"].value.generate[0]
+            .value
+            .gomod
+            .clone()
+            .unwrap();
+        let (script, mounts) = gomod_auth(&gomod, "src");
+        assert_eq!(mounts.len(), 2);
+        for line in [
+            "[ -S /run/kiln/gomod-auth/git.example.com:2222/ssh-agent.sock ] || { echo 'kiln: SSH agent \"corp\" (for Go module host git.example.com:2222, gomod auth of source src) was not given: pass --ssh corp=SOCKET (such as $SSH_AUTH_SOCK)' >&2; exit 1; }",
+            "add_git_config url.ssh://git@git.example.com:2222/.insteadOf https://git.example.com/",
+            "add_git_config url.ssh://git@other.example.com/.insteadOf https://other.example.com/",
+            "export GIT_SSH_COMMAND=\"ssh -F /tmp/kiln-gomod-ssh-config\"",
+            "export GOPRIVATE=\"${GOPRIVATE:+$GOPRIVATE,}\"git.example.com,other.example.com",
+        ] {
+            assert!(script.contains(line), "{line}\nnot in\n{script}");
+        }
+        assert!(script.contains("Host git.example.com\n  IdentityAgent /run/kiln/gomod-auth/git.example.com:2222/ssh-agent.sock\n"), "{script}");
+        assert!(
+            script.contains("pass --ssh default=SOCKET"),
+            "the default id"
+        );
     }
 
     #[test]

@@ -457,7 +457,7 @@ pub fn package(
     let unpatched = sources(spec, &dir, ctx)?;
     let tree = patched(unpatched.clone(), &worker, spec, &dir, ctx)?;
     let builder = with_build_deps(worker, spec, distro, ctx)?;
-    let prepared = generators::generate(tree, &builder, spec, &dir, &ctx.sources)?;
+    let prepared = generators::generate(tree, &builder, spec, &dir, &ctx.sources);
     let sources = Sources {
         unpatched,
         prepared,
@@ -486,7 +486,7 @@ pub fn generated(
     let worker = worker(distro, ctx);
     let tree = patched(sources(spec, "", ctx)?, &worker, spec, "", ctx)?;
     let builder = with_build_deps(worker, spec, distro, ctx)?;
-    let tree = generators::generate(tree, &builder, spec, "", &ctx.sources)?;
+    let tree = generators::generate(tree, &builder, spec, "", &ctx.sources);
     let all = kiln_buildkit::llb::CopyOptions {
         dir_copy_contents: true,
         ..Default::default()
