@@ -40,6 +40,20 @@ pub struct Distro {
     /// What the minimal image of an RPM distro starts from: the packages of Dalec's
     /// `dalec-base-<key>` meta-package.
     pub base_packages: &'static [&'static str],
+    /// Whether the distro builds systemd system extensions (Dalec's `testing/sysext`).
+    pub sysext: Sysext,
+}
+
+/// Which system extension routes a distro has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sysext {
+    /// None.
+    No,
+    /// `testing/sysext` besides the family's routes.
+    Also,
+    /// Only `testing/sysext` (the default) and `worker`, with Flatcar's extension defaults:
+    /// Dalec's `flatcar`, whose packages are built on another row's release.
+    Flatcar,
 }
 
 const DEB_BUILDER_PACKAGES: &[&str] = &[
@@ -99,6 +113,7 @@ const DEB_ROW: Distro = Distro {
     dist: "",
     release_version: "",
     base_packages: &[],
+    sysext: Sysext::No,
 };
 
 /// Dalec's builder packages of Azure Linux 3, plus what kiln's steps use (diff, patch, tar, xz) and Dalec specs' steps expect (git).
@@ -230,6 +245,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
         extra_lists: &[],
+        sysext: Sysext::Also,
         ..DEB_ROW
     },
     Distro {
@@ -314,6 +330,7 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "lib/systemd/system",
         extra_lists: &[],
+        sysext: Sysext::Also,
         ..DEB_ROW
     },
     Distro {
@@ -328,6 +345,23 @@ pub const DISTROS: &[Distro] = &[
         debhelper_compat: 13,
         systemd_unit_dir: "usr/lib/systemd/system",
         extra_lists: &[],
+        sysext: Sysext::Also,
+        ..DEB_ROW
+    },
+    // Dalec's flatcar: system extensions of packages built on Ubuntu 24.04.
+    Distro {
+        key: "flatcar",
+        title: "Flatcar Container Linux (packages built on Ubuntu 24.04)",
+        family: &deb::Deb,
+        config: &deb::APT,
+        image: "docker.io/library/ubuntu:noble",
+        version_id: "ubuntu24.04",
+        codename: "noble",
+        builder_packages: DEB_BUILDER_PACKAGES,
+        debhelper_compat: 13,
+        systemd_unit_dir: "lib/systemd/system",
+        extra_lists: &[],
+        sysext: Sysext::Flatcar,
         ..DEB_ROW
     },
     Distro {

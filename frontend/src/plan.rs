@@ -302,10 +302,17 @@ fn arg_warnings(build_args: &BTreeMap<String, String>, spec: &Spec) -> Vec<Strin
     build_args
         .keys()
         .filter(|k| k.starts_with("DALEC_") || k.starts_with("KILN_"))
-        .filter(|k| !KNOWN_ARGS.contains(&k.as_str()) && !spec.args.contains_key(k.as_str()))
+        .filter(|k| {
+            !KNOWN_ARGS.contains(&k.as_str())
+                && !build::sysext::SYSEXT_ARGS.contains(&k.as_str())
+                && !spec.args.contains_key(k.as_str())
+        })
         .map(|k| {
             if k.starts_with("DALEC_SYSEXT_") {
-                format!("build arg {k}: kiln builds no system extensions (sysext); it has no effect")
+                format!(
+                    "build arg {k}: not a system extension setting ({}); it has no effect",
+                    build::sysext::SYSEXT_ARGS.join(", ")
+                )
             } else {
                 format!("unknown build arg {k}: neither kiln nor Dalec knows it (a typo?); it has no effect")
             }
@@ -465,14 +472,24 @@ pub fn plan_signed(
         .as_ref()
         .is_some_and(|i| i.base.is_some() || i.bases.as_ref().is_some_and(|b| !b.is_empty()));
     let (state, image) = match selected.route {
-        Route::Package | Route::Installer | Route::Container | Route::MinimalContainer => {
-            let is_package = matches!(selected.route, Route::Package | Route::Installer);
+        Route::Package
+        | Route::Installer
+        | Route::Container
+        | Route::MinimalContainer
+        | Route::SystemExtension => {
+            // The packages come out of the spec's tests (for a system extension too, as Dalec
+            // tests its extensions in the testing container).
+            let is_package = matches!(
+                selected.route,
+                Route::Package | Route::Installer | Route::SystemExtension
+            );
             let outputs = match selected.route {
                 Route::Installer => Outputs::Installer,
                 _ => Outputs::Binary,
             };
-            // The container routes may install packages built earlier instead of building them.
-            let prebuilt = if !is_package {
+            // The container and extension routes may take packages built earlier instead of
+            // building them.
+            let prebuilt = if !matches!(selected.route, Route::Package | Route::Installer) {
                 crate::build::contexts::prebuilt_packages(
                     opts,
                     distro,
@@ -554,6 +571,11 @@ pub fn plan_signed(
             }
             match selected.route {
                 Route::Package | Route::Installer => (packages, None),
+                Route::SystemExtension => (
+                    build::sysext::image(&spec, distro, &ctx, packages, &build_args)
+                        .map_err(PlanError::Spec)?,
+                    None,
+                ),
                 // Windows images are never a package manager's work.
                 Route::MinimalContainer if !has_base || distro.family.target_os() != "linux" => {
                     base_image_ref = distro.family.image_base_ref(&spec, &ctx);

@@ -1,6 +1,6 @@
 //! `--target` routing: `<distro>/<route>`, longest match first, and the list of targets.
 
-use crate::distro::{self, Distro};
+use crate::distro::{self, Distro, Sysext};
 use serde_json::json;
 
 /// What a build produces for a distro.
@@ -35,6 +35,9 @@ pub enum Route {
     /// `debug/gomods`, `debug/cargohome`, `debug/pip`: what the generators of that kind
     /// fetched, as the build sees it.
     DebugGenerated(&'static str),
+    /// `testing/sysext`: a systemd system extension (an EROFS image) of the package and the
+    /// spec's `dependencies.sysext`, after the spec's tests passed.
+    SystemExtension,
 }
 
 impl Route {
@@ -47,6 +50,36 @@ impl Route {
                 | Route::DebugPatchedSources
                 | Route::DebugGenerated(_)
         )
+    }
+}
+
+/// One route of a distro: (path, route, description).
+type RouteRow = (&'static str, Route, &'static str);
+
+/// The system extension route, for distros that have it.
+const SYSEXT_ROUTE: RouteRow = (
+    "testing/sysext",
+    Route::SystemExtension,
+    "A systemd system extension (.raw) of the package, after its tests",
+);
+
+/// Flatcar's routes (Dalec's): the system extension and the worker it is made on.
+const FLATCAR_ROUTES: &[RouteRow] = &[
+    (
+        "testing/sysext",
+        Route::SystemExtension,
+        "A Flatcar-compatible systemd system extension (.raw) of the package, after its tests",
+    ),
+    ("worker", Route::Worker, "The build worker image"),
+];
+
+/// The routes of `distro`, its default first.
+pub fn routes(distro: &Distro) -> Vec<RouteRow> {
+    let family = distro.family.routes().iter().copied();
+    match distro.sysext {
+        Sysext::No => family.collect(),
+        Sysext::Also => family.chain([SYSEXT_ROUTE]).collect(),
+        Sysext::Flatcar => FLATCAR_ROUTES.to_vec(),
     }
 }
 
@@ -111,9 +144,8 @@ pub fn list() -> Vec<TargetInfo> {
     distro::DISTROS
         .iter()
         .flat_map(|d| {
-            d.family
-                .routes()
-                .iter()
+            routes(d)
+                .into_iter()
                 .enumerate()
                 .map(move |(i, (path, _, desc))| TargetInfo {
                     name: format!("{}/{path}", d.key),
@@ -156,7 +188,7 @@ pub fn select(target: &str) -> Result<Selected, String> {
         });
     }
     let distro = distro::find(key).ok_or_else(unknown)?;
-    let table = distro.family.routes();
+    let table = routes(distro);
     let route = if rest.is_empty() {
         table[0].1
     } else {
@@ -302,11 +334,25 @@ mod tests {
         assert!(text.contains("bookworm/deb"));
         assert!(text.contains("trixie/worker"));
         assert!(text.contains("almalinux9/rpm/debug/spec"));
-        // 9 Debian and Ubuntu rows with 5 routes, 7 RPM rows with 7, windowscross with 4,
-        // the debug routes.
+        // 9 Debian and Ubuntu rows with 5 routes (3 of them a sixth, testing/sysext), 7 RPM
+        // rows with 7, windowscross with 4, flatcar with 2, the debug routes.
         assert_eq!(
             list_json()["targets"].as_array().unwrap().len(),
-            9 * 5 + 7 * 7 + 4 + 6
+            9 * 5 + 3 + 7 * 7 + 4 + 2 + 6
         );
+    }
+
+    #[test]
+    fn system_extensions_are_where_dalec_has_them() {
+        for key in ["trixie", "noble", "resolute"] {
+            let s = select(&format!("{key}/testing/sysext")).unwrap();
+            assert_eq!(s.route, Route::SystemExtension);
+            assert_eq!(select(key).unwrap().route, Route::Package, "{key}");
+        }
+        assert!(select("bookworm/testing/sysext").is_err());
+        // flatcar: no bare package route, the extension by default.
+        assert_eq!(select("flatcar").unwrap().route, Route::SystemExtension);
+        assert_eq!(select("flatcar/worker").unwrap().route, Route::Worker);
+        assert!(select("flatcar/deb").is_err());
     }
 }

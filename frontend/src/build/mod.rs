@@ -12,6 +12,7 @@ pub mod generators;
 pub mod repos;
 pub mod sources;
 pub mod spectests;
+pub mod sysext;
 
 use self::contexts::Worker;
 use self::sources::SourceInputs;

@@ -50,6 +50,12 @@ pub struct FamilyConfig {
     /// Where license texts go, relative to the root (under a directory named after the
     /// package): Debian keeps them with the documents, RPM distros apart.
     pub license_root: &'static str,
+    /// Downloads packages into the working directory, without their dependencies: followed
+    /// by package names.
+    pub download: &'static str,
+    /// Unpacks every package file under the directory `$1` into the directory `$2`, without
+    /// running the packages' scripts (a shell function body).
+    pub unpack: &'static str,
 }
 
 /// A trimmed spec text field, empty when absent.

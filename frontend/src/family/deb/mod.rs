@@ -77,6 +77,8 @@ pub const APT: FamilyConfig = FamilyConfig {
     repo_keys_dir: "/usr/share/keyrings",
     relation_separator: ", ",
     license_root: "usr/share/doc",
+    download: "apt-get download",
+    unpack: "find \"$1\" -name '*.deb' -print0 | sort -z | xargs -0 -r -I{} dpkg-deb --extract {} \"$2\"",
 };
 
 /// [`APT`] for releases whose apt (before 1.9: Ubuntu 18.04) has no `satisfy`: the

@@ -110,6 +110,8 @@ pub const DNF: FamilyConfig = FamilyConfig {
     repo_keys_dir: "/etc/pki/rpm-gpg",
     relation_separator: "\n",
     license_root: "usr/share/licenses",
+    download: "kiln_pm download",
+    unpack: "find \"$1\" -name '*.rpm' | sort | while read -r p; do (cd \"$2\" && rpm2cpio \"$p\" | cpio -idm --quiet); done",
 };
 
 /// dnf5 (Azure Linux 4, Fedora): [`DNF`] with dnf5's cache directory.
