@@ -45,7 +45,8 @@ fn doc(out: &Path, package: &str, file: &str) -> String {
 
 fn bazel_spec(scope: &str, run: &str) -> String {
     format!(
-        r#"name: kiln-bazel-cache
+        r#"# syntax=kiln/frontend:dev
+name: kiln-bazel-cache
 version: "1.0"
 revision: "1"
 license: MIT
@@ -128,7 +129,8 @@ fn the_bazel_cache_outlives_a_build_and_the_remote_cache_is_named_only_when_forw
 
 fn sccache_spec(scope: &str, run: &str) -> String {
     format!(
-        r#"name: kiln-sccache-demo
+        r#"# syntax=kiln/frontend:dev
+name: kiln-sccache-demo
 version: "1.0"
 revision: "1"
 license: MIT
