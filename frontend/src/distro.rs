@@ -214,6 +214,23 @@ const RPM_ROW: Distro = Distro {
     ..DEB_ROW
 };
 
+/// Ubuntu 24.04, also the release Flatcar's packages are built on.
+const NOBLE: Distro = Distro {
+    key: "noble",
+    title: "Ubuntu 24.04 (noble)",
+    family: &deb::Deb,
+    config: &deb::APT,
+    image: "docker.io/library/ubuntu:noble",
+    version_id: "ubuntu24.04",
+    codename: "noble",
+    builder_packages: DEB_BUILDER_PACKAGES,
+    debhelper_compat: 13,
+    systemd_unit_dir: "lib/systemd/system",
+    extra_lists: &[],
+    sysext: Sysext::Also,
+    ..DEB_ROW
+};
+
 /// Every distro kiln knows, in target-list order: Debian's, then Ubuntu's, then the RPM
 /// distros (Dalec's, then Fedora), each newest supported first (bookworm stays first: debug routes use the first row's worker). The
 /// `debhelper-compat` level is the highest each release's debhelper has (bionic 11, focal
@@ -318,21 +335,7 @@ pub const DISTROS: &[Distro] = &[
         extra_lists: &[],
         ..DEB_ROW
     },
-    Distro {
-        key: "noble",
-        title: "Ubuntu 24.04 (noble)",
-        family: &deb::Deb,
-        config: &deb::APT,
-        image: "docker.io/library/ubuntu:noble",
-        version_id: "ubuntu24.04",
-        codename: "noble",
-        builder_packages: DEB_BUILDER_PACKAGES,
-        debhelper_compat: 13,
-        systemd_unit_dir: "lib/systemd/system",
-        extra_lists: &[],
-        sysext: Sysext::Also,
-        ..DEB_ROW
-    },
+    NOBLE,
     Distro {
         key: "resolute",
         title: "Ubuntu 26.04 (resolute)",
@@ -352,17 +355,8 @@ pub const DISTROS: &[Distro] = &[
     Distro {
         key: "flatcar",
         title: "Flatcar Container Linux (packages built on Ubuntu 24.04)",
-        family: &deb::Deb,
-        config: &deb::APT,
-        image: "docker.io/library/ubuntu:noble",
-        version_id: "ubuntu24.04",
-        codename: "noble",
-        builder_packages: DEB_BUILDER_PACKAGES,
-        debhelper_compat: 13,
-        systemd_unit_dir: "lib/systemd/system",
-        extra_lists: &[],
         sysext: Sysext::Flatcar,
-        ..DEB_ROW
+        ..NOBLE
     },
     Distro {
         key: "azlinux3",

@@ -4,18 +4,12 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
-use kiln_buildkit::llb::definition_to_json;
-use kiln_buildkit::options::BuildOpts;
-use kiln_frontend::plan;
+mod common;
 
-fn opts(target: &str, platform: Option<&str>) -> BuildOpts {
-    let mut o = BuildOpts::default();
-    o.opts.insert("target".into(), target.into());
-    if let Some(p) = platform {
-        o.opts.insert("platform".into(), p.into());
-    }
-    o
-}
+use common::opts;
+
+use kiln_buildkit::llb::definition_to_json;
+use kiln_frontend::plan;
 
 /// The LLB of bookworm/deb of `text` (for `platform`), as JSON text.
 fn llb(text: &str, platform: Option<&str>) -> Result<String, String> {

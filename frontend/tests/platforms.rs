@@ -3,19 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
+mod common;
+
+use common::opts;
+
 use kiln_buildkit::llb::definition_to_json;
 use kiln_buildkit::options::BuildOpts;
 use kiln_frontend::{plan, resolve};
 use serde_json::Value;
-
-fn opts(target: &str, platform: Option<&str>) -> BuildOpts {
-    let mut o = BuildOpts::default();
-    o.opts.insert("target".into(), target.into());
-    if let Some(p) = platform {
-        o.opts.insert("platform".into(), p.into());
-    }
-    o
-}
 
 /// The architecture of every image source op in a target's LLB, by image.
 fn image_architectures(text: &str, o: &BuildOpts) -> Vec<(String, String)> {

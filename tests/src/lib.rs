@@ -481,6 +481,19 @@ pub fn install_and_run(out: &Path, distro: &str, deb: &str, command: &str) -> Ou
     run_in_container(&distro_image(distro), &[(out, "/pkgs")], &script)
 }
 
+/// Installs `deb` of `out` in a clean container of `distro` and checks that `program`
+/// prints exactly `expected` there.
+pub fn assert_installed_program_prints(
+    out: &Path,
+    distro: &str,
+    deb: &str,
+    program: &str,
+    expected: &str,
+) {
+    let o = install_and_run(out, distro, deb, program);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected, "{}", text(&o));
+}
+
 /// A throwaway OpenPGP key made with the host's gpg (its home in `dir/gnupg`): the armored
 /// secret key, the public key as a binary keyring and armored, and the fingerprint.
 pub struct OpenPgpKey {

@@ -142,13 +142,12 @@ fn build_gomod_spec(
 
 fn assert_gomod_demo_runs(o: &std::process::Output, out: &std::path::Path) {
     assert!(o.status.success(), "{}", text(o));
-    let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
-    let o = install_and_run(out, "bookworm", deb, "kiln-gomod-demo");
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
+    assert_installed_program_prints(
+        out,
+        "bookworm",
+        "kiln-gomod-demo_1.0-debian12u1_amd64.deb",
+        "kiln-gomod-demo",
         "hello from a module\n",
-        "{}",
-        text(&o)
     );
 }
 
@@ -213,13 +212,12 @@ fn gomod_edits_replace_a_module_and_drop_a_requirement_before_the_build() {
     };
     let (o, out) = build_gomod_spec("-", &edit, &[]);
     assert!(o.status.success(), "{}", text(&o));
-    let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
-    let o = install_and_run(out.path(), "bookworm", deb, "kiln-gomod-demo");
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
+    assert_installed_program_prints(
+        out.path(),
+        "bookworm",
+        "kiln-gomod-demo_1.0-debian12u1_amd64.deb",
+        "kiln-gomod-demo",
         "hello from a fork\n",
-        "{}",
-        text(&o)
     );
 }
 

@@ -122,12 +122,11 @@ fn a_private_module_comes_over_ssh_with_the_agent_given_by_ssh() {
     let ssh = format!("gomodhost={}", agent.socket().display());
     let (out, o) = build_into(&spec, "bookworm/deb", ctx.path(), &["--ssh", &ssh]);
     assert!(o.status.success(), "{}", text(&o));
-    let deb = "kiln-gomod-demo_1.0-debian12u1_amd64.deb";
-    let o = install_and_run(out.path(), "bookworm", deb, "kiln-gomod-demo");
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
+    assert_installed_program_prints(
+        out.path(),
+        "bookworm",
+        "kiln-gomod-demo_1.0-debian12u1_amd64.deb",
+        "kiln-gomod-demo",
         "hello from a module\n",
-        "{}",
-        text(&o)
     );
 }
