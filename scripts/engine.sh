@@ -645,11 +645,13 @@ stop_registry() {
     rm -f -- "$REGISTRY_PIDFILE"
 }
 
-# dockerd's configuration: the registry is its mirror for docker.io. Returns 0
-# when the file changed.
+# dockerd's configuration: the registry is its mirror for docker.io, and the
+# build cache may hold 30GB (the default, 20GB, is less than one run of the
+# e2e suite fills: its garbage collection then evicted the distro workers, and
+# every CI run rebuilt them). Returns 0 when the file changed.
 write_daemon_json() {
     local want
-    want=$(printf '{\n  "registry-mirrors": ["http://%s"]\n}' "$REGISTRY_ADDR")
+    want=$(printf '{\n  "registry-mirrors": ["http://%s"],\n  "builder": {"gc": {"enabled": true, "defaultKeepStorage": "30GB"}}\n}' "$REGISTRY_ADDR")
     [[ -f $DAEMON_JSON && "$(cat "$DAEMON_JSON")" == "$want" ]] && return 1
     printf '%s\n' "$want" >"$DAEMON_JSON"
     return 0
