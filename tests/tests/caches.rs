@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A cache scope no earlier run of this test used (the engine keeps cache mounts).
+/// A cache scope no earlier run of this test used (the engine keeps cache mounts). BuildKit
+/// leaves cache ids out of its cache keys, so the specs also put it in `build.env`: else an
+/// earlier run's results would come from the cache without touching this scope.
 fn fresh_scope() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -55,6 +57,7 @@ description: What a build with a bazel cache sees
 build:
   env:
     RUN: "{run}"
+    SCOPE: {scope}
   caches:
     - bazel:
         scope: {scope}
@@ -171,6 +174,7 @@ sources:
 build:
   env:
     RUN: "{run}"
+    SCOPE: {scope}
     CARGO_HOME: /tmp/cargo-home
   caches:
     - rustsccache:
