@@ -436,6 +436,19 @@ pub fn bare_repo(dir: &Path, name: &str, files: &[(&str, &str)], tag: Option<&st
     commit
 }
 
+/// Makes `<dir>/<name>.git`, a bare repository of the Go module `module` (tagged v1.0.0)
+/// whose package `greeting` says `hello`.
+pub fn go_greeting_module(dir: &Path, name: &str, module: &str, hello: &str) {
+    let go_mod = format!("module {module}\n\ngo 1.19\n");
+    let code = format!("package greeting\n\nfunc Hello() string {{ return \"{hello}\" }}\n");
+    bare_repo(
+        dir,
+        name,
+        &[("go.mod", &go_mod), ("greeting.go", &code)],
+        Some("v1.0.0"),
+    );
+}
+
 /// The clean image of a target distro: `ubuntu:<suite>` for Ubuntu's, else `debian:<suite>`
 /// (as `scripts/engine.sh` makes them).
 pub fn distro_image(distro: &str) -> String {

@@ -107,26 +107,9 @@ fn build_gomod_spec(
     // carry a port, so the server listens on port 80 there.
     let host = bridge_gateway();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let go_mod = format!("module {host}/greeting\n\ngo 1.19\n");
-    let greeting = "package greeting\n\nfunc Hello() string { return \"hello from a module\" }\n";
-    bare_repo(
-        dir.path(),
-        "greeting",
-        &[("go.mod", &go_mod), ("greeting.go", greeting)],
-        Some("v1.0.0"),
-    );
-    bare_repo(
-        dir.path(),
-        "greeting-fork",
-        &[
-            ("go.mod", &go_mod),
-            (
-                "greeting.go",
-                "package greeting\n\nfunc Hello() string { return \"hello from a fork\" }\n",
-            ),
-        ],
-        Some("v1.0.0"),
-    );
+    let module = format!("{host}/greeting");
+    go_greeting_module(dir.path(), "greeting", &module, "hello from a module");
+    go_greeting_module(dir.path(), "greeting-fork", &module, "hello from a fork");
     let _server = Server::git_http(dir.path(), &host, 80, token);
     let template =
         std::fs::read_to_string(repo_root().join("tests/fixtures/gomod-generator.yml")).unwrap();

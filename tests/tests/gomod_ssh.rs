@@ -94,13 +94,11 @@ fn a_private_module_comes_over_ssh_with_the_agent_given_by_ssh() {
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "kiln-e2e", "-f"])
         .arg(&key));
     assert!(o.status.success(), "{}", text(&o));
-    let go_mod = format!("module {host}/greeting.git\n\ngo 1.19\n");
-    let greeting = "package greeting\n\nfunc Hello() string { return \"hello from a module\" }\n";
-    bare_repo(
+    go_greeting_module(
         dir.path(),
         "greeting",
-        &[("go.mod", &go_mod), ("greeting.go", greeting)],
-        Some("v1.0.0"),
+        &format!("{host}/greeting.git"),
+        "hello from a module",
     );
     let server = SshGitServer::start(dir.path(), "greeting");
     let agent = SshAgent::start();

@@ -87,25 +87,18 @@ pub fn add(
 /// Whether the spec builds Go, by Dalec's rule: a build dependency `golang`, `msft-golang`
 /// or `golang-*`, or a `gomod` generator.
 fn builds_go(spec: &Spec) -> bool {
-    let go_dependency = spec
-        .dependencies
-        .as_ref()
-        .and_then(|d| d.build.as_ref())
-        .is_some_and(|list| {
-            list.0.keys().any(|name| {
-                let name: &str = name;
-                name == "golang" || name == "msft-golang" || name.starts_with("golang-")
-            })
-        });
-    go_dependency || super::generators::uses(spec, "gomod")
+    build_dependencies(spec)
+        .any(|name| name == "golang" || name == "msft-golang" || name.starts_with("golang-"))
+        || super::generators::uses(spec, "gomod")
 }
 
-/// Whether `name` is one of the spec's build dependencies.
-fn build_dependency(spec: &Spec, name: &str) -> bool {
+/// The names of the spec's build dependencies, in order.
+pub fn build_dependencies(spec: &Spec) -> impl Iterator<Item = &str> {
     spec.dependencies
-        .as_ref()
-        .and_then(|d| d.build.as_ref())
-        .is_some_and(|list| list.0.contains_key(name))
+        .iter()
+        .flat_map(|d| d.build.iter())
+        .flat_map(|list| list.0.keys())
+        .map(|name| -> &str { name })
 }
 
 /// Go's build cache, shared, as `GOCACHE`.
@@ -170,7 +163,7 @@ fn sccache(
             Sharing::Shared,
         ))
         .env("SCCACHE_DIR", SCCACHE_DIR);
-    if build_dependency(spec, "sccache") {
+    if build_dependencies(spec).any(|name| name == "sccache") {
         return Ok(exec.env("RUSTC_WRAPPER", "sccache"));
     }
     let platform = ctx.platform();

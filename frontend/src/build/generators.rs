@@ -37,16 +37,12 @@ pub fn uses(spec: &Spec, kind: &str) -> bool {
 /// PATH for the gomod generators and the build; a directory that does not exist costs
 /// nothing there.
 pub fn versioned_go_paths(spec: &Spec) -> Vec<String> {
-    let Some(deps) = spec.dependencies.as_ref().and_then(|d| d.build.as_ref()) else {
-        return Vec::new();
-    };
-    if !uses(spec, "gomod") || deps.0.contains_key("golang") {
+    let deps = || super::caches::build_dependencies(spec);
+    if !uses(spec, "gomod") || deps().any(|name| name == "golang") {
         return Vec::new();
     }
-    deps.0
-        .keys()
+    deps()
         .filter_map(|name| {
-            let name: &str = name;
             let version = name.strip_prefix("golang-")?;
             let version = version.split('-').next().unwrap_or(version);
             // `golang-1.22-go`, not `golang-go` or `golang-doc`.
